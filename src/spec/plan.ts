@@ -1,0 +1,175 @@
+/**
+ * The execution plan: a pipeline file after validation, `forEach` expansion, variable expansion
+ * and `when` evaluation. It is what the client hands to the pipeline workflow, so it crosses a
+ * process boundary and is described by zod schemas (the workflow re-validates its input).
+ *
+ * Pure module: no Node built-ins, no Temporal imports (workflow code imports it).
+ */
+import { z } from 'zod';
+
+/** Error types a failure-strategy rule can match (SPEC section 4). */
+export const ErrorTypes = {
+  stepFailed: 'step-failed',
+  stepTimeout: 'step-timeout',
+  barrierBroken: 'barrier-broken',
+  barrierTimeout: 'barrier-timeout',
+  any: 'any',
+} as const;
+export type ErrorType = (typeof ErrorTypes)[keyof typeof ErrorTypes];
+export const errorTypeSchema = z.enum([
+  'step-failed',
+  'step-timeout',
+  'barrier-broken',
+  'barrier-timeout',
+  'any',
+]);
+
+/** Actions a failure-strategy rule can take (SPEC section 4). */
+export const Actions = {
+  abort: 'abort',
+  rollback: 'rollback',
+  ignore: 'ignore',
+  retry: 'retry',
+  manualIntervention: 'manual-intervention',
+} as const;
+export type Action = (typeof Actions)[keyof typeof Actions];
+
+/** Decisions an operator can give a workflow waiting for manual intervention. */
+export const InterventionActions = {
+  retry: 'retry',
+  ignore: 'ignore',
+  abort: 'abort',
+  rollback: 'rollback',
+  markSuccess: 'mark-success',
+} as const;
+export type InterventionAction = (typeof InterventionActions)[keyof typeof InterventionActions];
+export const interventionActionSchema = z.enum(['retry', 'ignore', 'abort', 'rollback', 'mark-success']);
+
+/** Millisecond durations: integers from 1 ms to 30 days (SPEC section 2 rule 3). */
+export const MAX_DURATION_MS = 2_592_000_000;
+export const durationMsSchema = z.number().int().min(1).max(MAX_DURATION_MS);
+
+/** Default barrier timeout (SPEC section 1). */
+export const DEFAULT_BARRIER_TIMEOUT_MS = 600_000;
+
+/** Actions allowed where a nested action is expected (onRetryFailure, onTimeout). */
+export const fallbackActionSchema = z.enum(['abort', 'rollback', 'ignore', 'manual-intervention']);
+export type FallbackAction = z.infer<typeof fallbackActionSchema>;
+
+/** A failure-strategy rule, already validated. */
+export const failureRuleSchema = z.object({
+  on: z.array(errorTypeSchema).min(1),
+  action: z.enum(['abort', 'rollback', 'ignore', 'retry', 'manual-intervention']),
+  /** retry: how many more attempts after the first failure. */
+  retryCount: z.number().int().min(1).max(1000).optional(),
+  /** retry: waits between attempts; the last value repeats. */
+  retryIntervalsMs: z.array(durationMsSchema).optional(),
+  /** retry: what to do when every retry failed (default: the default rule). */
+  onRetryFailure: fallbackActionSchema.optional(),
+  /** manual-intervention: how long to wait for an operator. */
+  timeoutMs: durationMsSchema.optional(),
+  /** manual-intervention: what to do when nobody decided in time (default abort). */
+  onTimeout: z.enum(['abort', 'rollback', 'ignore', 'mark-success']).optional(),
+});
+export type FailureRule = z.infer<typeof failureRuleSchema>;
+
+const stepCommon = {
+  name: z.string().min(1),
+  /** Step timeout; for barrier steps this is the barrier timeout. */
+  timeoutMs: durationMsSchema.optional(),
+  /** True when the step's `when` condition evaluated false: the step is skipped. */
+  skip: z.boolean(),
+  failureStrategies: z.array(failureRuleSchema),
+};
+
+export const shellStepPlanSchema = z.object({
+  ...stepCommon,
+  type: z.literal('shell'),
+  /** The command after expansion; every expansion is already one safely quoted shell word. */
+  command: z.string(),
+  /** Environment for the process, including `CONVOY_VAR_<NAME>` for every variable. */
+  env: z.record(z.string(), z.string()),
+});
+
+export const httpStepPlanSchema = z.object({
+  ...stepCommon,
+  type: z.literal('http'),
+  method: z.string(),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string().optional(),
+  expectStatus: z.array(z.number().int()).min(1),
+});
+
+export const waitStepPlanSchema = z.object({
+  ...stepCommon,
+  type: z.literal('wait'),
+  durationMs: durationMsSchema,
+});
+
+export const barrierStepPlanSchema = z.object({
+  ...stepCommon,
+  type: z.literal('barrier'),
+  identifier: z.string(),
+  /** Always set for barriers (default {@link DEFAULT_BARRIER_TIMEOUT_MS}). */
+  timeoutMs: durationMsSchema,
+});
+
+export const stepPlanSchema = z.discriminatedUnion('type', [
+  shellStepPlanSchema,
+  httpStepPlanSchema,
+  waitStepPlanSchema,
+  barrierStepPlanSchema,
+]);
+export type StepPlan = z.infer<typeof stepPlanSchema>;
+export type ShellStepPlan = z.infer<typeof shellStepPlanSchema>;
+export type HttpStepPlan = z.infer<typeof httpStepPlanSchema>;
+export type WaitStepPlan = z.infer<typeof waitStepPlanSchema>;
+export type BarrierStepPlan = z.infer<typeof barrierStepPlanSchema>;
+export type StepType = StepPlan['type'];
+
+/** Rollback steps are never barriers (SPEC section 2 rule 4). */
+export const rollbackStepPlanSchema = z.discriminatedUnion('type', [
+  shellStepPlanSchema,
+  httpStepPlanSchema,
+  waitStepPlanSchema,
+]);
+export type RollbackStepPlan = z.infer<typeof rollbackStepPlanSchema>;
+
+export const workflowPlanSchema = z.object({
+  /** Unique in the pipeline; `forEach` expansions are named `name[item]`. */
+  name: z.string().min(1),
+  stage: z.string().min(1),
+  /** Merged variables (pipeline, then workflow, then `--var` overrides, plus `item`). */
+  variables: z.record(z.string(), z.string()),
+  steps: z.array(stepPlanSchema),
+  rollbackSteps: z.array(rollbackStepPlanSchema),
+  /** Workflow-level rules. */
+  failureStrategies: z.array(failureRuleSchema),
+});
+export type WorkflowPlan = z.infer<typeof workflowPlanSchema>;
+
+export const stageBarrierPlanSchema = z.object({
+  identifier: z.string(),
+  /** Workflow names (after forEach expansion) whose steps contain the identifier. */
+  participants: z.array(z.string()).min(1),
+});
+export type StageBarrierPlan = z.infer<typeof stageBarrierPlanSchema>;
+
+export const stagePlanSchema = z.object({
+  name: z.string().min(1),
+  workflows: z.array(workflowPlanSchema),
+  barriers: z.array(stageBarrierPlanSchema),
+});
+export type StagePlan = z.infer<typeof stagePlanSchema>;
+
+export const pipelinePlanSchema = z.object({
+  pipelineId: z.string().min(1),
+  name: z.string().min(1),
+  /** Path of the file the plan came from, for messages. */
+  source: z.string(),
+  /** Pipeline-wide default rules. */
+  failureStrategies: z.array(failureRuleSchema),
+  stages: z.array(stagePlanSchema).min(1),
+});
+export type PipelinePlan = z.infer<typeof pipelinePlanSchema>;

@@ -1,0 +1,132 @@
+/**
+ * The pipeline result document of SPEC section 5: what `convoy run --json` and
+ * `convoy status --json` print and what the pipeline workflow's `status` query returns.
+ *
+ * Pure module (workflow code imports it). Timestamps are ISO-8601 strings with milliseconds.
+ */
+import { z } from 'zod';
+
+export const PipelineStatuses = {
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  aborted: 'aborted',
+} as const;
+export type PipelineStatus = (typeof PipelineStatuses)[keyof typeof PipelineStatuses];
+
+export const StageStatuses = {
+  notStarted: 'not-started',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  aborted: 'aborted',
+} as const;
+export type StageStatus = (typeof StageStatuses)[keyof typeof StageStatuses];
+
+export const WorkflowStatuses = {
+  notStarted: 'not-started',
+  running: 'running',
+  waitingAtBarrier: 'waiting-at-barrier',
+  waitingForIntervention: 'waiting-for-intervention',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  aborted: 'aborted',
+  rolledBack: 'rolled-back',
+} as const;
+export type WorkflowStatus = (typeof WorkflowStatuses)[keyof typeof WorkflowStatuses];
+
+export const StepStatuses = {
+  running: 'running',
+  waiting: 'waiting',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  ignored: 'ignored',
+  skipped: 'skipped',
+} as const;
+export type StepStatus = (typeof StepStatuses)[keyof typeof StepStatuses];
+
+export const BarrierStatuses = {
+  standing: 'standing',
+  crossed: 'crossed',
+  broken: 'broken',
+  timedOut: 'timed-out',
+  forced: 'forced',
+} as const;
+export type BarrierStatus = (typeof BarrierStatuses)[keyof typeof BarrierStatuses];
+
+export const stepErrorSchema = z.object({ type: z.string(), message: z.string() });
+export type StepError = z.infer<typeof stepErrorSchema>;
+
+export const stepResultSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'ignored', 'skipped']),
+  attempts: z.number().int().min(0),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  error: stepErrorSchema.optional(),
+  /** Shell steps: exit code and the tail of stdout/stderr; http steps: the status code. */
+  output: z
+    .object({
+      exitCode: z.number().int().nullable().optional(),
+      stdoutTail: z.string().optional(),
+      stderrTail: z.string().optional(),
+      httpStatus: z.number().int().optional(),
+    })
+    .optional(),
+  /** True for a step of rollbackSteps. */
+  rollback: z.boolean().optional(),
+});
+export type StepResult = z.infer<typeof stepResultSchema>;
+
+export const workflowResultSchema = z.object({
+  name: z.string(),
+  stage: z.string(),
+  status: z.enum([
+    'not-started',
+    'running',
+    'waiting-at-barrier',
+    'waiting-for-intervention',
+    'succeeded',
+    'failed',
+    'aborted',
+    'rolled-back',
+  ]),
+  steps: z.array(stepResultSchema),
+});
+export type WorkflowResult = z.infer<typeof workflowResultSchema>;
+
+export const stageResultSchema = z.object({
+  name: z.string(),
+  status: z.enum(['not-started', 'running', 'succeeded', 'failed', 'aborted']),
+  workflows: z.array(z.string()),
+});
+export type StageResult = z.infer<typeof stageResultSchema>;
+
+export const barrierResultSchema = z.object({
+  stage: z.string(),
+  identifier: z.string(),
+  participants: z.array(z.string()),
+  status: z.enum(['standing', 'crossed', 'broken', 'timed-out', 'forced']),
+  arrivals: z.record(z.string(), z.string()),
+  resolvedAt: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type BarrierResult = z.infer<typeof barrierResultSchema>;
+
+export const pipelineResultSchema = z.object({
+  pipelineId: z.string(),
+  name: z.string().optional(),
+  status: z.enum(['running', 'succeeded', 'failed', 'aborted']),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  stages: z.array(stageResultSchema),
+  workflows: z.array(workflowResultSchema),
+  barriers: z.array(barrierResultSchema),
+});
+export type PipelineResult = z.infer<typeof pipelineResultSchema>;
+
+/** Formats epoch milliseconds the way every timestamp in the document is written. */
+export function isoMs(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
