@@ -1,0 +1,278 @@
+/**
+ * The `convoy` command line (SPEC section 5). Exit codes: 0 success, 1 pipeline failed or
+ * aborted, 2 invalid input or usage, 3 Temporal unreachable or infrastructure error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { ConvoyUsageError, ExitCodes, TemporalUnreachableError, type ExitCode } from '../client/errors';
+import { temporalConfigFromEnv } from '../temporal/config';
+import { PipelineValidationError, compilePipeline } from '../spec';
+import { interventionActionSchema } from '../spec/plan';
+import type { PipelineResult } from '../spec/result';
+import { TemporalCliNotFoundError } from '../temporal/cli-binary';
+import { formatPipelineResult } from './format';
+import { runValidate } from './validate';
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+class ExitWith extends Error {
+  constructor(readonly code: ExitCode) {
+    super(`exit ${code}`);
+  }
+}
+
+/** Parses repeated `--var k=v` options into a record; a malformed one is a usage error. */
+function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new ConvoyUsageError(`--var ${value}: expected NAME=VALUE`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** A readable, unique pipeline ID: `<name>-<utc timestamp>-<random>`. */
+export function generatePipelineId(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  return `${name}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function exitCodeFor(doc: PipelineResult): ExitCode {
+  return doc.status === 'succeeded' ? ExitCodes.success : ExitCodes.pipelineFailed;
+}
+
+async function withClient<T>(fn: (client: import('@temporalio/client').Client) => Promise<T>): Promise<T> {
+  const { connectClient } = await import('../client/pipelines');
+  const client = await connectClient(temporalConfigFromEnv());
+  try {
+    return await fn(client);
+  } finally {
+    await client.connection.close().catch(() => undefined);
+  }
+}
+
+/** Builds the commander program; actions throw ExitWith to set the exit code. */
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('convoy')
+    .description('Harness-style deployment barriers on Temporal')
+    .version(require('../../package.json').version as string)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+
+  program
+    .command('validate')
+    .argument('<file>', 'pipeline file (YAML or JSON)')
+    .option('--var <name=value>', 'override a variable (repeatable)', collectVar, {})
+    .description('validate a pipeline file without running anything')
+    .action((file: string, opts: { var: Record<string, string> }) => {
+      throw new ExitWith(runValidate(file, { vars: opts.var }, io) as ExitCode);
+    });
+
+  program
+    .command('run')
+    .argument('<file>', 'pipeline file (YAML or JSON)')
+    .option('--var <name=value>', 'override a variable (repeatable)', collectVar, {})
+    .option('--id <id>', 'pipeline ID (the pipeline workflow ID); generated when absent')
+    .option('--embedded', 'start a local Temporal dev server and worker for this run')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--no-wait', 'start the pipeline and return at once')
+    .description('start a pipeline and wait for its result')
+    .action(async (file: string, opts: { var: Record<string, string>; id?: string; embedded?: boolean; json?: boolean; wait: boolean }) => {
+      const name = peekName(file);
+      const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
+      let compiled;
+      try {
+        compiled = compilePipeline(file, { vars: opts.var, pipelineId });
+      } catch (error) {
+        if (error instanceof PipelineValidationError) {
+          for (const line of error.lines ?? [error.message]) io.err(line);
+          throw new ExitWith(ExitCodes.invalidInput);
+        }
+        throw error;
+      }
+      for (const warning of compiled.warnings) io.err(`warning: ${file}: ${warning.path}: ${warning.message}`);
+      const { startPipeline, waitForPipeline } = await import('../client/pipelines');
+      if (opts.embedded) {
+        if (!opts.wait) {
+          throw new ConvoyUsageError('--no-wait cannot be combined with --embedded: the embedded server stops when the command ends');
+        }
+        const { startEmbedded } = await import('../client/embedded');
+        const embedded = await startEmbedded({ log: io.err });
+        try {
+          await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
+          io.err(`pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`);
+          const doc = await waitForPipeline(embedded.client, pipelineId);
+          printResult(io, doc, opts.json);
+          throw new ExitWith(exitCodeFor(doc));
+        } finally {
+          await embedded.stop();
+        }
+      }
+      const config = temporalConfigFromEnv();
+      await withClient(async (client) => {
+        await startPipeline(client, compiled.plan, config.taskQueue);
+        if (!opts.wait) {
+          if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
+          else io.out(pipelineId);
+          throw new ExitWith(ExitCodes.success);
+        }
+        io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
+        const doc = await waitForPipeline(client, pipelineId);
+        printResult(io, doc, opts.json);
+        throw new ExitWith(exitCodeFor(doc));
+      });
+    });
+
+  program
+    .command('status')
+    .argument('<id>', 'pipeline ID')
+    .option('--json', 'print the JSON document')
+    .option('--watch', 'refresh until the pipeline ends')
+    .description("live state from the pipeline workflow's status query")
+    .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
+      const { describePipeline } = await import('../client/pipelines');
+      await withClient(async (client) => {
+        for (;;) {
+          const doc = await describePipeline(client, id);
+          if (opts.watch && !opts.json && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+          printResult(io, doc, opts.json);
+          if (!opts.watch || doc.status !== 'running') throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      });
+    });
+
+  program
+    .command('intervene')
+    .argument('<id>', 'pipeline ID')
+    .argument('<workflow>', 'workflow waiting for manual intervention')
+    .addOption(
+      new Option('--action <action>', 'the decision').choices(interventionActionSchema.options).makeOptionMandatory(),
+    )
+    .description('give a manual-intervention decision')
+    .action(async (id: string, workflow: string, opts: { action: (typeof interventionActionSchema.options)[number] }) => {
+      const { intervene } = await import('../client/pipelines');
+      await withClient(async (client) => io.out(await intervene(client, id, workflow, opts.action)));
+    });
+
+  const barrier = program.command('barrier').description('operator overrides of a standing barrier');
+  for (const command of ['release', 'break'] as const) {
+    barrier
+      .command(command)
+      .argument('<id>', 'pipeline ID')
+      .argument('<stage>', 'stage name')
+      .argument('<identifier>', 'barrier identifier')
+      .option('--reason <reason>', 'why (recorded on the barrier)')
+      .description(command === 'release' ? 'let waiting and later arrivals pass' : 'fail the barrier for every participant')
+      .action(async (id: string, stage: string, identifier: string, opts: { reason?: string }) => {
+        const { overrideBarrier } = await import('../client/pipelines');
+        await withClient(async (client) => io.out(await overrideBarrier(client, id, command, stage, identifier, opts.reason)));
+      });
+  }
+
+  program
+    .command('cancel')
+    .argument('<id>', 'pipeline ID')
+    .description('abort a pipeline (standing barriers break with reason "pipeline aborted")')
+    .action(async (id: string) => {
+      const { cancelPipeline } = await import('../client/pipelines');
+      await withClient(async (client) => {
+        await cancelPipeline(client, id);
+        io.out(`abort requested for ${id}`);
+      });
+    });
+
+  program
+    .command('worker')
+    .description('run a Convoy worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE)')
+    .action(async () => {
+      const { runWorkerFromEnv } = await import('../temporal/run-worker');
+      await runWorkerFromEnv(io.err);
+    });
+
+  program
+    .command('dev')
+    .option('--port <port>', 'gRPC port', parsePort, 7233)
+    .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
+    .option('--db-file <file>', 'keep state in this SQLite file (in memory when absent)')
+    .description('run an embedded Temporal dev server and a worker until Ctrl-C')
+    .action(async (opts: { port: number; uiPort: number; dbFile?: string }) => {
+      const { startEmbedded } = await import('../client/embedded');
+      const embedded = await startEmbedded({ port: opts.port, uiPort: opts.uiPort, dbFile: opts.dbFile, log: io.err });
+      io.out(`Temporal: ${embedded.server.address}`);
+      io.out(`Web UI:   ${embedded.server.uiUrl}`);
+      io.out(`Worker on task queue ${embedded.taskQueue}. Press Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await embedded.stop();
+    });
+
+  return program;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConvoyUsageError(`invalid port ${value}`);
+  return port;
+}
+
+/** Reads the pipeline name for the generated ID without failing (validation reports problems). */
+function peekName(file: string): string | undefined {
+  try {
+    const text = require('node:fs').readFileSync(file, 'utf8') as string;
+    const match = /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)/m.exec(text) ?? /"name"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]*)"/.exec(text);
+    return match?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function printResult(io: CliIo, doc: PipelineResult, json: boolean | undefined): void {
+  if (json) io.out(JSON.stringify(doc, null, 2));
+  else io.out(formatPipelineResult(doc));
+}
+
+/** Runs the CLI and returns the exit code (never throws). */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCodes.success;
+  } catch (error) {
+    if (error instanceof ExitWith) return error.code;
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCodes.success : ExitCodes.invalidInput;
+    }
+    if (error instanceof ConvoyUsageError) {
+      io.err(`convoy: ${error.message}`);
+      return ExitCodes.invalidInput;
+    }
+    if (error instanceof TemporalUnreachableError || error instanceof TemporalCliNotFoundError) {
+      io.err(`convoy: ${error.message}`);
+      return ExitCodes.infrastructure;
+    }
+    io.err(`convoy: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCodes.infrastructure;
+  }
+}
+
+/** Entry point of `bin/convoy`. */
+export function main(argv: string[] = process.argv.slice(2)): void {
+  runCli(argv).then(
+    (code) => {
+      process.exitCode = code;
+      // Temporal's native runtime may keep handles open; a finished command must not hang.
+      setTimeout(() => process.exit(code), 50).unref();
+    },
+    () => process.exit(ExitCodes.infrastructure),
+  );
+}

@@ -1,0 +1,143 @@
+/**
+ * Starting, watching and steering pipelines: the typed client API behind the CLI, usable from
+ * scripts as well.
+ */
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { PipelinePlan } from '../spec/plan';
+import { pipelineResultSchema, type PipelineResult, type WorkflowResult } from '../spec/result';
+import {
+  breakBarrierUpdate,
+  childWorkflowId,
+  interveneUpdate,
+  pipelineStatusQuery,
+  releaseBarrierUpdate,
+  workflowStatusQuery,
+} from '../workflows/protocol';
+import type { pipelineWorkflow } from '../workflows/pipeline';
+import type { TemporalConfig } from '../temporal/config';
+import type { InterventionAction } from '../spec/plan';
+import { ConvoyUsageError, TemporalUnreachableError } from './errors';
+
+/** Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. */
+export async function connectClient(config: Pick<TemporalConfig, 'address' | 'namespace'>): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
+    return new Client({ connection, namespace: config.namespace });
+  } catch (error) {
+    throw new TemporalUnreachableError(
+      `cannot reach Temporal at ${config.address}: ${error instanceof Error ? error.message : String(error)}` +
+        ' (set TEMPORAL_ADDRESS, start a server with `convoy dev`, or use --embedded)',
+    );
+  }
+}
+
+/** Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. */
+export async function startPipeline(
+  client: Client,
+  plan: PipelinePlan,
+  taskQueue: string,
+): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
+  try {
+    return await client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+      workflowId: plan.pipelineId,
+      taskQueue,
+      args: [{ plan }],
+      memo: { convoyPipeline: plan.name, source: plan.source },
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new ConvoyUsageError(`a pipeline with id ${plan.pipelineId} is already running; choose another --id`);
+    }
+    throw error;
+  }
+}
+
+/** Waits for a pipeline to end and returns its result document. */
+export async function waitForPipeline(client: Client, pipelineId: string): Promise<PipelineResult> {
+  const raw = await client.workflow.getHandle(pipelineId).result();
+  return pipelineResultSchema.parse(raw);
+}
+
+/**
+ * The live document of a pipeline: the pipeline workflow's `status` query, with the steps of
+ * each running workflow filled in from that child's own query (the parent hears only of
+ * barrier steps and final results, which keeps its history small).
+ */
+export async function describePipeline(client: Client, pipelineId: string): Promise<PipelineResult> {
+  const handle = client.workflow.getHandle(pipelineId);
+  let doc: PipelineResult;
+  try {
+    doc = pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new ConvoyUsageError(`no pipeline with id ${pipelineId}`);
+    throw error;
+  }
+  const live = doc.workflows.filter((wf) => !['not-started', 'succeeded', 'failed', 'aborted', 'rolled-back'].includes(wf.status));
+  await Promise.all(
+    live.map(async (wf) => {
+      try {
+        const child: WorkflowResult = await client.workflow
+          .getHandle(childWorkflowId(pipelineId, wf.name))
+          .query(workflowStatusQuery);
+        wf.steps = child.steps;
+      } catch {
+        // The child may have just finished; the parent's word stands.
+      }
+    }),
+  );
+  return doc;
+}
+
+async function runUpdate<T>(operation: () => Promise<T>, pipelineId: string): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowUpdateFailedError) {
+      throw new ConvoyUsageError(`rejected: ${error.cause?.message ?? error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** Gives an operator decision to a workflow waiting for manual intervention. */
+export async function intervene(
+  client: Client,
+  pipelineId: string,
+  workflow: string,
+  action: InterventionAction,
+): Promise<string> {
+  const handle = client.workflow.getHandle(pipelineId);
+  return runUpdate(() => handle.executeUpdate(interveneUpdate, { args: [{ workflow, action }] }), pipelineId);
+}
+
+/** Forces a standing barrier open (`release`) or broken (`break`). */
+export async function overrideBarrier(
+  client: Client,
+  pipelineId: string,
+  command: 'release' | 'break',
+  stage: string,
+  identifier: string,
+  reason?: string,
+): Promise<string> {
+  const handle = client.workflow.getHandle(pipelineId);
+  const update = command === 'release' ? releaseBarrierUpdate : breakBarrierUpdate;
+  return runUpdate(() => handle.executeUpdate(update, { args: [{ stage, identifier, reason }] }), pipelineId);
+}
+
+/** Aborts a pipeline: its standing barriers break with reason `pipeline aborted`. */
+export async function cancelPipeline(client: Client, pipelineId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(pipelineId).cancel();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
+    throw error;
+  }
+}

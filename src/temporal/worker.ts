@@ -1,0 +1,48 @@
+/**
+ * Builds the Convoy worker: the pipeline and deployment workflows plus the step activities, on
+ * one task queue. Used by `convoy worker`, `--embedded`, `convoy dev`, tests and benchmarks.
+ */
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+
+/** Options of {@link createConvoyWorker}. */
+export interface ConvoyWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A pre-built workflow bundle (tests build one per run); otherwise bundled from source at start. */
+  workflowBundlePath?: string;
+  /** Extra worker options (identity, concurrency, ...). */
+  tuning?: Partial<WorkerOptions>;
+}
+
+/** Resolves the workflows entry point, whether running from TypeScript sources or compiled `dist/`. */
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+let runtimeInstalled = false;
+/** Keeps the SDK's Rust core quiet unless asked: a CLI's stderr is for the user. */
+export function installQuietRuntime(level: 'WARN' | 'ERROR' | 'INFO' = 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new (require('@temporalio/worker').DefaultLogger)(level), telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } } });
+  } catch {
+    // Already installed by the embedding process (tests, benchmarks): keep theirs.
+  }
+}
+
+/** Creates (but does not run) a worker for Convoy's workflows and activities. */
+export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: workflowsPath() }),
+    activities: createActivities(),
+    ...options.tuning,
+  });
+}

@@ -1,0 +1,3 @@
+/** The workflow bundle's entry point: every workflow type the Convoy worker registers. */
+export { pipelineWorkflow } from './pipeline';
+export { deploymentWorkflow } from './deployment';

@@ -1,0 +1,33 @@
+/**
+ * Starts ONE real Temporal dev server (with its Web UI) for the whole jest run and bundles the
+ * workflow code once; test files reach both through environment variables. Per-file servers
+ * would cost a second each and the bundling several; one shared server keeps CI fast on 2 cores.
+ */
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+
+declare global {
+  // Read back by global-teardown.ts, which runs in the same process.
+  var __CONVOY_DEV_SERVER__: DevServer | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const server = await startDevServer({ resolve: { log: (line) => process.stdout.write(`\n${line}\n`) } });
+  globalThis.__CONVOY_DEV_SERVER__ = server;
+  process.env.CONVOY_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.CONVOY_TEST_TEMPORAL_UI = server.uiUrl;
+  process.env.CONVOY_TEST_TEMPORAL_CLI = server.cli.path;
+  process.stdout.write(`Temporal dev server for tests: ${server.address}, Web UI ${server.uiUrl} (${server.cli.version})\n`);
+
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'convoy-test-bundle-'));
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, code);
+  process.env.CONVOY_TEST_WORKFLOW_BUNDLE = bundlePath;
+}
