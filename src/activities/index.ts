@@ -1,0 +1,44 @@
+/**
+ * Convoy's activities: the step executors the worker registers.
+ *
+ * Worker side:
+ * ```ts
+ * Worker.create({ taskQueue, workflowsPath, activities: createActivities() });
+ * ```
+ * Workflow side (type-only import, so no Node code enters the workflow bundle):
+ * ```ts
+ * import type { ConvoyActivities } from '../activities';
+ * const { runShell } = proxyActivities<ConvoyActivities>({
+ *   startToCloseTimeout: step.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, // from '../activities/contract'
+ *   heartbeatTimeout: '20s',
+ *   retry: { maximumAttempts: 1 }, // failure strategies do the retrying
+ * });
+ * ```
+ * Failures are non-retryable `ApplicationFailure`s typed with {@link ActivityErrorTypes};
+ * a cancelled activity ends with Temporal's `CancelledFailure`.
+ */
+import type { ActivityTuning } from './contract';
+import { createShellActivity, type RunShell } from './shell';
+
+export * from './contract';
+export { createShellActivity, runShell, type RunShell } from './shell';
+
+/** The activities a Convoy worker registers; their keys are the Temporal activity type names. */
+export interface ConvoyActivities {
+  /** Runs a `shell` step. */
+  runShell: RunShell;
+}
+
+/**
+ * Builds the activities object for `Worker.create({ activities })`.
+ *
+ * @param tuning overrides of `ACTIVITY_DEFAULTS`; leave empty in production
+ */
+export function createActivities(tuning: Partial<ActivityTuning> = {}): ConvoyActivities {
+  return {
+    runShell: createShellActivity(tuning),
+  };
+}
+
+/** The activities with production settings. */
+export const activities: ConvoyActivities = createActivities();

@@ -1,0 +1,197 @@
+/**
+ * The `shell` step executor: runs `/bin/sh -c command` on the worker as a real child process.
+ *
+ * Life of a call:
+ * 1. validate the input (it was serialized by a workflow, possibly an older one);
+ * 2. spawn the command as the leader of its own process group, with the worker's environment
+ *    plus the step's `env` (which carries `CONVOY_VAR_<NAME>` for every variable);
+ * 3. keep the last bytes of stdout and stderr, heartbeat while it runs;
+ * 4. end on the first of: the command exits, the activity is cancelled, the step's `timeoutMs`;
+ * 5. in every case make sure nothing of the group keeps running (see {@link terminateProcessGroup});
+ * 6. return on exit code 0, otherwise throw a non-retryable `step-failed` / `step-timeout`
+ *    failure, or rethrow Temporal's cancellation.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Context } from '@temporalio/activity';
+import {
+  ACTIVITY_DEFAULTS,
+  shellActivityInputSchema,
+  type ActivityTuning,
+  type ShellActivityInput,
+  type ShellActivityResult,
+  type ShellFailureDetails,
+} from './contract';
+import {
+  cancellationError,
+  describeError,
+  lastChars,
+  parseActivityInput,
+  stepFailed,
+  stepTimedOut,
+} from './errors';
+import { startHeartbeats } from './heartbeat';
+import { terminateProcessGroup, TerminationOutcomes } from './process-group';
+import { TailBuffer } from './tail-buffer';
+
+/**
+ * After the process group is gone, how long to wait for the stdout/stderr pipes to close. They
+ * normally close at once; a process that escaped the group (`setsid`, a daemon) can hold them
+ * open forever, and the step must not hang on it.
+ */
+const OUTPUT_DRAIN_MS = 1_000;
+
+/** How much output an error message quotes; the full tails are in the failure details. */
+const MESSAGE_OUTPUT_CHARS = 1_000;
+
+/** How waiting for the command ended. */
+type Outcome =
+  | { kind: 'exited'; exitCode: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'spawn-error'; error: Error }
+  | { kind: 'cancelled' }
+  | { kind: 'timed-out'; timeoutMs: number };
+
+/** The signature of the shell step activity. */
+export type RunShell = (input: ShellActivityInput) => Promise<ShellActivityResult>;
+
+/**
+ * Builds the shell step activity. Production uses the defaults; tests pass shorter intervals.
+ *
+ * @param tuning overrides of {@link ACTIVITY_DEFAULTS} (heartbeat interval, kill grace, tail size)
+ */
+export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunShell {
+  const { heartbeatIntervalMs, killGraceMs, tailBytes } = { ...ACTIVITY_DEFAULTS, ...tuning };
+
+  return async function runShell(rawInput: ShellActivityInput): Promise<ShellActivityResult> {
+    const input = parseActivityInput(shellActivityInputSchema, rawInput, 'runShell');
+    const context = Context.current();
+    const { cancellationSignal } = context;
+    // Do not start anything for a step that was cancelled before it began.
+    if (cancellationSignal.aborted) throw cancellationError(cancellationSignal);
+
+    const stepLabel = `shell step "${input.stepName}" of workflow "${input.workflowName}"`;
+    const stdout = new TailBuffer(tailBytes);
+    const stderr = new TailBuffer(tailBytes);
+    const startedAt = Date.now();
+
+    const child = spawn('/bin/sh', ['-c', input.command], {
+      cwd: input.cwd,
+      env: { ...process.env, ...input.env },
+      // A new process group (pgid = child.pid), so cancellation can signal every process the
+      // command started, not just /bin/sh.
+      detached: true,
+      // No stdin: steps are unattended, and a command waiting for input would hang until timeout.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
+    const stopHeartbeats = startHeartbeats(heartbeatIntervalMs, () => ({
+      elapsedMs: Date.now() - startedAt,
+      stdoutBytes: stdout.totalBytes,
+      stderrBytes: stderr.totalBytes,
+    }));
+    let outcome: Outcome;
+    try {
+      outcome = await waitForOutcome(child, cancellationSignal, input.timeoutMs);
+      if (child.pid !== undefined) {
+        // After a cancellation or timeout this is the kill itself. After a normal exit it ends
+        // background processes the command left behind, as CI runners do: a finished step owns
+        // nothing that still runs on the worker.
+        const termination = await terminateProcessGroup(child.pid, killGraceMs);
+        if (termination === TerminationOutcomes.survived) {
+          context.log.warn(`${stepLabel}: processes of group ${child.pid} survived SIGKILL`);
+        }
+      }
+      await waitForOutput(child, outputClosed);
+    } finally {
+      // Heartbeats continue through the kill grace above, so a slow kill never looks like a dead
+      // worker.
+      stopHeartbeats();
+    }
+
+    const output = { stdoutTail: stdout.toString(), stderrTail: stderr.toString() };
+    switch (outcome.kind) {
+      case 'exited': {
+        if (outcome.exitCode === 0) return { exitCode: 0, ...output };
+        const details: ShellFailureDetails = { exitCode: outcome.exitCode, ...output };
+        const how =
+          outcome.exitCode !== null
+            ? `failed with exit code ${outcome.exitCode}`
+            : `was killed by signal ${outcome.signal ?? 'unknown'}`;
+        throw stepFailed(withOutputExcerpt(`${stepLabel} ${how}`, output), details);
+      }
+      case 'spawn-error': {
+        const where = input.cwd !== undefined ? ` in ${input.cwd}` : '';
+        const details: ShellFailureDetails = { exitCode: null, ...output };
+        throw stepFailed(
+          `${stepLabel} could not start /bin/sh${where}: ${describeError(outcome.error)}`,
+          details,
+        );
+      }
+      case 'timed-out': {
+        const details: ShellFailureDetails = { exitCode: null, ...output };
+        const message = `${stepLabel} timed out after ${outcome.timeoutMs} ms; its process group was killed`;
+        throw stepTimedOut(withOutputExcerpt(message, output), details);
+      }
+      case 'cancelled':
+        throw cancellationError(cancellationSignal);
+    }
+  };
+}
+
+/** The shell step activity with production settings. */
+export const runShell: RunShell = createShellActivity();
+
+/** Resolves with the first of: exit, spawn failure, cancellation, the step's own timeout. */
+function waitForOutcome(
+  child: ChildProcess,
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish({ kind: 'cancelled' });
+
+    // The child's listeners stay attached: an 'error' event without a listener would crash the
+    // worker, and `finish` ignores everything after the first outcome.
+    child.on('exit', (exitCode, exitSignal) => finish({ kind: 'exited', exitCode, signal: exitSignal }));
+    child.on('error', (error) => finish({ kind: 'spawn-error', error }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => finish({ kind: 'timed-out', timeoutMs }), timeoutMs);
+    }
+  });
+}
+
+/** Waits (bounded) for the output pipes to close so the tails include the last bytes written. */
+async function waitForOutput(child: ChildProcess, outputClosed: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, OUTPUT_DRAIN_MS);
+  });
+  await Promise.race([outputClosed, giveUp]);
+  clearTimeout(timer);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+
+/**
+ * Appends the end of the output to a failure message: stderr when there is any, since that is
+ * where tools write errors, else stdout, since many deploy scripts write everything there.
+ */
+function withOutputExcerpt(message: string, output: { stdoutTail: string; stderrTail: string }): string {
+  const stderr = output.stderrTail.trimEnd();
+  if (stderr !== '') return `${message}; stderr: ${lastChars(stderr, MESSAGE_OUTPUT_CHARS)}`;
+  const stdout = output.stdoutTail.trimEnd();
+  if (stdout !== '') return `${message}; stdout: ${lastChars(stdout, MESSAGE_OUTPUT_CHARS)}`;
+  return message;
+}
