@@ -5,6 +5,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { createConvoyWorker } from '../../src/temporal/worker';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { compilePipeline } from '../../src/spec';
+import { startPipeline, waitForPipeline } from '../../src/client/pipelines';
+import { pipelineResultSchema, type PipelineResult } from '../../src/spec/result';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -79,4 +87,86 @@ export async function connectTestEnv(name: string): Promise<TestEnv> {
       await nativeConnection.close();
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running pipelines from YAML text, the way users write them.
+
+
+const yamlDir = mkdtempSync(join(tmpdir(), 'convoy-it-'));
+let pipelineCounter = 0;
+
+/** Writes YAML to a temp file, compiles it as `convoy run` would, and starts it on the env's queue. */
+export async function startYamlPipeline(
+  env: TestEnv,
+  yaml: string,
+  options: { vars?: Record<string, string>; id?: string } = {},
+): Promise<{ pipelineId: string; handle: WorkflowHandle; result: () => Promise<PipelineResult> }> {
+  const file = join(yamlDir, `pipeline-${process.pid}-${++pipelineCounter}.yaml`);
+  writeFileSync(file, yaml);
+  const pipelineId = options.id ?? `it-${env.taskQueue}-${pipelineCounter}-${Date.now()}`;
+  const { plan } = compilePipeline(file, { vars: options.vars, pipelineId });
+  const handle = await startPipeline(env.client, plan, env.taskQueue);
+  return { pipelineId, handle, result: () => waitForPipeline(env.client, pipelineId) };
+}
+
+/** Starts a pipeline from YAML and waits for its result document. */
+export async function runYamlPipeline(
+  env: TestEnv,
+  yaml: string,
+  options: { vars?: Record<string, string>; id?: string } = {},
+): Promise<PipelineResult> {
+  const started = await startYamlPipeline(env, yaml, options);
+  const doc = pipelineResultSchema.parse(await started.result());
+  await recordHistories(env, doc);
+  return doc;
+}
+
+/**
+ * With CONVOY_RECORD_HISTORIES=1, saves the histories of a finished pipeline (parent and every
+ * child) under test/replay/histories/<pipeline name>/, where replay.test.ts replays them against
+ * the current workflow code: a change that would break running pipelines then fails CI.
+ */
+export async function recordHistories(env: TestEnv, doc: PipelineResult): Promise<void> {
+  if (process.env.CONVOY_RECORD_HISTORIES !== '1' || !doc.name) return;
+  const dir = join(__dirname, '..', 'replay', 'histories', doc.name);
+  mkdirSync(dir, { recursive: true });
+  const ids = [doc.pipelineId, ...doc.workflows.filter((w) => w.status !== 'not-started').map((w) => `${doc.pipelineId}/${w.name}`)];
+  for (const [index, id] of ids.entries()) {
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    const file = join(dir, index === 0 ? 'pipeline.json' : `child-${index}.json`);
+    writeFileSync(file, historyToJSON(history));
+  }
+}
+
+/** Polls (test code, not workflow code) until `predicate` holds or the timeout passes. */
+export async function eventually<T>(fn: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (predicate(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Finds a workflow's entry and a step in a result document, failing clearly when absent. */
+export function stepOf(doc: PipelineResult, workflow: string, step: string) {
+  const wf = doc.workflows.find((w) => w.name === workflow);
+  if (!wf) throw new Error(`no workflow ${workflow} in ${JSON.stringify(doc.workflows.map((w) => w.name))}`);
+  const found = wf.steps.filter((s) => s.name === step);
+  if (found.length === 0) throw new Error(`no step ${step} in ${workflow}: ${JSON.stringify(wf.steps)}`);
+  return found[found.length - 1]!;
+}
+
+export function workflowOf(doc: PipelineResult, workflow: string) {
+  const wf = doc.workflows.find((w) => w.name === workflow);
+  if (!wf) throw new Error(`no workflow ${workflow}`);
+  return wf;
+}
+
+export function barrierOf(doc: PipelineResult, stage: string, identifier: string) {
+  const b = doc.barriers.find((x) => x.stage === stage && x.identifier === identifier);
+  if (!b) throw new Error(`no barrier ${stage}/${identifier} in ${JSON.stringify(doc.barriers)}`);
+  return b;
 }

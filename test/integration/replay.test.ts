@@ -1,0 +1,45 @@
+/**
+ * Replays recorded histories of real pipeline runs (test/replay/histories, recorded with
+ * CONVOY_RECORD_HISTORIES=1 npm test) against the current workflow code. A change to the
+ * workflows that would make running pipelines non-deterministic fails here.
+ */
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', 'replay', 'histories');
+
+function recordedHistories(): { workflowId: string; file: string }[] {
+  return readdirSync(root)
+    .filter((d) => statSync(join(root, d)).isDirectory())
+    .flatMap((d) =>
+      readdirSync(join(root, d))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ workflowId: `${d}/${f}`, file: join(root, d, f) })),
+    );
+}
+
+const histories = recordedHistories();
+
+test('recorded histories exist for the scenarios that matter', () => {
+  const pipelines = new Set(histories.map((h) => h.workflowId.split('/')[0]));
+  for (const name of ['staggered', 'timeout', 'ordered', 'two-stages', 'retry', 'step-timeout', 'default-abort']) {
+    expect(pipelines).toContain(name);
+  }
+});
+
+test('every recorded history replays without non-determinism', async () => {
+  const results = Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.CONVOY_TEST_WORKFLOW_BUNDLE! } },
+    histories.map(({ workflowId, file }) => ({ workflowId, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) })),
+  );
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of results) {
+    replayed += 1;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(replayed).toBe(histories.length);
+});
