@@ -1,0 +1,168 @@
+/**
+ * The `convoy` command as users run it: a real process (`./bin/convoy`, built by `npm ci`),
+ * real exit codes, one JSON document on stdout.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pipelineResultSchema } from '../../src/spec/result';
+import { freePort } from '../../src/temporal/dev-server';
+import { connectTestEnv, eventually, type TestEnv } from './harness';
+
+const repo = resolve(__dirname, '..', '..');
+const convoy = join(repo, 'bin', 'convoy');
+const dir = mkdtempSync(join(tmpdir(), 'convoy-cli-'));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runConvoy(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<Run> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(convoy, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`convoy ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const twoServices = `
+name: cli-release
+variables: { version: "1.0.0" }
+stages:
+  - name: deploy
+    workflows:
+      - name: api
+        steps:
+          - { name: deploy, type: shell, command: "echo api \${{ vars.version }}" }
+          - { name: sync, type: barrier, identifier: services-deployed }
+      - name: web
+        steps:
+          - { name: deploy, type: shell, command: "sleep 0.3; echo web" }
+          - { name: sync, type: barrier, identifier: services-deployed }
+`;
+
+let env: TestEnv;
+beforeAll(async () => {
+  if (!existsSync(join(repo, 'dist', 'src', 'cli', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm ci` or `npm run build` before the CLI tests');
+  }
+  env = await connectTestEnv('cli');
+  await env.startWorker();
+});
+afterAll(() => env.close());
+
+test('validate: exit 2 naming the file and field, nothing started', async () => {
+  const bad = file(
+    'bad.yaml',
+    `
+name: bad
+stages:
+  - name: s
+    workflows:
+      - name: w
+        steps:
+          - { name: b, type: barrier, identifier: "\${{ vars.x }}" }
+          - { name: t, type: wait, durationMs: -5 }
+`,
+  );
+  const result = await runConvoy(['validate', bad]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(`${bad}: stages[0].workflows[0].steps[0].identifier:`);
+  expect(result.stderr).toContain(`${bad}: stages[0].workflows[0].steps[1].durationMs:`);
+  expect(result.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // no stack trace
+
+  const run = await runConvoy(['run', bad], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  expect(run.code).toBe(2); // validation comes before any connection
+});
+
+test('validate: the examples pass', async () => {
+  for (const example of ['microservice-release.yaml', 'db-migration-rollout.yaml', 'multi-region-rollout.yaml']) {
+    const result = await runConvoy(['validate', join(repo, 'examples', example)]);
+    expect({ example, code: result.code, stderr: result.stderr }).toEqual({ example, code: 0, stderr: expect.any(String) });
+  }
+});
+
+test('run against an unreachable Temporal exits 3', async () => {
+  const port = await freePort();
+  const result = await runConvoy(['run', file('ok.yaml', twoServices)], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+  expect(result.code).toBe(3);
+  expect(result.stderr).toMatch(/cannot reach Temporal/);
+});
+
+test('run --json against a server prints exactly one result document; status and --no-wait work', async () => {
+  const serverEnv = { TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: env.taskQueue };
+  const path = file('ok.yaml', twoServices);
+  const result = await runConvoy(['run', path, '--json', '--var', 'version=2.0.0', '--id', `cli-json-${Date.now()}`], serverEnv);
+  expect(result.code).toBe(0);
+  const doc = pipelineResultSchema.parse(JSON.parse(result.stdout));
+  expect(doc.status).toBe('succeeded');
+  expect(doc.barriers[0]).toMatchObject({ identifier: 'services-deployed', status: 'crossed' });
+  const api = doc.workflows.find((w) => w.name === 'api')!;
+  expect(api.steps[0]!.output?.stdoutTail).toContain('api 2.0.0');
+
+  const id = `cli-nowait-${Date.now()}`;
+  const started = await runConvoy(['run', path, '--no-wait', '--id', id], serverEnv);
+  expect(started.code).toBe(0);
+  expect(started.stdout.trim()).toBe(id);
+  const final = await eventually(
+    () => runConvoy(['status', id, '--json'], serverEnv),
+    (r) => r.code !== 0 || JSON.parse(r.stdout).status !== 'running',
+  );
+  expect(final.code).toBe(0);
+  expect(JSON.parse(final.stdout).status).toBe('succeeded');
+
+  const unknown = await runConvoy(['status', 'no-such-pipeline'], serverEnv);
+  expect(unknown.code).toBe(2);
+});
+
+test('a failed pipeline exits 1', async () => {
+  const serverEnv = { TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: env.taskQueue };
+  const failing = file(
+    'fail.yaml',
+    `
+name: cli-fail
+stages:
+  - name: s
+    workflows:
+      - { name: w, steps: [{ name: boom, type: shell, command: "exit 4" }] }
+`,
+  );
+  const result = await runConvoy(['run', failing, '--json'], serverEnv);
+  expect(result.code).toBe(1);
+  expect(JSON.parse(result.stdout).status).toBe('failed');
+});
+
+test('run --embedded runs an example end to end on its own dev server', async () => {
+  const result = await runConvoy(['run', join(repo, 'examples', 'microservice-release.yaml'), '--embedded', '--json'], {}, 120_000);
+  expect(result.stderr).toMatch(/temporal CLI: using .* \(source: .*temporal version/);
+  expect(result.code).toBe(0);
+  const doc = pipelineResultSchema.parse(JSON.parse(result.stdout));
+  expect(doc.status).toBe('succeeded');
+  expect(doc.barriers.find((b) => b.identifier === 'services-deployed')?.status).toBe('crossed');
+});
+
+test('usage errors exit 2', async () => {
+  expect((await runConvoy(['frobnicate'])).code).toBe(2);
+  expect((await runConvoy(['run'])).code).toBe(2);
+  expect((await runConvoy(['intervene', 'x', 'y', '--action', 'explode'])).code).toBe(2);
+  expect((await runConvoy(['run', join(dir, 'missing.yaml')])).code).toBe(2);
+});
