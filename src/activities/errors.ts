@@ -62,14 +62,22 @@ export function cancellationError(signal: AbortSignal): Error {
 /**
  * Describes a thrown value for an error message, following its `cause` chain: `fetch` throws a
  * bare "fetch failed" whose cause says what actually happened ("connect ECONNREFUSED ...").
+ * Duck-typed rather than `instanceof Error`, because errors from another realm (Node internals
+ * seen from a test sandbox) fail `instanceof`.
  */
 export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  let text = error.message;
+  if (typeof error !== 'object' || error === null || !('message' in error)) return String(error);
+  const { message, cause, code, errors } = error as {
+    message: unknown;
+    cause?: unknown;
+    code?: unknown;
+    errors?: unknown;
+  };
+  let text = String(message);
   // Node's happy-eyeballs connect throws an AggregateError with an empty message.
-  if (text === '' && error instanceof AggregateError) text = error.errors.map(describeError).join('; ');
-  if (text === '') text = (error as NodeJS.ErrnoException).code ?? error.name;
-  if (error.cause !== undefined) text += `: ${describeError(error.cause)}`;
+  if (text === '' && Array.isArray(errors)) text = errors.map(describeError).join('; ');
+  if (text === '' && typeof code === 'string') text = code;
+  if (cause !== undefined) text += `: ${describeError(cause)}`;
   return text;
 }
 
