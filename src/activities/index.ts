@@ -18,15 +18,19 @@
  * a cancelled activity ends with Temporal's `CancelledFailure`.
  */
 import type { ActivityTuning } from './contract';
+import { createHttpActivity, type RunHttp } from './http';
 import { createShellActivity, type RunShell } from './shell';
 
 export * from './contract';
+export { createHttpActivity, runHttp, type RunHttp } from './http';
 export { createShellActivity, runShell, type RunShell } from './shell';
 
 /** The activities a Convoy worker registers; their keys are the Temporal activity type names. */
 export interface ConvoyActivities {
   /** Runs a `shell` step. */
   runShell: RunShell;
+  /** Runs an `http` step. */
+  runHttp: RunHttp;
 }
 
 /**
@@ -37,6 +41,7 @@ export interface ConvoyActivities {
 export function createActivities(tuning: Partial<ActivityTuning> = {}): ConvoyActivities {
   return {
     runShell: createShellActivity(tuning),
+    runHttp: createHttpActivity(tuning),
   };
 }
 
