@@ -15,17 +15,28 @@ function duration(doc: PipelineResult): string {
 /** Renders the document: a headline, stages, barriers (who arrived when) and workflows. */
 export function formatPipelineResult(doc: PipelineResult): string {
   const lines: string[] = [];
-  lines.push(`Pipeline ${doc.pipelineId}${doc.name ? ` (${doc.name})` : ''}: ${doc.status} after ${duration(doc)}`);
+  lines.push(
+    `Pipeline ${doc.pipelineId}${doc.name ? ` (${doc.name})` : ''}: ${doc.status} after ${duration(doc)}`,
+  );
   for (const stage of doc.stages) {
     lines.push(`  stage ${stage.name}: ${stage.status} [${stage.workflows.join(', ')}]`);
   }
   if (doc.barriers.length > 0) {
-    const table = new Table({ head: ['stage', 'barrier', 'status', 'arrivals (since pipeline start)', 'resolved', 'reason'] });
+    const table = new Table({
+      head: ['stage', 'barrier', 'status', 'arrivals (since pipeline start)', 'resolved', 'reason'],
+    });
     for (const b of doc.barriers) {
       const arrivals = b.participants
         .map((p) => `${p} ${b.arrivals[p] ? offsetMs(doc.startedAt, b.arrivals[p]) : '(no arrival)'}`)
         .join('\n');
-      table.push([b.stage, b.identifier, b.status, arrivals, offsetMs(doc.startedAt, b.resolvedAt), b.reason ?? '']);
+      table.push([
+        b.stage,
+        b.identifier,
+        b.status,
+        arrivals,
+        offsetMs(doc.startedAt, b.resolvedAt),
+        b.reason ?? '',
+      ]);
     }
     lines.push('Barriers:', table.toString());
   }

@@ -39,7 +39,11 @@ function collectVar(value: string, previous: Record<string, string>): Record<str
 
 /** A readable, unique pipeline ID: `<name>-<utc timestamp>-<random>`. */
 export function generatePipelineId(name: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('T', '-');
   return `${name}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -84,51 +88,61 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--no-wait', 'start the pipeline and return at once')
     .description('start a pipeline and wait for its result')
-    .action(async (file: string, opts: { var: Record<string, string>; id?: string; embedded?: boolean; json?: boolean; wait: boolean }) => {
-      const name = peekName(file);
-      const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
-      let compiled;
-      try {
-        compiled = compilePipeline(file, { vars: opts.var, pipelineId });
-      } catch (error) {
-        if (error instanceof PipelineValidationError) {
-          for (const line of error.lines ?? [error.message]) io.err(line);
-          throw new ExitWith(ExitCodes.invalidInput);
-        }
-        throw error;
-      }
-      for (const warning of compiled.warnings) io.err(`warning: ${file}: ${warning.path}: ${warning.message}`);
-      const { startPipeline, waitForPipeline } = await import('../client/pipelines');
-      if (opts.embedded) {
-        if (!opts.wait) {
-          throw new ConvoyUsageError('--no-wait cannot be combined with --embedded: the embedded server stops when the command ends');
-        }
-        const { startEmbedded } = await import('../client/embedded');
-        const embedded = await startEmbedded({ log: io.err });
+    .action(
+      async (
+        file: string,
+        opts: { var: Record<string, string>; id?: string; embedded?: boolean; json?: boolean; wait: boolean },
+      ) => {
+        const name = peekName(file);
+        const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
+        let compiled;
         try {
-          await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
-          io.err(`pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`);
-          const doc = await waitForPipeline(embedded.client, pipelineId);
+          compiled = compilePipeline(file, { vars: opts.var, pipelineId });
+        } catch (error) {
+          if (error instanceof PipelineValidationError) {
+            for (const line of error.lines ?? [error.message]) io.err(line);
+            throw new ExitWith(ExitCodes.invalidInput);
+          }
+          throw error;
+        }
+        for (const warning of compiled.warnings)
+          io.err(`warning: ${file}: ${warning.path}: ${warning.message}`);
+        const { startPipeline, waitForPipeline } = await import('../client/pipelines');
+        if (opts.embedded) {
+          if (!opts.wait) {
+            throw new ConvoyUsageError(
+              '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
+            );
+          }
+          const { startEmbedded } = await import('../client/embedded');
+          const embedded = await startEmbedded({ log: io.err });
+          try {
+            await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
+            io.err(
+              `pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`,
+            );
+            const doc = await waitForPipeline(embedded.client, pipelineId);
+            printResult(io, doc, opts.json);
+            throw new ExitWith(exitCodeFor(doc));
+          } finally {
+            await embedded.stop();
+          }
+        }
+        const config = temporalConfigFromEnv();
+        await withClient(async (client) => {
+          await startPipeline(client, compiled.plan, config.taskQueue);
+          if (!opts.wait) {
+            if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
+            else io.out(pipelineId);
+            throw new ExitWith(ExitCodes.success);
+          }
+          io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
+          const doc = await waitForPipeline(client, pipelineId);
           printResult(io, doc, opts.json);
           throw new ExitWith(exitCodeFor(doc));
-        } finally {
-          await embedded.stop();
-        }
-      }
-      const config = temporalConfigFromEnv();
-      await withClient(async (client) => {
-        await startPipeline(client, compiled.plan, config.taskQueue);
-        if (!opts.wait) {
-          if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
-          else io.out(pipelineId);
-          throw new ExitWith(ExitCodes.success);
-        }
-        io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
-        const doc = await waitForPipeline(client, pipelineId);
-        printResult(io, doc, opts.json);
-        throw new ExitWith(exitCodeFor(doc));
-      });
-    });
+        });
+      },
+    );
 
   program
     .command('status')
@@ -143,7 +157,8 @@ export function buildProgram(io: CliIo = processIo): Command {
           const doc = await describePipeline(client, id);
           if (opts.watch && !opts.json && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
           printResult(io, doc, opts.json);
-          if (!opts.watch || doc.status !== 'running') throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));
+          if (!opts.watch || doc.status !== 'running')
+            throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));
           await new Promise((r) => setTimeout(r, 1000));
         }
       });
@@ -154,13 +169,21 @@ export function buildProgram(io: CliIo = processIo): Command {
     .argument('<id>', 'pipeline ID')
     .argument('<workflow>', 'workflow waiting for manual intervention')
     .addOption(
-      new Option('--action <action>', 'the decision').choices(interventionActionSchema.options).makeOptionMandatory(),
+      new Option('--action <action>', 'the decision')
+        .choices(interventionActionSchema.options)
+        .makeOptionMandatory(),
     )
     .description('give a manual-intervention decision')
-    .action(async (id: string, workflow: string, opts: { action: (typeof interventionActionSchema.options)[number] }) => {
-      const { intervene } = await import('../client/pipelines');
-      await withClient(async (client) => io.out(await intervene(client, id, workflow, opts.action)));
-    });
+    .action(
+      async (
+        id: string,
+        workflow: string,
+        opts: { action: (typeof interventionActionSchema.options)[number] },
+      ) => {
+        const { intervene } = await import('../client/pipelines');
+        await withClient(async (client) => io.out(await intervene(client, id, workflow, opts.action)));
+      },
+    );
 
   const barrier = program.command('barrier').description('operator overrides of a standing barrier');
   for (const command of ['release', 'break'] as const) {
@@ -170,10 +193,16 @@ export function buildProgram(io: CliIo = processIo): Command {
       .argument('<stage>', 'stage name')
       .argument('<identifier>', 'barrier identifier')
       .option('--reason <reason>', 'why (recorded on the barrier)')
-      .description(command === 'release' ? 'let waiting and later arrivals pass' : 'fail the barrier for every participant')
+      .description(
+        command === 'release'
+          ? 'let waiting and later arrivals pass'
+          : 'fail the barrier for every participant',
+      )
       .action(async (id: string, stage: string, identifier: string, opts: { reason?: string }) => {
         const { overrideBarrier } = await import('../client/pipelines');
-        await withClient(async (client) => io.out(await overrideBarrier(client, id, command, stage, identifier, opts.reason)));
+        await withClient(async (client) =>
+          io.out(await overrideBarrier(client, id, command, stage, identifier, opts.reason)),
+        );
       });
   }
 
@@ -205,7 +234,12 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description('run an embedded Temporal dev server and a worker until Ctrl-C')
     .action(async (opts: { port: number; uiPort: number; dbFile?: string }) => {
       const { startEmbedded } = await import('../client/embedded');
-      const embedded = await startEmbedded({ port: opts.port, uiPort: opts.uiPort, dbFile: opts.dbFile, log: io.err });
+      const embedded = await startEmbedded({
+        port: opts.port,
+        uiPort: opts.uiPort,
+        dbFile: opts.dbFile,
+        log: io.err,
+      });
       io.out(`Temporal: ${embedded.server.address}`);
       io.out(`Web UI:   ${embedded.server.uiUrl}`);
       io.out(`Worker on task queue ${embedded.taskQueue}. Press Ctrl-C to stop.`);
@@ -221,7 +255,8 @@ export function buildProgram(io: CliIo = processIo): Command {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConvoyUsageError(`invalid port ${value}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConvoyUsageError(`invalid port ${value}`);
   return port;
 }
 
@@ -229,7 +264,9 @@ function parsePort(value: string): number {
 function peekName(file: string): string | undefined {
   try {
     const text = require('node:fs').readFileSync(file, 'utf8') as string;
-    const match = /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)/m.exec(text) ?? /"name"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]*)"/.exec(text);
+    const match =
+      /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)/m.exec(text) ??
+      /"name"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]*)"/.exec(text);
     return match?.[1];
   } catch {
     return undefined;

@@ -53,7 +53,9 @@ export async function startPipeline(
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new ConvoyUsageError(`a pipeline with id ${plan.pipelineId} is already running; choose another --id`);
+      throw new ConvoyUsageError(
+        `a pipeline with id ${plan.pipelineId} is already running; choose another --id`,
+      );
     }
     throw error;
   }
@@ -76,10 +78,13 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
   try {
     doc = pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new ConvoyUsageError(`no pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowNotFoundError)
+      throw new ConvoyUsageError(`no pipeline with id ${pipelineId}`);
     throw error;
   }
-  const live = doc.workflows.filter((wf) => !['not-started', 'succeeded', 'failed', 'aborted', 'rolled-back'].includes(wf.status));
+  const live = doc.workflows.filter(
+    (wf) => !['not-started', 'succeeded', 'failed', 'aborted', 'rolled-back'].includes(wf.status),
+  );
   await Promise.all(
     live.map(async (wf) => {
       try {
@@ -99,7 +104,8 @@ async function runUpdate<T>(operation: () => Promise<T>, pipelineId: string): Pr
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowNotFoundError)
+      throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
     if (error instanceof WorkflowUpdateFailedError) {
       throw new ConvoyUsageError(`rejected: ${error.cause?.message ?? error.message}`);
     }
@@ -137,7 +143,8 @@ export async function cancelPipeline(client: Client, pipelineId: string): Promis
   try {
     await client.workflow.getHandle(pipelineId).cancel();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowNotFoundError)
+      throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
     throw error;
   }
 }

@@ -167,7 +167,9 @@ function firstLine(error: unknown): string {
  * Finds or provisions the `temporal` binary (see the module comment for the order) and logs
  * which source was used and the CLI's version.
  */
-export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}): Promise<ResolvedTemporalCli> {
+export async function resolveTemporalCli(
+  options: ResolveTemporalCliOptions = {},
+): Promise<ResolvedTemporalCli> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const toolsDir = options.toolsDir ?? defaultToolsDir(env);

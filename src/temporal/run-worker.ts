@@ -25,7 +25,9 @@ export async function runWorkerFromEnv(log: (line: string) => void): Promise<voi
     workflowBundlePath: prebuiltWorkflowBundle(),
     tuning: { shutdownGraceTime: '30s' },
   });
-  log(`convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}`);
+  log(
+    `convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}`,
+  );
   try {
     await worker.run();
   } finally {

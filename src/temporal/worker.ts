@@ -27,7 +27,10 @@ export function installQuietRuntime(level: 'WARN' | 'ERROR' | 'INFO' = 'WARN'): 
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new (require('@temporalio/worker').DefaultLogger)(level), telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } } });
+    Runtime.install({
+      logger: new (require('@temporalio/worker').DefaultLogger)(level),
+      telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } },
+    });
   } catch {
     // Already installed by the embedding process (tests, benchmarks): keep theirs.
   }

@@ -114,7 +114,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     steps.push(record);
     return record;
   };
-  const finishRecord = (record: StepResult, stepStatus: StepResult['status'], error?: StepResult['error']) => {
+  const finishRecord = (
+    record: StepResult,
+    stepStatus: StepResult['status'],
+    error?: StepResult['error'],
+  ) => {
     record.status = stepStatus;
     record.endedAt = isoMs(Date.now());
     if (error) record.error = error;
@@ -138,7 +142,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
           workflowName: plan.name,
           stepName: step.name,
         });
-        record.output = { exitCode: output.exitCode, stdoutTail: output.stdoutTail, stderrTail: output.stderrTail };
+        record.output = {
+          exitCode: output.exitCode,
+          stdoutTail: output.stdoutTail,
+          stderrTail: output.stderrTail,
+        };
         return;
       }
       case 'http': {
@@ -190,7 +198,8 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     status = 'running';
     const outcome = outcomes.get(identifier);
     if (outcome?.kind === 'released') return;
-    if (outcome) throw ApplicationFailure.nonRetryable(outcome.message, outcome.errorType ?? 'barrier-broken');
+    if (outcome)
+      throw ApplicationFailure.nonRetryable(outcome.message, outcome.errorType ?? 'barrier-broken');
     throw ApplicationFailure.nonRetryable(
       answered
         ? `barrier ${identifier}: the pipeline workflow (coordinator) is gone`
@@ -210,7 +219,8 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       rule.timeoutMs === undefined
         ? await condition(() => pendingDecision !== undefined).then(() => true)
         : await condition(() => pendingDecision !== undefined, rule.timeoutMs);
-    const decision: InterventionAction = decided && pendingDecision ? pendingDecision : (rule.onTimeout ?? 'abort');
+    const decision: InterventionAction =
+      decided && pendingDecision ? pendingDecision : (rule.onTimeout ?? 'abort');
     pendingDecision = undefined;
     status = 'running';
     await tellCoordinator(() =>
@@ -283,7 +293,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
             return;
           case 'abort':
           case 'rollback':
-            throw { action, reason: `${plan.name} failed at step ${step.name}: ${failure.message}` } as Terminal;
+            throw {
+              action,
+              reason: `${plan.name} failed at step ${step.name}: ${failure.message}`,
+            } as Terminal;
           default:
             // Unreachable with a validated plan; treat like the default rule rather than loop.
             rule = { on: ['any'], action: 'abort' };

@@ -70,7 +70,8 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
   const stageStatus = new Map<string, StageStatus>(plan.stages.map((s) => [s.name, 'not-started']));
   const workflows = new Map<string, WorkflowResult>();
   for (const stage of plan.stages) {
-    for (const wf of stage.workflows) workflows.set(wf.name, { name: wf.name, stage: stage.name, status: 'not-started', steps: [] });
+    for (const wf of stage.workflows)
+      workflows.set(wf.name, { name: wf.name, stage: stage.name, status: 'not-started', steps: [] });
   }
   const waitingForIntervention = new Set<string>();
   const handles = new Map<string, ExternalWorkflowHandle>();
@@ -92,16 +93,19 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     book = transition.state;
     if (transition.rejected) log.info('barrier input ignored', { reason: transition.rejected });
     for (const outcome of transition.outcomes) {
-      childHandle(outcome.participant)
-        .signal(barrierOutcomeSignal, {
+      uncancellable(() =>
+        childHandle(outcome.participant).signal(barrierOutcomeSignal, {
           identifier: outcome.identifier,
           kind: outcome.kind,
           errorType: outcome.errorType,
           message: outcome.message,
-        })
-        .catch((error: unknown) =>
-          log.warn('could not deliver a barrier outcome', { participant: outcome.participant, error: String(error) }),
-        );
+        }),
+      ).catch((error: unknown) =>
+        log.warn('could not deliver a barrier outcome', {
+          participant: outcome.participant,
+          error: String(error),
+        }),
+      );
     }
   };
 
@@ -174,7 +178,9 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     interveneUpdate,
     async (request) => {
       waitingForIntervention.delete(request.workflow);
-      await childHandle(request.workflow).signal(interventionDecisionSignal, { action: request.action });
+      await uncancellable(() =>
+        childHandle(request.workflow).signal(interventionDecisionSignal, { action: request.action }),
+      );
       return `${request.workflow}: ${request.action}`;
     },
     {
@@ -184,7 +190,9 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
         const wf = workflows.get(parsed.value.workflow);
         if (!wf) throw new Error(`no workflow named ${parsed.value.workflow} in pipeline ${pipelineId}`);
         if (!waitingForIntervention.has(wf.name)) {
-          throw new Error(`workflow ${wf.name} is not waiting for manual intervention (it is ${describeStatus(wf.name)})`);
+          throw new Error(
+            `workflow ${wf.name} is not waiting for manual intervention (it is ${describeStatus(wf.name)})`,
+          );
         }
       },
     },
@@ -198,7 +206,8 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     const barrier = Book.getBarrier(book, { stage, identifier });
     if (!barrier) throw new Error(`no barrier ${identifier} in stage ${stage}`);
     if (stageStatus.get(stage) === 'not-started') throw new Error(`stage ${stage} has not started yet`);
-    if (barrier.status !== 'standing') throw new Error(`barrier ${identifier} in stage ${stage} is already ${barrier.status}`);
+    if (barrier.status !== 'standing')
+      throw new Error(`barrier ${identifier} in stage ${stage} is already ${barrier.status}`);
   };
   setHandler(
     releaseBarrierUpdate,
@@ -254,9 +263,9 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       aborted = true;
       apply({ ...Book.breakAllStanding(book, PIPELINE_ABORTED_REASON, Date.now()), outcomes: [] });
       for (const name of running) {
-        childHandle(name)
-          .cancel()
-          .catch((error: unknown) => log.warn('could not cancel a child', { workflow: name, error: String(error) }));
+        uncancellable(() => childHandle(name).cancel()).catch((error: unknown) =>
+          log.warn('could not cancel a child', { workflow: name, error: String(error) }),
+        );
       }
     })
     .catch(() => undefined);
@@ -282,9 +291,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       });
       const parsed = workflowResultSchema.safeParse(raw);
-      result = parsed.success
-        ? parsed.data
-        : { name: wf.name, stage: wf.stage, status: 'failed', steps: [] };
+      result = parsed.success ? parsed.data : { name: wf.name, stage: wf.stage, status: 'failed', steps: [] };
     } catch (error) {
       result = {
         name: wf.name,
@@ -332,12 +339,24 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       stageStatus.set(stage.name, aborted ? 'aborted' : succeeded ? 'succeeded' : 'failed');
       if (!succeeded) break;
     }
-    status = aborted ? 'aborted' : [...stageStatus.values()].every((s) => s === 'succeeded') ? 'succeeded' : 'failed';
+    status = aborted
+      ? 'aborted'
+      : [...stageStatus.values()].every((s) => s === 'succeeded')
+        ? 'succeeded'
+        : 'failed';
     endedAt = Date.now();
     done = true;
     await deadlines;
   });
   return document();
+}
+
+/**
+ * Runs a command that must go out even after the pipeline was cancelled (signals to children,
+ * cancelling them): in a cancelled scope the SDK would refuse to issue it.
+ */
+function uncancellable<T>(fn: () => Promise<T>): Promise<T> {
+  return CancellationScope.nonCancellable(fn);
 }
 
 function isFinal(status: WorkflowResult['status']): boolean {

@@ -2,14 +2,7 @@
  * Barrier semantics of SPEC section 3 on a real Temporal dev server, with real shell processes.
  */
 import { EventType, historyOfPipeline } from './history';
-import {
-  barrierOf,
-  connectTestEnv,
-  runYamlPipeline,
-  stepOf,
-  workflowOf,
-  type TestEnv,
-} from './harness';
+import { barrierOf, connectTestEnv, runYamlPipeline, stepOf, workflowOf, type TestEnv } from './harness';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -59,14 +52,18 @@ ${[
   // All three release signals were commands of one and the same parent workflow task.
   const history = await historyOfPipeline(env, doc.pipelineId);
   const releases = history.filter(
-    (e) => e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED && e.signalName === 'convoy.barrierOutcome',
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
+      e.signalName === 'convoy.barrierOutcome',
   );
   expect(releases).toHaveLength(3);
   expect(new Set(releases.map((e) => e.workflowTaskCompletedEventId)).size).toBe(1);
 });
 
 test('a workflow failing before the barrier breaks it; each peer applies its own strategy', async () => {
-  const { pipelineId, ...started } = await (await import('./harness')).startYamlPipeline(
+  const { pipelineId, ...started } = await (
+    await import('./harness')
+  ).startYamlPipeline(
     env,
     `
 name: broken-barrier
@@ -112,8 +109,12 @@ stages:
     (doc) => workflowOf(doc, 'billing').status === 'waiting-for-intervention',
   );
   expect(barrierOf(live, 'deploy', 'services-deployed').status).toBe('broken');
-  await expect(intervene(env.client, pipelineId, 'orders', 'retry')).rejects.toThrow(/not waiting for manual intervention/);
-  await expect(intervene(env.client, pipelineId, 'nobody', 'retry')).rejects.toThrow(/no workflow named nobody/);
+  await expect(intervene(env.client, pipelineId, 'orders', 'retry')).rejects.toThrow(
+    /not waiting for manual intervention/,
+  );
+  await expect(intervene(env.client, pipelineId, 'nobody', 'retry')).rejects.toThrow(
+    /no workflow named nobody/,
+  );
   await intervene(env.client, pipelineId, 'billing', 'ignore');
 
   const doc = await started.result();
@@ -128,7 +129,10 @@ stages:
   // rollback: its rollback steps ran, in order, and nothing after the barrier did.
   const orders = workflowOf(doc, 'orders');
   expect(orders.status).toBe('rolled-back');
-  expect(stepOf(doc, 'orders', 'sync').error).toEqual({ type: 'barrier-broken', message: expect.stringMatching(/payments/) });
+  expect(stepOf(doc, 'orders', 'sync').error).toEqual({
+    type: 'barrier-broken',
+    message: expect.stringMatching(/payments/),
+  });
   expect(orders.steps.map((s) => s.name)).toEqual(['deploy', 'sync', 'undo-1', 'undo-2']);
 
   // ignore: continues and succeeds.

@@ -22,7 +22,11 @@ interface Run {
 
 function runConvoy(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<Run> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(convoy, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(convoy, args, {
+      cwd: repo,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -95,23 +99,39 @@ stages:
 });
 
 test('validate: the examples pass', async () => {
-  for (const example of ['microservice-release.yaml', 'db-migration-rollout.yaml', 'multi-region-rollout.yaml']) {
+  for (const example of [
+    'microservice-release.yaml',
+    'db-migration-rollout.yaml',
+    'multi-region-rollout.yaml',
+  ]) {
     const result = await runConvoy(['validate', join(repo, 'examples', example)]);
-    expect({ example, code: result.code, stderr: result.stderr }).toEqual({ example, code: 0, stderr: expect.any(String) });
+    expect({ example, code: result.code, stderr: result.stderr }).toEqual({
+      example,
+      code: 0,
+      stderr: expect.any(String),
+    });
   }
 });
 
 test('run against an unreachable Temporal exits 3', async () => {
   const port = await freePort();
-  const result = await runConvoy(['run', file('ok.yaml', twoServices)], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+  const result = await runConvoy(['run', file('ok.yaml', twoServices)], {
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+  });
   expect(result.code).toBe(3);
   expect(result.stderr).toMatch(/cannot reach Temporal/);
 });
 
 test('run --json against a server prints exactly one result document; status and --no-wait work', async () => {
-  const serverEnv = { TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: env.taskQueue };
+  const serverEnv = {
+    TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: env.taskQueue,
+  };
   const path = file('ok.yaml', twoServices);
-  const result = await runConvoy(['run', path, '--json', '--var', 'version=2.0.0', '--id', `cli-json-${Date.now()}`], serverEnv);
+  const result = await runConvoy(
+    ['run', path, '--json', '--var', 'version=2.0.0', '--id', `cli-json-${Date.now()}`],
+    serverEnv,
+  );
   expect(result.code).toBe(0);
   const doc = pipelineResultSchema.parse(JSON.parse(result.stdout));
   expect(doc.status).toBe('succeeded');
@@ -135,7 +155,10 @@ test('run --json against a server prints exactly one result document; status and
 });
 
 test('a failed pipeline exits 1', async () => {
-  const serverEnv = { TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!, TEMPORAL_TASK_QUEUE: env.taskQueue };
+  const serverEnv = {
+    TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: env.taskQueue,
+  };
   const failing = file(
     'fail.yaml',
     `
@@ -152,7 +175,11 @@ stages:
 });
 
 test('run --embedded runs an example end to end on its own dev server', async () => {
-  const result = await runConvoy(['run', join(repo, 'examples', 'microservice-release.yaml'), '--embedded', '--json'], {}, 120_000);
+  const result = await runConvoy(
+    ['run', join(repo, 'examples', 'microservice-release.yaml'), '--embedded', '--json'],
+    {},
+    120_000,
+  );
   expect(result.stderr).toMatch(/temporal CLI: using .* \(source: .*temporal version/);
   expect(result.code).toBe(0);
   const doc = pipelineResultSchema.parse(JSON.parse(result.stdout));

@@ -5,7 +5,14 @@
  */
 import { describePipeline } from '../../src/client/pipelines';
 import { EventType, historyOfPipeline } from './history';
-import { barrierOf, connectTestEnv, eventually, startYamlPipeline, workflowOf, type TestEnv } from './harness';
+import {
+  barrierOf,
+  connectTestEnv,
+  eventually,
+  startYamlPipeline,
+  workflowOf,
+  type TestEnv,
+} from './harness';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -56,7 +63,9 @@ stages:
   // Each participant was released exactly once per barrier: 3 participants x 2 barriers.
   const history = await historyOfPipeline(env, started.pipelineId);
   const outcomes = history.filter(
-    (e) => e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED && e.signalName === 'convoy.barrierOutcome',
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
+      e.signalName === 'convoy.barrierOutcome',
   );
   expect(outcomes).toHaveLength(6);
 });

@@ -188,7 +188,9 @@ stages:
     /no stage named nostage/,
   );
   await overrideBarrier(env.client, started.pipelineId, 'release', 'deploy', 'gate', 'b is known slow');
-  await expect(overrideBarrier(env.client, started.pipelineId, 'break', 'deploy', 'gate')).rejects.toThrow(/already forced/);
+  await expect(overrideBarrier(env.client, started.pipelineId, 'break', 'deploy', 'gate')).rejects.toThrow(
+    /already forced/,
+  );
   await eventually(
     () => describePipeline(env.client, started.pipelineId),
     (doc) => barrierOf(doc, 'deploy', 'gate2').arrivals.a !== undefined,

@@ -20,7 +20,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.CONVOY_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.CONVOY_TEST_TEMPORAL_UI = server.uiUrl;
   process.env.CONVOY_TEST_TEMPORAL_CLI = server.cli.path;
-  process.stdout.write(`Temporal dev server for tests: ${server.address}, Web UI ${server.uiUrl} (${server.cli.version})\n`);
+  process.stdout.write(
+    `Temporal dev server for tests: ${server.address}, Web UI ${server.uiUrl} (${server.cli.version})\n`,
+  );
 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),

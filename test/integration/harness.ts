@@ -92,7 +92,6 @@ export async function connectTestEnv(name: string): Promise<TestEnv> {
 // ---------------------------------------------------------------------------------------------
 // Running pipelines from YAML text, the way users write them.
 
-
 const yamlDir = mkdtempSync(join(tmpdir(), 'convoy-it-'));
 let pipelineCounter = 0;
 
@@ -131,7 +130,10 @@ export async function recordHistories(env: TestEnv, doc: PipelineResult): Promis
   if (process.env.CONVOY_RECORD_HISTORIES !== '1' || !doc.name) return;
   const dir = join(__dirname, '..', 'replay', 'histories', doc.name);
   mkdirSync(dir, { recursive: true });
-  const ids = [doc.pipelineId, ...doc.workflows.filter((w) => w.status !== 'not-started').map((w) => `${doc.pipelineId}/${w.name}`)];
+  const ids = [
+    doc.pipelineId,
+    ...doc.workflows.filter((w) => w.status !== 'not-started').map((w) => `${doc.pipelineId}/${w.name}`),
+  ];
   for (const [index, id] of ids.entries()) {
     const history = await env.client.workflow.getHandle(id).fetchHistory();
     const file = join(dir, index === 0 ? 'pipeline.json' : `child-${index}.json`);
@@ -140,12 +142,17 @@ export async function recordHistories(env: TestEnv, doc: PipelineResult): Promis
 }
 
 /** Polls (test code, not workflow code) until `predicate` holds or the timeout passes. */
-export async function eventually<T>(fn: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
     if (predicate(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -24,7 +24,15 @@ const histories = recordedHistories();
 
 test('recorded histories exist for the scenarios that matter', () => {
   const pipelines = new Set(histories.map((h) => h.workflowId.split('/')[0]));
-  for (const name of ['staggered', 'timeout', 'ordered', 'two-stages', 'retry', 'step-timeout', 'default-abort']) {
+  for (const name of [
+    'staggered',
+    'timeout',
+    'ordered',
+    'two-stages',
+    'retry',
+    'step-timeout',
+    'default-abort',
+  ]) {
     expect(pipelines).toContain(name);
   }
 });
@@ -32,7 +40,10 @@ test('recorded histories exist for the scenarios that matter', () => {
 test('every recorded history replays without non-determinism', async () => {
   const results = Worker.runReplayHistories(
     { workflowBundle: { codePath: process.env.CONVOY_TEST_WORKFLOW_BUNDLE! } },
-    histories.map(({ workflowId, file }) => ({ workflowId, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) })),
+    histories.map(({ workflowId, file }) => ({
+      workflowId,
+      history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))),
+    })),
   );
   const failures: string[] = [];
   let replayed = 0;

@@ -44,7 +44,11 @@ test('a pipeline workflow runs to completion on the real dev server', async () =
   const doc = pipelineResultSchema.parse(result);
   expect(doc.status).toBe('succeeded');
   expect(doc.workflows).toEqual([
-    expect.objectContaining({ name: 'hello', status: 'succeeded', steps: [expect.objectContaining({ name: 'pause', status: 'succeeded' })] }),
+    expect.objectContaining({
+      name: 'hello',
+      status: 'succeeded',
+      steps: [expect.objectContaining({ name: 'pause', status: 'succeeded' })],
+    }),
   ]);
   // The history really is on the server.
   const history = await env.client.workflow.getHandle(plan.pipelineId).fetchHistory();
