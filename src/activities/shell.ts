@@ -11,7 +11,8 @@
  * 6. return on exit code 0, otherwise throw a non-retryable `step-failed` / `step-timeout`
  *    failure, or rethrow Temporal's cancellation.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
 import {
   ACTIVITY_DEFAULTS,
@@ -73,15 +74,26 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
     const stderr = new TailBuffer(tailBytes);
     const startedAt = Date.now();
 
-    const child = spawn('/bin/sh', ['-c', input.command], {
-      cwd: input.cwd,
-      env: { ...process.env, ...input.env },
-      // A new process group (pgid = child.pid), so cancellation can signal every process the
-      // command started, not just /bin/sh.
-      detached: true,
-      // No stdin: steps are unattended, and a command waiting for input would hang until timeout.
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn('/bin/sh', ['-c', input.command], {
+        cwd: input.cwd,
+        env: { ...process.env, ...input.env },
+        // A new process group (pgid = child.pid), so cancellation can signal every process the
+        // command started, not just /bin/sh.
+        detached: true,
+        // No stdin: steps are unattended; a command waiting for input would hang until timeout.
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // spawn throws synchronously for arguments the OS cannot take (a NUL byte in the command
+      // or the env); it is the step that cannot run, like a missing working directory below.
+      throw stepFailed(`${stepLabel} could not start /bin/sh: ${describeError(error)}`, {
+        exitCode: null,
+        stdoutTail: '',
+        stderrTail: '',
+      } satisfies ShellFailureDetails);
+    }
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));

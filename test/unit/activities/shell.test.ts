@@ -151,6 +151,14 @@ describe('runShell: environment and working directory', () => {
     expect(failure.message).toContain('could not start');
     expect(failure.message).toContain(missing);
   });
+  it('fails with step-failed when the OS cannot take the command (a NUL byte)', async () => {
+    const { env } = newActivityEnvironment();
+    const failure = await expectApplicationFailure(runActivity(env, runShell, shellInput('echo a\0b')));
+    expect(failure.type).toBe(ActivityErrorTypes.stepFailed);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('could not start /bin/sh');
+    expect(failure.details).toEqual([{ exitCode: null, stdoutTail: '', stderrTail: '' }]);
+  });
 });
 
 describe('runShell: timeout and cancellation kill the whole process group', () => {
