@@ -12,13 +12,14 @@
  * nothing returns the very same state object.
  *
  * Rules a newcomer should know before reading the code:
- * - Every operation first catches up with the clock ({@link expire} at `nowMs`). Inside a Temporal
- *   activation a signal may be handled before the timer callback that was due first; catching up
- *   makes the answer depend only on the times involved, not on that order. So an arrival at or
- *   after another participant's deadline finds the barrier timed out.
+ * - Every operation first catches up with the clock ({@link expire} at `nowMs`), even one whose
+ *   input is then rejected. Inside a Temporal activation a signal may be handled before the timer
+ *   callback that was due first; catching up makes the answer depend only on the times involved,
+ *   not on that order. So an arrival at or after another participant's deadline finds the barrier
+ *   timed out, and after any operation at `nowMs` a standing barrier has no deadline `<= nowMs`.
  * - Inputs that cannot apply (unknown participant, duplicate arrival or withdrawal, an operator
- *   command on a final barrier, ...) are answered with `rejected` and no outcome. When the catch-up
- *   itself resolved the barrier, the transition still carries those timeout outcomes: deliver them.
+ *   command on a final barrier, ...) are answered with `rejected` and change nothing themselves.
+ *   A rejected transition still carries the outcomes of a timeout the catch-up found: deliver them.
  * - Every real arrival gets exactly one outcome, immediately or later: nobody is left blocked.
  *
  * Decisions where SPEC section 3 is silent:
@@ -135,14 +136,15 @@ export function arrive(
   nowMs: number,
   timeoutMs: number,
 ): Transition<BarrierState> {
-  const problem =
-    notAParticipant(state, participant) ??
-    invalidTime(nowMs) ??
-    invalidTimeout(timeoutMs) ??
-    (hasArrived(state, participant) ? `${participant} already arrived at ${label(state)}` : undefined);
-  if (problem !== undefined) return reject(state, problem);
-
   return afterCatchUp(state, nowMs, (current) => {
+    if (!isParticipant(current, participant)) return reject(current, notAParticipant(current, participant));
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      return reject(current, `invalid timeout ${timeoutMs}: expected non-negative milliseconds`);
+    }
+    if (hasArrived(current, participant)) {
+      return reject(current, `${participant} already arrived at ${label(current)}`);
+    }
+
     const arrivals = { ...current.arrivals, [participant]: nowMs };
     if (current.status !== BarrierStatuses.standing) {
       // Late arrival at a final barrier: it gets the same outcome its peers got.
@@ -164,16 +166,17 @@ export function arrive(
  * successfully without reaching it): it counts as arrived, which may cross the barrier.
  */
 export function withdraw(state: BarrierState, participant: string, nowMs: number): Transition<BarrierState> {
-  const problem =
-    notAParticipant(state, participant) ??
-    invalidTime(nowMs) ??
-    (hasWithdrawn(state, participant) ? `${participant} already withdrew from ${label(state)}` : undefined) ??
-    (hasArrived(state, participant)
-      ? `${participant} already arrived at ${label(state)}; a withdrawal has no effect`
-      : undefined);
-  if (problem !== undefined) return reject(state, problem);
-
   return afterCatchUp(state, nowMs, (current) => {
+    if (!isParticipant(current, participant)) return reject(current, notAParticipant(current, participant));
+    if (hasWithdrawn(current, participant)) {
+      return reject(current, `${participant} already withdrew from ${label(current)}`);
+    }
+    if (hasArrived(current, participant)) {
+      return reject(
+        current,
+        `${participant} already arrived at ${label(current)}; a withdrawal has no effect`,
+      );
+    }
     if (current.status !== BarrierStatuses.standing) {
       return reject(current, `${label(current)} is already ${current.status}; a withdrawal has no effect`);
     }
@@ -193,15 +196,14 @@ export function abandon(
   reason: string,
   nowMs: number,
 ): Transition<BarrierState> {
-  const problem =
-    notAParticipant(state, participant) ??
-    invalidTime(nowMs) ??
-    (hasWithdrawn(state, participant)
-      ? `${participant} withdrew from ${label(state)} and counts as arrived; abandoning has no effect`
-      : undefined);
-  if (problem !== undefined) return reject(state, problem);
-
   return afterCatchUp(state, nowMs, (current) => {
+    if (!isParticipant(current, participant)) return reject(current, notAParticipant(current, participant));
+    if (hasWithdrawn(current, participant)) {
+      return reject(
+        current,
+        `${participant} withdrew from ${label(current)} and counts as arrived; abandoning has no effect`,
+      );
+    }
     if (current.status !== BarrierStatuses.standing) {
       return reject(current, `${label(current)} is already ${current.status}; abandoning has no effect`);
     }
@@ -247,8 +249,8 @@ export function abortBarrier(state: BarrierState, reason: string, nowMs: number)
  * firing for another barrier is normal, so nothing is `rejected`.
  */
 export function expire(state: BarrierState, nowMs: number): Transition<BarrierState> {
-  const problem = invalidTime(nowMs);
-  if (problem !== undefined) return reject(state, problem);
+  // A NaN or infinite time would poison every later comparison and the coordinator's durable timer.
+  if (!Number.isFinite(nowMs)) return reject(state, `invalid time ${nowMs}: expected epoch milliseconds`);
   const deadline = nextDeadline(state);
   if (deadline === undefined || deadline > nowMs) return unchanged(state);
 
@@ -307,8 +309,6 @@ function resolveStanding(
   command: string,
   resolution: Omit<Resolution, 'resolvedAt'>,
 ): Transition<BarrierState> {
-  const problem = invalidTime(nowMs);
-  if (problem !== undefined) return reject(state, problem);
   return afterCatchUp(state, nowMs, (current) =>
     current.status === BarrierStatuses.standing
       ? resolve(current, { ...resolution, resolvedAt: nowMs })
@@ -316,13 +316,17 @@ function resolveStanding(
   );
 }
 
-/** Catch up with the clock, then apply `step` to the result, delivering the outcomes of both. */
+/**
+ * Catch up with the clock, then apply `step` to the result, delivering the outcomes of both.
+ * An invalid `nowMs` rejects the whole operation (expire refuses it) before `step` runs.
+ */
 function afterCatchUp(
   state: BarrierState,
   nowMs: number,
   step: (current: BarrierState) => Transition<BarrierState>,
 ): Transition<BarrierState> {
   const caughtUp = expire(state, nowMs);
+  if (caughtUp.rejected !== undefined) return caughtUp;
   const next = step(caughtUp.state);
   const outcomes = [...caughtUp.outcomes, ...next.outcomes];
   return next.rejected === undefined
@@ -388,21 +392,12 @@ function hasWithdrawn(state: BarrierState, participant: string): boolean {
   return state.withdrawn.includes(participant);
 }
 
-function notAParticipant(state: BarrierState, participant: string): string | undefined {
-  return state.participants.includes(participant)
-    ? undefined
-    : `${participant} is not a participant of ${label(state)}`;
+function isParticipant(state: BarrierState, participant: string): boolean {
+  return state.participants.includes(participant);
 }
 
-// A NaN or infinite time would poison every later comparison and the coordinator's durable timer.
-function invalidTime(nowMs: number): string | undefined {
-  return Number.isFinite(nowMs) ? undefined : `invalid time ${nowMs}: expected epoch milliseconds`;
-}
-
-function invalidTimeout(timeoutMs: number): string | undefined {
-  return Number.isFinite(timeoutMs) && timeoutMs >= 0
-    ? undefined
-    : `invalid timeout ${timeoutMs}: expected non-negative milliseconds`;
+function notAParticipant(state: BarrierState, participant: string): string {
+  return `${participant} is not a participant of ${label(state)}`;
 }
 
 function reject(state: BarrierState, rejected: string): Transition<BarrierState> {

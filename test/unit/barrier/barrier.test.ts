@@ -125,6 +125,14 @@ describe('arrive', () => {
     expect(t.rejected).toMatch(/already arrived/);
   });
 
+  it('catches up with the clock even when the input itself is rejected', () => {
+    const s = run(abc(), (s) => arrive(s, 'a', T0, 100));
+    const t = arrive(s, 'a', T0 + 100, TIMEOUT); // duplicate, handled before the due timer fired
+    expect(t.rejected).toMatch(/already arrived/);
+    expect(t.state.status).toBe('timed-out');
+    expect(t.outcomes).toEqual([expect.objectContaining({ participant: 'a', kind: 'timed-out' })]);
+  });
+
   it('rejects a non-finite time or a negative timeout without changing anything', () => {
     const s = abc();
     expect(arrive(s, 'a', Number.NaN, TIMEOUT)).toEqual({
