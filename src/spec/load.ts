@@ -27,6 +27,12 @@ export const MAX_NESTING_DEPTH = 64;
 export const MAX_VALUE_COUNT = 200_000;
 /** Most alias (`*name`) expansions one file may use. */
 export const MAX_ALIAS_COUNT = 100;
+/**
+ * Nesting the pre-scan lets through to the YAML library (see {@link estimateNestingDepth}). The
+ * library recurses once per level; near the stack limit V8 can abort the whole process while
+ * compiling a regular expression (seen at ~1000 levels), which no try/catch can stop.
+ */
+export const MAX_PRESCAN_NESTING_DEPTH = 200;
 
 /** Keys rejected anywhere in the file: assigning them to an ordinary object rewires its prototype. */
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__']);
@@ -79,6 +85,10 @@ export function parsePipelineText(text: string, format: SourceFormat = 'yaml'): 
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   if (source.trim() === '') return fileProblem('the file is empty; expected a pipeline definition');
 
+  if (estimateNestingDepth(source, MAX_PRESCAN_NESTING_DEPTH) > MAX_PRESCAN_NESTING_DEPTH) {
+    return fileProblem(`nested too deeply (more than ${MAX_NESTING_DEPTH} levels)`);
+  }
+
   const lineCounter = new LineCounter();
   let document: Document.Parsed;
   try {
@@ -117,6 +127,7 @@ class YamlToPlainData {
   private readonly issues: ValidationIssue[] = [];
 
   convert(document: Document.Parsed): LoadResult {
+    if (document.contents === null) return fileProblem('the file is empty; expected a pipeline definition');
     const data = this.toPlain(document.contents, [], 0);
     return this.issues.length > 0 ? { ok: false, issues: this.issues } : { ok: true, data };
   }
@@ -124,7 +135,12 @@ class YamlToPlainData {
   private toPlain(node: unknown, at: PathSegment[], depth: number): unknown {
     if (this.issues.length > 0) return undefined; // one structural problem is enough to stop
     if (depth > MAX_NESTING_DEPTH) {
-      return this.fail(at, `nested too deeply (more than ${MAX_NESTING_DEPTH} levels)`);
+      // Name where it starts going deep, not all 64 levels of path.
+      this.issues.push({
+        path: `${formatPath(at.slice(0, 8))}...`,
+        message: `nested too deeply (more than ${MAX_NESTING_DEPTH} levels)`,
+      });
+      return undefined;
     }
     if (++this.valueCount > MAX_VALUE_COUNT) {
       return this.fail([], `the file holds too many values (more than ${MAX_VALUE_COUNT})`);
@@ -195,6 +211,73 @@ class YamlToPlainData {
     this.issues.push({ path: formatPath(at), message });
     return undefined;
   }
+}
+
+/** Characters after which `[`, `{`, `"` or `'` start a flow collection or a quoted scalar. */
+const TOKEN_START_AFTER = '\n:-,[{?';
+
+/**
+ * An upper bound on how deeply YAML text nests, computed in one pass without recursion, so that
+ * text the YAML library would recurse too deeply on never reaches it. Counts, per position: the
+ * line's indentation (each block level indents at least one space), compact `- `/`? ` indicators
+ * on the line (`- - - x` nests three lists), and open flow brackets outside quoted scalars and
+ * comments. It over-estimates (a bracket at the start of a line in a block scalar counts), which
+ * is harmless at a limit far above what pipelines need. Stops counting once over `limit`.
+ */
+export function estimateNestingDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  let flowDepth = 0;
+  let indent = 0;
+  let inIndent = true;
+  let compactIndicators = 0;
+  let previous = '\n'; // last significant (non-blank) character
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quote !== undefined) {
+      if (char === '\\' && quote === '"') i += 1;
+      else if (char === quote) {
+        if (quote === "'" && text[i + 1] === "'") i += 1; // '' is an escaped quote
+        else {
+          quote = undefined;
+          previous = char;
+        }
+      }
+      continue;
+    }
+    if (char === '\n') {
+      indent = 0;
+      inIndent = true;
+      compactIndicators = 0;
+      previous = '\n';
+      continue;
+    }
+    if (inIndent && char === ' ') {
+      indent += 1;
+      continue;
+    }
+    inIndent = false;
+    if (char === ' ' || char === '\t' || char === '\r') continue;
+    const atTokenStart = TOKEN_START_AFTER.includes(previous);
+    if (char === '#' && /\s/.test(text[i - 1] ?? '\n')) {
+      const end = text.indexOf('\n', i);
+      i = (end < 0 ? text.length : end) - 1;
+      continue;
+    }
+    if ((char === '-' || char === '?') && /[ \t]/.test(text[i + 1] ?? '') && (previous === '\n' || previous === '-' || previous === '?')) {
+      compactIndicators += 1;
+    } else if ((char === '"' || char === "'") && atTokenStart) {
+      quote = char;
+    } else if ((char === '[' || char === '{') && atTokenStart) {
+      flowDepth += 1;
+    } else if ((char === ']' || char === '}') && flowDepth > 0) {
+      flowDepth -= 1;
+    }
+    deepest = Math.max(deepest, indent + compactIndicators + flowDepth);
+    if (deepest > limit) return deepest;
+    previous = char;
+  }
+  return deepest;
 }
 
 function describeYamlProblem(message: string): string {

@@ -352,6 +352,8 @@ function describeIssue(issue: z.core.$ZodIssue): ValidationIssue[] {
       return [{ path: formatPath(at), message: issue.message }];
     }
     case 'invalid_type':
+      // A missing field reads "missing required field" even where the schema has its own message.
+      if (input === undefined) return [{ path: formatPath(at), message: 'missing required field' }];
       if (isCustomMessage(issue)) return [{ path: formatPath(at), message: issue.message }];
       return [{ path: formatPath(at), message: describeTypeProblem(issue.expected, input) }];
     case 'invalid_value':
