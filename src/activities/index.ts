@@ -3,7 +3,13 @@
  *
  * Worker side:
  * ```ts
- * Worker.create({ taskQueue, workflowsPath, activities: createActivities() });
+ * Worker.create({
+ *   taskQueue, workflowsPath, activities: createActivities(),
+ *   // A cancellation reaches a running step only in the reply to a heartbeat the worker sends to
+ *   // the server, and by default the worker sends them at most every 0.8 x heartbeatTimeout
+ *   // (24 s for 30 s): an aborted deploy script would keep running that long.
+ *   maxHeartbeatThrottleInterval: '1s',
+ * });
  * ```
  * Workflow side (type-only import, so no Node code enters the workflow bundle):
  * ```ts
