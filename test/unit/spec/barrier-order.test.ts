@@ -50,7 +50,7 @@ const stageArbitrary = fc
     const identifiers = Array.from({ length: barrierCount }, (_, i) => `b${i}`);
     const workflow = fc
       .shuffledSubarray(identifiers, { minLength: 0, maxLength: barrierCount })
-      .chain((order) => fc.array(fc.boolean({}), { minLength: order.length, maxLength: order.length }).map((skips) => order.map((id, i) => visit(id, skips[i]!))));
+      .chain((order) => fc.array(fc.boolean(), { minLength: order.length, maxLength: order.length }).map((skips) => order.map((id, i) => visit(id, skips[i]!))));
     return fc.array(workflow, { minLength: 2, maxLength: 4 });
   })
   .map((lists) => lists.map((barriers, i) => ({ name: `w${i}`, barriers })));
