@@ -62,7 +62,9 @@ export function findBarrierDeadlocks(workflows: readonly BarrierOrderWorkflow[])
  * reaches services-deployed before db-migrated, but orders reaches db-migrated before services-deployed`.
  */
 export function describeDeadlock(deadlock: BarrierDeadlock): string {
-  const clauses = deadlock.cycle.map((edge) => `${edge.workflow} reaches ${edge.before} before ${edge.after}`);
+  const clauses = deadlock.cycle.map(
+    (edge) => `${edge.workflow} reaches ${edge.before} before ${edge.after}`,
+  );
   if (clauses.length === 2) return `barrier order deadlock: ${clauses[0]}, but ${clauses[1]}`;
   const last = clauses.pop();
   return `barrier order deadlock: ${clauses.join(', ')}, and ${last}`;
@@ -166,7 +168,7 @@ function shortestCycleThrough(start: string, graph: Graph, members: ReadonlySet<
       const ordering: BarrierOrdering = { workflow, before: node, after: successor };
       if (successor === start) {
         const cycle = [ordering];
-        for (let at = node; at !== start; ) {
+        for (let at = node; at !== start;) {
           const previous = cameFrom.get(at)!;
           cycle.unshift(previous);
           at = previous.before;
@@ -190,7 +192,10 @@ function mergeSameWorkflowOrderings(cycle: BarrierOrdering[]): BarrierOrdering[]
   if (cycle.length === 0) return cycle;
   // Rotate so the cycle starts where the workflow changes.
   let shift = 0;
-  while (shift < cycle.length && cycle[shift]!.workflow === cycle[(shift + cycle.length - 1) % cycle.length]!.workflow) {
+  while (
+    shift < cycle.length &&
+    cycle[shift]!.workflow === cycle[(shift + cycle.length - 1) % cycle.length]!.workflow
+  ) {
     shift += 1;
   }
   if (shift === cycle.length) return cycle; // one workflow only: cannot be a cycle, keep as is

@@ -36,7 +36,9 @@ export interface ValidationReport {
   plan?: PipelinePlan;
 }
 
-type CompileOutcome = { plan: PipelinePlan; warnings: ValidationIssue[] } | { errors: ValidationIssue[]; warnings: ValidationIssue[] };
+type CompileOutcome =
+  | { plan: PipelinePlan; warnings: ValidationIssue[] }
+  | { errors: ValidationIssue[]; warnings: ValidationIssue[] };
 
 /**
  * Reads, validates and compiles a pipeline file into the plan the pipeline workflow runs.
@@ -51,7 +53,11 @@ export function compilePipeline(filePath: string, options: CompileOptions): Comp
  * picks JSON or YAML (`.json` is JSON).
  * @throws {PipelineValidationError}
  */
-export function compilePipelineText(text: string, fileName: string, options: CompileOptions): CompiledPipeline {
+export function compilePipelineText(
+  text: string,
+  fileName: string,
+  options: CompileOptions,
+): CompiledPipeline {
   const format = fileName.toLowerCase().endsWith('.json') ? 'json' : 'yaml';
   return unwrap(fileName, compileLoaded(parsePipelineText(text, format), fileName, options));
 }
@@ -72,7 +78,8 @@ export function validatePipelineFile(
 }
 
 function compileLoaded(loaded: LoadResult, source: string, options: CompileOptions): CompileOutcome {
-  if (options.pipelineId === '') return { errors: [{ path: '--id', message: 'the pipeline id must not be empty' }], warnings: [] };
+  if (options.pipelineId === '')
+    return { errors: [{ path: '--id', message: 'the pipeline id must not be empty' }], warnings: [] };
   if (!loaded.ok) return { errors: loaded.issues, warnings: [] };
   const parsed = parsePipelineFile(loaded.data);
   if (!parsed.ok) return { errors: parsed.issues, warnings: [] };

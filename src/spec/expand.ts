@@ -134,7 +134,10 @@ function resolveReference(expression: ExpressionPart, context: ExpansionContext)
     const name = variable[1]!;
     const value = context.variables.get(name);
     if (value !== undefined) return { value, problems: [] };
-    return { value: '', problems: [`unknown variable '${name}' in ${expression.source}; ${describeDefined(context.variables)}`] };
+    return {
+      value: '',
+      problems: [`unknown variable '${name}' in ${expression.source}; ${describeDefined(context.variables)}`],
+    };
   }
   return {
     value: '',
@@ -228,7 +231,9 @@ export function evaluateWhen(
 // Workflows
 
 /** The workflows one file workflow expands to: itself, or one per `forEach` item. */
-export function expandForEach(workflow: Pick<WorkflowFile, 'name' | 'forEach'>): { name: string; item?: string }[] {
+export function expandForEach(
+  workflow: Pick<WorkflowFile, 'name' | 'forEach'>,
+): { name: string; item?: string }[] {
   if (workflow.forEach === undefined) return [{ name: workflow.name }];
   return workflow.forEach.map((item) => ({ name: `${workflow.name}[${item}]`, item }));
 }
@@ -272,7 +277,11 @@ export function expandWorkflow(input: WorkflowExpansionInput): {
       input.overrides,
     );
     reportEnvNameCollisions(variables, [...path, 'variables'], issues);
-    const context: ExpansionContext = { variables, pipelineId: input.pipelineId, workflowName: expansion.name };
+    const context: ExpansionContext = {
+      variables,
+      pipelineId: input.pipelineId,
+      workflowName: expansion.name,
+    };
     const convoyEnv = convoyEnvironment(context);
 
     const steps = workflow.steps.map((step, index) =>
@@ -316,7 +325,8 @@ function reportEnvNameCollisions(
     const envName = envNameForVariable(name);
     const earlier = firstNameOfEnv.get(envName);
     if (earlier === undefined) firstNameOfEnv.set(envName, name);
-    else issues.add(at, `variables '${earlier}' and '${name}' would both be exported as ${envName}; rename one`);
+    else
+      issues.add(at, `variables '${earlier}' and '${name}' would both be exported as ${envName}; rename one`);
   }
 }
 
@@ -363,7 +373,8 @@ function expandStep(
       for (const name of Object.keys(step.headers ?? {})) {
         const value = field(['headers', name], expandText(step.headers![name]!, context));
         // A line break in a header value would smuggle extra headers into the request.
-        if (/[\r\n\0]/.test(value)) issues.add([...at, 'headers', name], 'header values must not contain line breaks');
+        if (/[\r\n\0]/.test(value))
+          issues.add([...at, 'headers', name], 'header values must not contain line breaks');
         headers[name] = value;
       }
       return {

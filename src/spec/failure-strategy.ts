@@ -6,7 +6,10 @@
 import { type ErrorType, type FailureRule, ErrorTypes } from './plan';
 
 /** Error types whose outcome is final: a barrier that broke or timed out stays so. */
-const FINAL_ERROR_TYPES: ReadonlySet<ErrorType> = new Set([ErrorTypes.barrierBroken, ErrorTypes.barrierTimeout]);
+const FINAL_ERROR_TYPES: ReadonlySet<ErrorType> = new Set([
+  ErrorTypes.barrierBroken,
+  ErrorTypes.barrierTimeout,
+]);
 
 /**
  * Returns the rule to apply when a step failed with `errorType`: the first matching rule of the

@@ -42,7 +42,12 @@ export {
   parseVarAssignment,
 } from './expand';
 export { shellQuote } from './shell-quoting';
-export { type BarrierDeadlock, type BarrierOrderWorkflow, describeDeadlock, findBarrierDeadlocks } from './barrier-order';
+export {
+  type BarrierDeadlock,
+  type BarrierOrderWorkflow,
+  describeDeadlock,
+  findBarrierDeadlocks,
+} from './barrier-order';
 export { type PipelineValidation, validatePipeline } from './validate';
 export { defaultFailureRule, resolveFailureAction, ruleMatches } from './failure-strategy';
 export {

@@ -38,9 +38,7 @@ export const MAX_PRESCAN_NESTING_DEPTH = 200;
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__']);
 
 /** The outcome of reading a file: plain data (not yet validated) or the reasons it has none. */
-export type LoadResult =
-  | { ok: true; data: unknown }
-  | { ok: false; issues: ValidationIssue[] };
+export type LoadResult = { ok: true; data: unknown } | { ok: false; issues: ValidationIssue[] };
 
 /** Which YAML tag schema resolves plain scalars: `json` for `.json` files, `core` otherwise. */
 export type SourceFormat = 'yaml' | 'json';
@@ -237,7 +235,8 @@ export function estimateNestingDepth(text: string, limit = Number.POSITIVE_INFIN
     if (quote !== undefined) {
       if (char === '\\' && quote === '"') i += 1;
       else if (char === quote) {
-        if (quote === "'" && text[i + 1] === "'") i += 1; // '' is an escaped quote
+        if (quote === "'" && text[i + 1] === "'")
+          i += 1; // '' is an escaped quote
         else {
           quote = undefined;
           previous = char;
@@ -264,7 +263,11 @@ export function estimateNestingDepth(text: string, limit = Number.POSITIVE_INFIN
       i = (end < 0 ? text.length : end) - 1;
       continue;
     }
-    if ((char === '-' || char === '?') && /[ \t]/.test(text[i + 1] ?? '') && (previous === '\n' || previous === '-' || previous === '?')) {
+    if (
+      (char === '-' || char === '?') &&
+      /[ \t]/.test(text[i + 1] ?? '') &&
+      (previous === '\n' || previous === '-' || previous === '?')
+    ) {
       compactIndicators += 1;
     } else if ((char === '"' || char === "'") && atTokenStart) {
       quote = char;
@@ -285,7 +288,8 @@ function describeYamlProblem(message: string): string {
   if (/multiple documents/i.test(message)) {
     return 'a pipeline file holds exactly one YAML document; found several (---)';
   }
-  if (/alias count|resource exhaustion/i.test(message)) return `too many aliases (more than ${MAX_ALIAS_COUNT})`;
+  if (/alias count|resource exhaustion/i.test(message))
+    return `too many aliases (more than ${MAX_ALIAS_COUNT})`;
   return `invalid YAML: ${message}`;
 }
 

@@ -49,7 +49,6 @@ const stepNameSchema = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters` })
-  // eslint-disable-next-line no-control-regex
   .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must not contain control characters' });
 
 /**
@@ -92,14 +91,12 @@ export const barrierIdentifierSchema = z.string().superRefine((identifier, ctx) 
   if (EXPRESSION_MARKERS.some((marker) => identifier.includes(marker))) {
     ctx.addIssue({
       code: 'custom',
-      message:
-        'expressions are not allowed in barrier identifiers; write a literal like services-deployed',
+      message: 'expressions are not allowed in barrier identifiers; write a literal like services-deployed',
     });
   } else if (!BARRIER_IDENTIFIER_PATTERN.test(identifier)) {
     ctx.addIssue({
       code: 'custom',
-      message:
-        "must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+      message: "must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit",
     });
   }
 });
@@ -303,9 +300,7 @@ export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 // Parsing with readable messages
 
 /** The outcome of checking plain data against the file schema. */
-export type FileParseResult =
-  | { ok: true; file: PipelineFile }
-  | { ok: false; issues: ValidationIssue[] };
+export type FileParseResult = { ok: true; file: PipelineFile } | { ok: false; issues: ValidationIssue[] };
 
 /**
  * Checks plain data (from `load.ts`) against {@link pipelineFileSchema}. Every field-level problem

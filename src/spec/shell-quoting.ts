@@ -143,7 +143,8 @@ export function classifyExpressionContexts(command: string): Map<number, ShellCo
           else if (frame.kind === 'param' && char === '}') pop();
           else if (frame.kind === 'param' && char === '"') push('dq');
           // In `"${x:-'a'}"` the quotes are literal; in an unquoted `${x:-'a'}` they quote.
-          else if (frame.kind === 'param' && char === "'" && stack[stack.length - 2]?.kind !== 'dq') push('sq');
+          else if (frame.kind === 'param' && char === "'" && stack[stack.length - 2]?.kind !== 'dq')
+            push('sq');
           else if (frame.kind === 'arith' && char === '(') frame.parenDepth += 1;
           else if (frame.kind === 'arith' && char === ')') {
             if (frame.parenDepth > 0) frame.parenDepth -= 1;
@@ -204,7 +205,11 @@ function newFrame(kind: FrameKind): Frame {
   return { kind, caseDepth: 0, parenDepth: 0 };
 }
 
-function verdict(stack: readonly Frame[], afterHereDocumentOperator: boolean, previous: string | undefined): ShellContext {
+function verdict(
+  stack: readonly Frame[],
+  afterHereDocumentOperator: boolean,
+  previous: string | undefined,
+): ShellContext {
   if (afterHereDocumentOperator) return ShellContexts.hereDocument;
   for (let index = stack.length - 1; index >= 0; index--) {
     const kind = stack[index]!.kind;

@@ -89,7 +89,10 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
     for (const deadlock of deadlocks) error(['stages', stageIndex], describeDeadlock(deadlock));
   });
 
-  warnings.push(...singleParticipantWarnings(stages, stageSources), ...reusedIdentifierWarnings(stages, stageSources));
+  warnings.push(
+    ...singleParticipantWarnings(stages, stageSources),
+    ...reusedIdentifierWarnings(stages, stageSources),
+  );
   return { errors, warnings, stages };
 }
 
@@ -177,13 +180,18 @@ function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan
 /** Path of the first barrier step with `identifier` among a stage's expanded workflows. */
 function barrierStepPath(workflows: readonly ExpandedWorkflow[], identifier: string): string {
   for (const workflow of workflows) {
-    const index = workflow.plan.steps.findIndex((step) => step.type === 'barrier' && step.identifier === identifier);
+    const index = workflow.plan.steps.findIndex(
+      (step) => step.type === 'barrier' && step.identifier === identifier,
+    );
     if (index >= 0) return formatPath([...workflow.path, 'steps', index, 'identifier']);
   }
   return '';
 }
 
-function singleParticipantWarnings(stages: readonly StagePlan[], sources: readonly ExpandedWorkflow[][]): ValidationIssue[] {
+function singleParticipantWarnings(
+  stages: readonly StagePlan[],
+  sources: readonly ExpandedWorkflow[][],
+): ValidationIssue[] {
   const warnings: ValidationIssue[] = [];
   stages.forEach((stage, stageIndex) => {
     for (const barrier of stage.barriers) {
@@ -199,7 +207,10 @@ function singleParticipantWarnings(stages: readonly StagePlan[], sources: readon
   return warnings;
 }
 
-function reusedIdentifierWarnings(stages: readonly StagePlan[], sources: readonly ExpandedWorkflow[][]): ValidationIssue[] {
+function reusedIdentifierWarnings(
+  stages: readonly StagePlan[],
+  sources: readonly ExpandedWorkflow[][],
+): ValidationIssue[] {
   const warnings: ValidationIssue[] = [];
   const firstStage = new Map<string, string>();
   stages.forEach((stage, stageIndex) => {

@@ -3,7 +3,11 @@
  * barriers, on random small stages.
  */
 import fc from 'fast-check';
-import { type BarrierOrderWorkflow, describeDeadlock, findBarrierDeadlocks } from '../../../src/spec/barrier-order';
+import {
+  type BarrierOrderWorkflow,
+  describeDeadlock,
+  findBarrierDeadlocks,
+} from '../../../src/spec/barrier-order';
 
 const visit = (identifier: string, skip = false) => ({ identifier, skip });
 
@@ -15,12 +19,14 @@ const visit = (identifier: string, skip = false) => ({ identifier, skip });
 function simulateDeadlock(workflows: readonly BarrierOrderWorkflow[]): boolean {
   const participants = new Map<string, number[]>();
   workflows.forEach((workflow, index) =>
-    workflow.barriers.forEach((barrier) => participants.set(barrier.identifier, [...(participants.get(barrier.identifier) ?? []), index])),
+    workflow.barriers.forEach((barrier) =>
+      participants.set(barrier.identifier, [...(participants.get(barrier.identifier) ?? []), index]),
+    ),
   );
   const arrived = new Map<string, Set<number>>();
   const crossed = new Set<string>();
   const position = workflows.map(() => 0);
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     workflows.forEach((workflow, index) => {
       // Advance while possible: arrive at the current barrier; move on if skipped or crossed.
@@ -50,14 +56,23 @@ const stageArbitrary = fc
     const identifiers = Array.from({ length: barrierCount }, (_, i) => `b${i}`);
     const workflow = fc
       .shuffledSubarray(identifiers, { minLength: 0, maxLength: barrierCount })
-      .chain((order) => fc.array(fc.boolean(), { minLength: order.length, maxLength: order.length }).map((skips) => order.map((id, i) => visit(id, skips[i]!))));
+      .chain((order) =>
+        fc
+          .array(fc.boolean(), { minLength: order.length, maxLength: order.length })
+          .map((skips) => order.map((id, i) => visit(id, skips[i]!))),
+      );
     return fc.array(workflow, { minLength: 2, maxLength: 4 });
   })
   .map((lists) => lists.map((barriers, i) => ({ name: `w${i}`, barriers })));
 
 describe('findBarrierDeadlocks', () => {
   it('finds nothing when everyone crosses in the same order', () => {
-    expect(findBarrierDeadlocks([{ name: 'a', barriers: [visit('x'), visit('y')] }, { name: 'b', barriers: [visit('x'), visit('y')] }])).toEqual([]);
+    expect(
+      findBarrierDeadlocks([
+        { name: 'a', barriers: [visit('x'), visit('y')] },
+        { name: 'b', barriers: [visit('x'), visit('y')] },
+      ]),
+    ).toEqual([]);
   });
 
   it('describes a two-barrier deadlock as the spec does', () => {
@@ -75,7 +90,9 @@ describe('findBarrierDeadlocks', () => {
       { name: 'a', barriers: [visit('x'), visit('m'), visit('y')] },
       { name: 'b', barriers: [visit('y'), visit('x')] },
     ]);
-    expect(deadlocks.map(describeDeadlock)).toEqual(['barrier order deadlock: a reaches x before y, but b reaches y before x']);
+    expect(deadlocks.map(describeDeadlock)).toEqual([
+      'barrier order deadlock: a reaches x before y, but b reaches y before x',
+    ]);
   });
 
   it('reports independent cycles separately', () => {
@@ -90,8 +107,16 @@ describe('findBarrierDeadlocks', () => {
 
   it('handles thousands of barriers without recursion', () => {
     const ids = Array.from({ length: 5000 }, (_, i) => visit(`b${i}`));
-    expect(findBarrierDeadlocks([{ name: 'a', barriers: ids }, { name: 'b', barriers: ids }])).toEqual([]);
-    const deadlocks = findBarrierDeadlocks([{ name: 'a', barriers: ids }, { name: 'b', barriers: [...ids].reverse() }]);
+    expect(
+      findBarrierDeadlocks([
+        { name: 'a', barriers: ids },
+        { name: 'b', barriers: ids },
+      ]),
+    ).toEqual([]);
+    const deadlocks = findBarrierDeadlocks([
+      { name: 'a', barriers: ids },
+      { name: 'b', barriers: [...ids].reverse() },
+    ]);
     expect(deadlocks).toHaveLength(1);
   });
 
@@ -103,7 +128,9 @@ describe('findBarrierDeadlocks', () => {
         // Every reported ordering is true of the named workflow.
         for (const deadlock of found) {
           for (const ordering of deadlock.cycle) {
-            const order = workflows.find((w) => w.name === ordering.workflow)!.barriers.map((b) => b.identifier);
+            const order = workflows
+              .find((w) => w.name === ordering.workflow)!
+              .barriers.map((b) => b.identifier);
             expect(order.indexOf(ordering.before)).toBeLessThan(order.indexOf(ordering.after));
           }
         }

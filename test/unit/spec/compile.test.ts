@@ -14,7 +14,12 @@ const EXAMPLES_DIR = join(__dirname, '..', '..', '..', 'examples');
 describe('compilePipeline', () => {
   it('produces a plan that passes the plan schema, with defaults filled in', () => {
     const pipeline = basePipeline();
-    pipeline.stages[0].workflows[1].steps.push({ name: 'probe', type: 'http', url: 'http://localhost:8080/health', method: 'post' });
+    pipeline.stages[0].workflows[1].steps.push({
+      name: 'probe',
+      type: 'http',
+      url: 'http://localhost:8080/health',
+      method: 'post',
+    });
     const { plan, warnings } = compilePipeline(writePipeline(pipeline), { pipelineId: 'checkout-1' });
     expect(warnings).toEqual([]);
     expect(pipelinePlanSchema.parse(plan)).toEqual(plan);
@@ -38,7 +43,10 @@ describe('compilePipeline', () => {
           name: 'deploy',
           workflows: [
             { name: 'region', forEach: ['eu', 'us'], steps: [barrier('deployed'), barrier('verified')] },
-            { name: 'dns', steps: [barrier('deployed', { when: { var: 'mode', equals: 'slow' } }), shell('flip')] },
+            {
+              name: 'dns',
+              steps: [barrier('deployed', { when: { var: 'mode', equals: 'slow' } }), shell('flip')],
+            },
           ],
         },
       ],
@@ -97,7 +105,9 @@ describe('compilePipeline', () => {
 
 describe('validatePipelineFile', () => {
   it('never throws and reports errors, warnings and the plan', () => {
-    expect(validatePipelineFile('/nonexistent.yaml').errors).toEqual([{ path: '', message: 'file not found' }]);
+    expect(validatePipelineFile('/nonexistent.yaml').errors).toEqual([
+      { path: '', message: 'file not found' },
+    ]);
     const report = validatePipelineFile(writePipeline(basePipeline()));
     expect(report.errors).toEqual([]);
     expect(report.plan?.pipelineId).toBe('validation-only');
@@ -108,7 +118,13 @@ describe('examples', () => {
   const examples = readdirSync(EXAMPLES_DIR).filter((f) => /\.(ya?ml|json)$/.test(f));
 
   it('include the three documented pipelines', () => {
-    expect(examples).toEqual(expect.arrayContaining(['microservice-release.yaml', 'db-migration-rollout.yaml', 'multi-region-rollout.yaml']));
+    expect(examples).toEqual(
+      expect.arrayContaining([
+        'microservice-release.yaml',
+        'db-migration-rollout.yaml',
+        'multi-region-rollout.yaml',
+      ]),
+    );
   });
 
   it.each(examples)('%s validates with no errors and no warnings', (example) => {
@@ -129,7 +145,11 @@ describe('examples', () => {
           if (step.type === 'shell') {
             expect(step.command).not.toMatch(/\.\/|curl|wget|kubectl/);
             // The command runs as the shell activity would run it, and succeeds.
-            if (!step.skip) execFileSync('/bin/sh', ['-c', step.command], { env: { PATH: process.env['PATH'], ...step.env }, stdio: 'pipe' });
+            if (!step.skip)
+              execFileSync('/bin/sh', ['-c', step.command], {
+                env: { PATH: process.env['PATH'], ...step.env },
+                stdio: 'pipe',
+              });
           }
         }
       }

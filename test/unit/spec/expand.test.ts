@@ -23,14 +23,21 @@ import { basePipeline, cleanupTempDirs, makeTempDir, writePipeline } from './hel
 afterAll(cleanupTempDirs);
 
 function context(variables: Record<string, string>): ExpansionContext {
-  return { variables: new Map(Object.entries(variables)), pipelineId: 'release-42', workflowName: 'payments[eu]' };
+  return {
+    variables: new Map(Object.entries(variables)),
+    pipelineId: 'release-42',
+    workflowName: 'payments[eu]',
+  };
 }
 
 /**
  * Runs `command` with /bin/sh in a sandbox: HOME and the working directory are a fresh temporary
  * directory holding a sentinel file, so even a broken quoting could only touch that directory.
  */
-function runInSandbox(command: string, env: Record<string, string> = {}): { stdout: string; sandbox: string } {
+function runInSandbox(
+  command: string,
+  env: Record<string, string> = {},
+): { stdout: string; sandbox: string } {
   const sandbox = makeTempDir();
   mkdirSync(join(sandbox, 'home'));
   writeFileSync(join(sandbox, 'home', 'sentinel'), 'still here');
@@ -45,7 +52,7 @@ function runInSandbox(command: string, env: Record<string, string> = {}): { stdo
 const NASTY = `$(touch pwned); rm -rf ~ 'x"`;
 
 describe('shellQuote', () => {
-  it('wraps in single quotes and writes a quote as \'"\'"\'', () => {
+  it("wraps in single quotes and writes a quote as '\"'\"'", () => {
     expect(shellQuote("it's")).toBe(`'it'"'"'s'`);
     expect(shellQuote('')).toBe(`''`);
   });
@@ -59,11 +66,16 @@ describe('shellQuote', () => {
 
   it('round-trips any string without NUL through /bin/sh as one word', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')), (value) => {
-        // Two arguments prove the value stayed one word: `%s|` per argument.
-        const stdout = execFileSync('/bin/sh', ['-c', `printf '%s|' ${shellQuote(value)} end`], { encoding: 'utf8' });
-        expect(stdout).toBe(`${value}|end|`);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')),
+        (value) => {
+          // Two arguments prove the value stayed one word: `%s|` per argument.
+          const stdout = execFileSync('/bin/sh', ['-c', `printf '%s|' ${shellQuote(value)} end`], {
+            encoding: 'utf8',
+          });
+          expect(stdout).toBe(`${value}|end|`);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -71,15 +83,22 @@ describe('shellQuote', () => {
 
 describe('expressions in a shell command', () => {
   it('turns each expression into one single-quoted word', () => {
-    const expanded = expandShellCommand('deploy ${{ vars.service }} --id ${{pipeline.id}} --as=${{ workflow.name }}', context({ service: "o'neil svc" }));
+    const expanded = expandShellCommand(
+      'deploy ${{ vars.service }} --id ${{pipeline.id}} --as=${{ workflow.name }}',
+      context({ service: "o'neil svc" }),
+    );
     expect(expanded.problems).toEqual([]);
     expect(expanded.value).toBe(`deploy 'o'"'"'neil svc' --id 'release-42' --as='payments[eu]'`);
   });
 
   it('runs a compiled pipeline command with a nasty --var literally', () => {
     const pipeline = basePipeline();
-    pipeline.stages[0].workflows[1].steps[0].command = 'printf "%s|" ${{ vars.payload }}; printf "%s" "$CONVOY_VAR_PAYLOAD"';
-    const { plan } = compilePipeline(writePipeline(pipeline), { pipelineId: 'p-1', vars: { payload: NASTY } });
+    pipeline.stages[0].workflows[1].steps[0].command =
+      'printf "%s|" ${{ vars.payload }}; printf "%s" "$CONVOY_VAR_PAYLOAD"';
+    const { plan } = compilePipeline(writePipeline(pipeline), {
+      pipelineId: 'p-1',
+      vars: { payload: NASTY },
+    });
     const step = plan.stages[0]!.workflows[1]!.steps[0] as ShellStepPlan;
     const { stdout, sandbox } = runInSandbox(step.command, step.env);
     expect(stdout).toBe(`${NASTY}|${NASTY}`);
@@ -89,7 +108,7 @@ describe('expressions in a shell command', () => {
 
   it.each([
     ['echo ${{ vars.x }}', ShellContexts.unquoted],
-    ["echo 'a' ${{ vars.x }} \"b\"", ShellContexts.unquoted],
+    ['echo \'a\' ${{ vars.x }} "b"', ShellContexts.unquoted],
     ['echo $(echo ${{ vars.x }})', ShellContexts.unquoted],
     ['(cd /tmp && echo ${{ vars.x }})', ShellContexts.unquoted],
     ['case a in a) echo ${{ vars.x }};; esac', ShellContexts.unquoted],
@@ -117,7 +136,7 @@ describe('expressions in a shell command', () => {
   it('refuses every context but plain command text, pointing at the CONVOY_VAR_ variable', () => {
     const expanded = expandShellCommand("echo '${{ vars.image-tag }}'", context({ 'image-tag': 'v1' }));
     expect(expanded.problems).toEqual([
-      "${{ vars.image-tag }} stands inside single-quoted; in a shell command each expression becomes one single-quoted word, " +
+      '${{ vars.image-tag }} stands inside single-quoted; in a shell command each expression becomes one single-quoted word, ' +
         'which is only safe outside quotes: write it outside quotes (echo "version:" ${{ vars.image-tag }}) ' +
         'or use "$CONVOY_VAR_IMAGE_TAG" instead',
     ]);
@@ -131,7 +150,9 @@ describe('expressions in a shell command', () => {
 
 describe('expressions in other fields', () => {
   it('inserts values as they are', () => {
-    expect(expandText('https://${{ vars.host }}/health?run=${{ pipeline.id }}', context({ host: 'api.local' }))).toEqual({
+    expect(
+      expandText('https://${{ vars.host }}/health?run=${{ pipeline.id }}', context({ host: 'api.local' })),
+    ).toEqual({
       value: 'https://api.local/health?run=release-42',
       problems: [],
     });
@@ -141,18 +162,26 @@ describe('expressions in other fields', () => {
     expect(expandText('${{ vars.nope }}', context({ a: '1' })).problems).toEqual([
       "unknown variable 'nope' in ${{ vars.nope }}; defined: a",
     ]);
-    expect(expandText('${{ env.HOME }}', context({})).problems[0]).toMatch(/^unknown expression \$\{\{ env\.HOME \}\}/);
+    expect(expandText('${{ env.HOME }}', context({})).problems[0]).toMatch(
+      /^unknown expression \$\{\{ env\.HOME \}\}/,
+    );
     expect(expandText('x ${{ vars.a', context({ a: '1' })).problems[0]).toMatch(/^unclosed expression/);
   });
 
   it('does not expand expressions inside variable values', () => {
-    expect(expandText('${{ vars.a }}', context({ a: '${{ vars.b }}', b: 'secret' })).value).toBe('${{ vars.b }}');
+    expect(expandText('${{ vars.a }}', context({ a: '${{ vars.b }}', b: 'secret' })).value).toBe(
+      '${{ vars.b }}',
+    );
   });
 });
 
 describe('variables', () => {
   it('merges later layers over earlier ones', () => {
-    const merged = mergeVariables({ a: 'pipeline', b: 'pipeline', c: 'pipeline' }, { b: 'workflow', c: 'workflow' }, { c: 'override' });
+    const merged = mergeVariables(
+      { a: 'pipeline', b: 'pipeline', c: 'pipeline' },
+      { b: 'workflow', c: 'workflow' },
+      { c: 'override' },
+    );
     expect(Object.fromEntries(merged)).toEqual({ a: 'pipeline', b: 'workflow', c: 'override' });
   });
 
@@ -182,7 +211,14 @@ describe('variables', () => {
               name: 'svc',
               forEach: ['eu', 7],
               variables: { b: 'workflow', c: 'workflow', item: 'workflow' },
-              steps: [{ name: 'show', type: 'shell', command: 'echo ${{ vars.a }} ${{ vars.b }} ${{ vars.c }} ${{ vars.item }}', env: { MODE: 'x-${{ vars.c }}' } }],
+              steps: [
+                {
+                  name: 'show',
+                  type: 'shell',
+                  command: 'echo ${{ vars.a }} ${{ vars.b }} ${{ vars.c }} ${{ vars.item }}',
+                  env: { MODE: 'x-${{ vars.c }}' },
+                },
+              ],
             },
           ],
         },
@@ -191,7 +227,14 @@ describe('variables', () => {
     const { plan } = compilePipeline(writePipeline(pipeline), { pipelineId: 'p-2', vars: { c: 'override' } });
     const workflows = plan.stages[0]!.workflows;
     expect(workflows.map((w) => w.name)).toEqual(['svc[eu]', 'svc[7]']);
-    expect(workflows[1]!.variables).toEqual({ a: 'pipeline', b: 'workflow', c: 'override', item: '7', port: '8080', debug: 'true' });
+    expect(workflows[1]!.variables).toEqual({
+      a: 'pipeline',
+      b: 'workflow',
+      c: 'override',
+      item: '7',
+      port: '8080',
+      debug: 'true',
+    });
     const step = workflows[0]!.steps[0] as ShellStepPlan;
     expect(step.command).toBe(`echo 'pipeline' 'workflow' 'override' 'eu'`);
     expect(step.env).toEqual({
@@ -220,7 +263,9 @@ describe('when', () => {
   });
   it('never skips without a condition, and reports an unknown variable', () => {
     expect(evaluateWhen(undefined, vars)).toEqual({ skip: false });
-    expect(evaluateWhen({ var: 'zone', equals: 'a' }, vars).problem).toBe("unknown variable 'zone'; defined: region");
+    expect(evaluateWhen({ var: 'zone', equals: 'a' }, vars).problem).toBe(
+      "unknown variable 'zone'; defined: region",
+    );
   });
 
   it('is evaluated per forEach item in the plan', () => {

@@ -39,13 +39,21 @@ export interface ValidateOutcome {
 }
 
 /** Runs `runValidate` on `content` written to a temporary `pipeline.yaml`. */
-export function validate(content: string | object, vars?: Record<string, string>, name = 'pipeline.yaml'): ValidateOutcome {
+export function validate(
+  content: string | object,
+  vars?: Record<string, string>,
+  name = 'pipeline.yaml',
+): ValidateOutcome {
   const file = writePipeline(content, name);
   return validateFile(file, vars, name);
 }
 
 /** Runs `runValidate` on an existing file; its path is shown as `shownAs` in the lines. */
-export function validateFile(file: string, vars?: Record<string, string>, shownAs = 'pipeline.yaml'): ValidateOutcome {
+export function validateFile(
+  file: string,
+  vars?: Record<string, string>,
+  shownAs = 'pipeline.yaml',
+): ValidateOutcome {
   const out: string[] = [];
   const err: string[] = [];
   const code = runValidate(file, { vars }, { out: (s) => out.push(s), err: (s) => err.push(s) });
@@ -60,10 +68,18 @@ export function validateFile(file: string, vars?: Record<string, string>, shownA
 }
 
 /**
+ * A pipeline under construction in a test. Tests reach deep into it to break one field at a time
+ * (`p.stages[0].workflows[1].steps[2].timeoutMs = 0`), including into shapes the schema forbids,
+ * so it is deliberately untyped.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PipelineDraft = any;
+
+/**
  * A small valid pipeline as a plain object, for tests to change one thing in: one stage where
  * `payments` and `orders` deploy, meet at `services-deployed`, and verify.
  */
-export function basePipeline(): any {
+export function basePipeline(): PipelineDraft {
   return {
     name: 'checkout-release',
     variables: { version: '1.4.2' },
@@ -75,7 +91,12 @@ export function basePipeline(): any {
             name: 'payments',
             variables: { service: 'payments' },
             steps: [
-              { name: 'deploy', type: 'shell', command: 'echo deploying ${{ vars.service }}', timeoutMs: 60000 },
+              {
+                name: 'deploy',
+                type: 'shell',
+                command: 'echo deploying ${{ vars.service }}',
+                timeoutMs: 60000,
+              },
               { name: 'all-deployed', type: 'barrier', identifier: 'services-deployed' },
               { name: 'verify', type: 'wait', durationMs: 100 },
             ],

@@ -38,7 +38,9 @@ describe('files that are not there or not files', () => {
     const result = validateFile(file);
     expect(result.code).toBe(2);
     expect(result.err).toHaveLength(1);
-    expect(result.err[0]).toMatch(/^pipeline\.yaml: the file is too large \(\d+ bytes; the limit is 5242880 bytes, 5 MiB\)$/);
+    expect(result.err[0]).toMatch(
+      /^pipeline\.yaml: the file is too large \(\d+ bytes; the limit is 5242880 bytes, 5 MiB\)$/,
+    );
   });
 });
 
@@ -71,8 +73,14 @@ describe('malformed and hostile YAML', () => {
     ['100k nested flow lists', '['.repeat(100_000) + ']'.repeat(100_000)],
     ['100k nested block lists on one line', '- '.repeat(100_000) + 'x'],
     ['100k nested mappings', '{a: '.repeat(100_000) + '1' + '}'.repeat(100_000)],
-    ['3000 mappings nested by indentation', Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n'],
-    ['nesting just past the limit', `name: x\nstages: ${'['.repeat(MAX_NESTING_DEPTH + 1)}${']'.repeat(MAX_NESTING_DEPTH + 1)}\n`],
+    [
+      '3000 mappings nested by indentation',
+      Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n',
+    ],
+    [
+      'nesting just past the limit',
+      `name: x\nstages: ${'['.repeat(MAX_NESTING_DEPTH + 1)}${']'.repeat(MAX_NESTING_DEPTH + 1)}\n`,
+    ],
   ])('rejects %s as nested too deeply', (_label, text) => {
     const result = validate(text);
     expect(result.code).toBe(2);
@@ -123,7 +131,11 @@ describe('prototype keys', () => {
 
   it.each([
     ['at the top', '__proto__: { polluted: true }\nname: x\nstages: []\n', '__proto__'],
-    ['in variables', 'name: x\nvariables:\n  __proto__: { polluted: true }\nstages: []\n', 'variables.__proto__'],
+    [
+      'in variables',
+      'name: x\nvariables:\n  __proto__: { polluted: true }\nstages: []\n',
+      'variables.__proto__',
+    ],
     ['in JSON', '{"name": "x", "stages": [], "__proto__": {"polluted": true}}', '__proto__'],
   ])('rejects __proto__ %s, naming it', (_where, text, path) => {
     const result = validate(text, undefined, text.startsWith('{') ? 'pipeline.json' : 'pipeline.yaml');
@@ -204,7 +216,21 @@ describe('never a crash', () => {
         fc.constant(null),
         fc.array(tie('value'), { maxLength: 4 }),
         fc.dictionary(
-          fc.constantFrom('name', 'stages', 'workflows', 'steps', 'type', 'identifier', 'timeoutMs', 'on', 'action', 'when', 'var', 'forEach', 'x'),
+          fc.constantFrom(
+            'name',
+            'stages',
+            'workflows',
+            'steps',
+            'type',
+            'identifier',
+            'timeoutMs',
+            'on',
+            'action',
+            'when',
+            'var',
+            'forEach',
+            'x',
+          ),
           tie('value'),
           { maxKeys: 5 },
         ),

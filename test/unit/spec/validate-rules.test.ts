@@ -2,7 +2,7 @@
  * One test per validation rule of SPEC section 2, each asserting the exit code of
  * `convoy validate` and the path of the offending field in the message.
  */
-import { barrier, basePipeline, cleanupTempDirs, shell, validate } from './helpers';
+import { type PipelineDraft, barrier, basePipeline, cleanupTempDirs, shell, validate } from './helpers';
 
 afterAll(cleanupTempDirs);
 
@@ -38,13 +38,18 @@ describe('rule 1: barrier identifiers are literals', () => {
     },
   );
 
-  it.each([['-leading-dash'], ['has space'], ['a'.repeat(129)], ['']])('rejects the malformed identifier %j', (identifier) => {
-    const pipeline = basePipeline();
-    pipeline.stages[0].workflows[1].steps[1].identifier = identifier;
-    const result = validate(pipeline);
-    expect(result.code).toBe(2);
-    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[1].identifier')).toContain('must be 1 to 128');
-  });
+  it.each([['-leading-dash'], ['has space'], ['a'.repeat(129)], ['']])(
+    'rejects the malformed identifier %j',
+    (identifier) => {
+      const pipeline = basePipeline();
+      pipeline.stages[0].workflows[1].steps[1].identifier = identifier;
+      const result = validate(pipeline);
+      expect(result.code).toBe(2);
+      expect(lineFor(result.errors, 'stages[0].workflows[1].steps[1].identifier')).toContain(
+        'must be 1 to 128',
+      );
+    },
+  );
 
   it('accepts 128 characters of letters, digits, dots, dashes and underscores', () => {
     const identifier = `A1._-${'x'.repeat(123)}`;
@@ -58,7 +63,11 @@ describe('rule 1: barrier identifiers are literals', () => {
 describe('rule 2: a barrier identifier at most once per workflow', () => {
   it('rejects the second occurrence, naming the first', () => {
     const pipeline = basePipeline();
-    pipeline.stages[0].workflows[0].steps.push({ name: 'again', type: 'barrier', identifier: 'services-deployed' });
+    pipeline.stages[0].workflows[0].steps.push({
+      name: 'again',
+      type: 'barrier',
+      identifier: 'services-deployed',
+    });
     const result = validate(pipeline);
     expect(result.code).toBe(2);
     expect(lineFor(result.errors, 'stages[0].workflows[0].steps[3].identifier')).toBe(
@@ -68,15 +77,18 @@ describe('rule 2: a barrier identifier at most once per workflow', () => {
 });
 
 describe('rule 3: durations are integers from 1 to 2,592,000,000', () => {
-  it.each([[0], [-5], [1.5], ['10s'], [null]])('rejects timeoutMs %j with "expected a positive integer"', (value) => {
-    const pipeline = basePipeline();
-    pipeline.stages[0].workflows[0].steps[0].timeoutMs = value;
-    const result = validate(pipeline);
-    expect(result.code).toBe(2);
-    expect(result.errors).toEqual([
-      'pipeline.yaml: stages[0].workflows[0].steps[0].timeoutMs: expected a positive integer',
-    ]);
-  });
+  it.each([[0], [-5], [1.5], ['10s'], [null]])(
+    'rejects timeoutMs %j with "expected a positive integer"',
+    (value) => {
+      const pipeline = basePipeline();
+      pipeline.stages[0].workflows[0].steps[0].timeoutMs = value;
+      const result = validate(pipeline);
+      expect(result.code).toBe(2);
+      expect(result.errors).toEqual([
+        'pipeline.yaml: stages[0].workflows[0].steps[0].timeoutMs: expected a positive integer',
+      ]);
+    },
+  );
 
   it('rejects more than 30 days', () => {
     const pipeline = basePipeline();
@@ -129,15 +141,25 @@ describe('rule 4: no barrier steps in rollbackSteps', () => {
 
 describe('rule 5: no retry on barrier-broken or barrier-timeout', () => {
   it.each([
-    ['pipeline', (p: any) => (p.failureStrategies = [{ on: ['barrier-broken'], action: 'retry' }]), 'failureStrategies[0].action'],
+    [
+      'pipeline',
+      (p: PipelineDraft) => (p.failureStrategies = [{ on: ['barrier-broken'], action: 'retry' }]),
+      'failureStrategies[0].action',
+    ],
     [
       'workflow',
-      (p: any) => (p.stages[0].workflows[1].failureStrategies = [{ on: ['step-failed', 'barrier-timeout'], action: 'retry' }]),
+      (p: PipelineDraft) =>
+        (p.stages[0].workflows[1].failureStrategies = [
+          { on: ['step-failed', 'barrier-timeout'], action: 'retry' },
+        ]),
       'stages[0].workflows[1].failureStrategies[0].action',
     ],
     [
       'step',
-      (p: any) => (p.stages[0].workflows[0].steps[1].failureStrategies = [{ on: ['barrier-timeout'], action: 'retry', retryCount: 3 }]),
+      (p: PipelineDraft) =>
+        (p.stages[0].workflows[0].steps[1].failureStrategies = [
+          { on: ['barrier-timeout'], action: 'retry', retryCount: 3 },
+        ]),
       'stages[0].workflows[0].steps[1].failureStrategies[0].action',
     ],
   ])('rejects it in a %s rule', (_level, change, path) => {
@@ -178,11 +200,17 @@ describe('rule 5: no retry on barrier-broken or barrier-timeout', () => {
 });
 
 describe('rule 6: barrier order deadlock', () => {
-  function twoWorkflows(first: object[], second: object[]): any {
+  function twoWorkflows(first: object[], second: object[]): PipelineDraft {
     return {
       name: 'deadlock',
       stages: [
-        { name: 'deploy', workflows: [{ name: 'payments', steps: first }, { name: 'orders', steps: second }] },
+        {
+          name: 'deploy',
+          workflows: [
+            { name: 'payments', steps: first },
+            { name: 'orders', steps: second },
+          ],
+        },
       ],
     };
   }
@@ -251,7 +279,9 @@ describe('rule 6: barrier order deadlock', () => {
   });
 
   it('accepts the same barriers in the same order, and the crossed order across stages', () => {
-    expect(validate(twoWorkflows([barrier('x'), barrier('y')], [barrier('x'), shell('s'), barrier('y')])).code).toBe(0);
+    expect(
+      validate(twoWorkflows([barrier('x'), barrier('y')], [barrier('x'), shell('s'), barrier('y')])).code,
+    ).toBe(0);
   });
 
   it('evaluates `when` statically: a skipped first barrier does not make the workflow wait there', () => {
@@ -296,7 +326,12 @@ describe('rule 7: warnings', () => {
   it('counts forEach expansions as separate participants', () => {
     const pipeline = {
       name: 'regions',
-      stages: [{ name: 'deploy', workflows: [{ name: 'region', forEach: ['eu', 'us'], steps: [barrier('deployed')] }] }],
+      stages: [
+        {
+          name: 'deploy',
+          workflows: [{ name: 'region', forEach: ['eu', 'us'], steps: [barrier('deployed')] }],
+        },
+      ],
     };
     const result = validate(pipeline);
     expect(result.code).toBe(0);
@@ -368,7 +403,9 @@ describe('rule 8: unknown fields, unknown step types, duplicate names, malformed
     delete pipeline.stages[0].workflows[1].steps[0].command;
     const result = validate(pipeline);
     expect(result.code).toBe(2);
-    expect(result.errors).toEqual(['pipeline.yaml: stages[0].workflows[1].steps[0].command: missing required field']);
+    expect(result.errors).toEqual([
+      'pipeline.yaml: stages[0].workflows[1].steps[0].command: missing required field',
+    ]);
   });
 
   it('rejects duplicate stage names', () => {
@@ -376,7 +413,9 @@ describe('rule 8: unknown fields, unknown step types, duplicate names, malformed
     pipeline.stages.push({ name: 'deploy', workflows: [{ name: 'other', steps: [shell('s')] }] });
     const result = validate(pipeline);
     expect(result.code).toBe(2);
-    expect(result.errors).toEqual(["pipeline.yaml: stages[1].name: duplicate stage name 'deploy' (also stages[0])"]);
+    expect(result.errors).toEqual([
+      "pipeline.yaml: stages[1].name: duplicate stage name 'deploy' (also stages[0])",
+    ]);
   });
 
   it('rejects duplicate workflow names across stages', () => {
@@ -394,7 +433,9 @@ describe('rule 8: unknown fields, unknown step types, duplicate names, malformed
     pipeline.stages.push({ name: 'verify', workflows: [{ name: 'payments[eu]', steps: [shell('s')] }] });
     const result = validate(pipeline);
     expect(result.code).toBe(2);
-    expect(lineFor(result.errors, 'stages[1].workflows[0].name')).toContain('must start with a letter or digit');
+    expect(lineFor(result.errors, 'stages[1].workflows[0].name')).toContain(
+      'must start with a letter or digit',
+    );
   });
 
   it('rejects duplicate forEach items and a forEach name taken by another workflow', () => {
@@ -460,8 +501,10 @@ describe('variables and expressions', () => {
     pipeline.stages[0].workflows[1].steps[0].env = { A: '${{ secrets.token }}', B: '${{ vars.version' };
     const result = validate(pipeline);
     expect(result.code).toBe(2);
-    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[0].env.A')).toContain('unknown expression ${{ secrets.token }}');
-    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[0].env.B')).toContain("unclosed expression");
+    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[0].env.A')).toContain(
+      'unknown expression ${{ secrets.token }}',
+    );
+    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[0].env.B')).toContain('unclosed expression');
   });
 
   it('rejects an expression inside double quotes in a shell command, suggesting the env variable', () => {
@@ -472,7 +515,9 @@ describe('variables and expressions', () => {
     expect(lineFor(result.errors, 'stages[0].workflows[0].steps[0].command')).toContain(
       'stands inside double-quoted; in a shell command each expression becomes one single-quoted word',
     );
-    expect(lineFor(result.errors, 'stages[0].workflows[0].steps[0].command')).toContain('"$CONVOY_VAR_SERVICE"');
+    expect(lineFor(result.errors, 'stages[0].workflows[0].steps[0].command')).toContain(
+      '"$CONVOY_VAR_SERVICE"',
+    );
   });
 
   it('rejects `when` on an unknown variable and a `when` with both comparisons', () => {
@@ -520,7 +565,9 @@ describe('variables and expressions', () => {
     pipeline.stages[0].workflows[1].steps.push({ name: 'probe', type: 'http', url: '${{ vars.host }}' });
     const result = validate(pipeline);
     expect(result.code).toBe(2);
-    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[2].url')).toContain('expected an http:// or https:// URL');
+    expect(lineFor(result.errors, 'stages[0].workflows[1].steps[2].url')).toContain(
+      'expected an http:// or https:// URL',
+    );
   });
 });
 
