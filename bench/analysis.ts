@@ -1,0 +1,277 @@
+/**
+ * Turns fetched histories into latency samples, one function per benchmark. Pure: the runner
+ * fetches, these functions only read events, so unit tests cover them with hand-made histories.
+ */
+import {
+  EventType,
+  asRecord,
+  firstOfType,
+  forBarrier,
+  signalsReceived,
+  signalsSent,
+  type BenchEvent,
+} from './history';
+
+/** Convoy's signal names (src/workflows/protocol.ts), spelled out so a rename shows up here. */
+export const Signals = {
+  arrive: 'convoy.barrierArrive',
+  outcome: 'convoy.barrierOutcome',
+  abandon: 'convoy.workflowAbandon',
+  ping: 'ping',
+  pong: 'pong',
+} as const;
+
+/** Histories of a pipeline's children, keyed by workflow (participant) name. */
+export type ChildHistories = ReadonlyMap<string, readonly BenchEvent[]>;
+
+// ---------------------------------------------------------------------------------------------
+// Floor
+
+/**
+ * Round trips of the floor pair, from the child's history: its `ping` (round r) sent → its
+ * `pong` (round r) received. The first `warmup` rounds are left out.
+ */
+export function floorRoundTrips(child: readonly BenchEvent[], warmup = 0): number[] {
+  const pongs = new Map<number, number>();
+  for (const e of signalsReceived(child, Signals.pong)) {
+    const r = asRecord(e.payload).round;
+    if (typeof r === 'number' && !pongs.has(r)) pongs.set(r, e.timeMs);
+  }
+  const samples: number[] = [];
+  for (const e of signalsSent(child, Signals.ping)) {
+    const r = asRecord(e.payload).round;
+    if (typeof r !== 'number' || r < warmup) continue;
+    const pong = pongs.get(r);
+    if (pong !== undefined) samples.push(pong - e.timeMs);
+  }
+  return samples;
+}
+
+/** One durable timer: what the workflow asked for and how long the server took to fire it. */
+export interface TimerObservation {
+  requestedMs: number;
+  firedAfterMs: number;
+}
+
+/** Every timer that fired, from TimerStarted to TimerFired (both server times). */
+export function timerObservations(events: readonly BenchEvent[]): TimerObservation[] {
+  const started = new Map<string, BenchEvent>();
+  const observations: TimerObservation[] = [];
+  for (const e of events) {
+    if (e.timerId === undefined) continue;
+    if (e.eventType === EventType.EVENT_TYPE_TIMER_STARTED) started.set(e.timerId, e);
+    else if (e.eventType === EventType.EVENT_TYPE_TIMER_FIRED) {
+      const start = started.get(e.timerId);
+      if (start?.timerRequestedMs !== undefined) {
+        observations.push({ requestedMs: start.timerRequestedMs, firedAfterMs: e.timeMs - start.timeMs });
+      }
+    }
+  }
+  return observations;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Release
+
+/** One barrier crossing seen from the histories. */
+export interface ReleaseRound {
+  identifier: string;
+  /** The participant whose arrival was sent last, and when (server time). */
+  lastArriver: string;
+  lastArrivalMs: number;
+  /** Last arrival minus the one before it: how quiet the coordinator was when the last one came. */
+  quietGapMs: number;
+  /** Per participant: outcome received − last arrival sent. */
+  latencies: number[];
+  /** Outcome kinds received (all should be `released`). */
+  kinds: Record<string, number>;
+  /** Participants lacking an arrival or an outcome for this barrier. */
+  missing: string[];
+  /** Where the time goes, when the parent's history is given. */
+  legs?: {
+    /** Last arrival sent (child) → received (parent). */
+    deliverMs: number;
+    /** Per participant: parent received the last arrival → parent's outcome signal initiated. */
+    decideMs: number[];
+    /** Per participant: parent's outcome signal initiated → child received it. */
+    transitMs: number[];
+  };
+}
+
+/**
+ * Release latency of one barrier: the last arrival (the latest `convoy.barrierArrive` a
+ * participant sent) → each participant's `convoy.barrierOutcome` received.
+ */
+export function analyzeRelease(
+  children: ChildHistories,
+  identifier: string,
+  parent?: { events: readonly BenchEvent[]; childId: (name: string) => string },
+): ReleaseRound {
+  const match = forBarrier(identifier);
+  const arrivals: { name: string; timeMs: number }[] = [];
+  const missing: string[] = [];
+  for (const [name, events] of children) {
+    const sent = signalsSent(events, Signals.arrive, match)[0];
+    if (sent) arrivals.push({ name, timeMs: sent.timeMs });
+    else missing.push(name);
+  }
+  arrivals.sort((a, b) => a.timeMs - b.timeMs);
+  const last = arrivals[arrivals.length - 1];
+  const secondLast = arrivals[arrivals.length - 2];
+  const lastArrivalMs = last?.timeMs ?? Number.NaN;
+  const latencies: number[] = [];
+  const kinds: Record<string, number> = {};
+  const received = new Map<string, number>();
+  for (const [name, events] of children) {
+    const outcome = signalsReceived(events, Signals.outcome, match)[0];
+    if (!outcome) {
+      if (!missing.includes(name)) missing.push(name);
+      continue;
+    }
+    const kind = String(asRecord(outcome.payload).kind);
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+    received.set(name, outcome.timeMs);
+    latencies.push(outcome.timeMs - lastArrivalMs);
+  }
+  const round: ReleaseRound = {
+    identifier,
+    lastArriver: last?.name ?? '',
+    lastArrivalMs,
+    quietGapMs: last && secondLast ? last.timeMs - secondLast.timeMs : Number.NaN,
+    latencies,
+    kinds,
+    missing,
+  };
+  if (parent && last) {
+    const heard = signalsReceived(
+      parent.events,
+      Signals.arrive,
+      (p) => p.identifier === identifier && p.workflow === last.name,
+    )[0];
+    if (heard) {
+      const decideMs: number[] = [];
+      const transitMs: number[] = [];
+      const sentTo = new Map<string, number>();
+      for (const e of signalsSent(parent.events, Signals.outcome, match)) {
+        if (e.target && !sentTo.has(e.target)) sentTo.set(e.target, e.timeMs);
+      }
+      for (const [name, at] of received) {
+        const sent = sentTo.get(parent.childId(name));
+        if (sent === undefined) continue;
+        decideMs.push(sent - heard.timeMs);
+        transitMs.push(at - sent);
+      }
+      round.legs = { deliverMs: heard.timeMs - last.timeMs, decideMs, transitMs };
+    }
+  }
+  return round;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failure propagation
+
+export interface FailurePropagation {
+  /** The failing step's ActivityTaskFailed (server time). */
+  failedAtMs: number;
+  /** The failer's `convoy.workflowAbandon` sent. */
+  abandonSentMs: number;
+  /** Per waiting peer: outcome received − failedAtMs. */
+  latencies: number[];
+  /** Per waiting peer: outcome received − abandonSentMs. */
+  fromAbandon: number[];
+  kinds: Record<string, number>;
+  /** Peers without an outcome for the barrier. */
+  missing: string[];
+}
+
+/** Failure → every waiting peer's `convoy.barrierOutcome` for `identifier` received. */
+export function analyzeFailure(
+  failer: readonly BenchEvent[],
+  peers: ChildHistories,
+  identifier: string,
+): FailurePropagation {
+  const failedAtMs = firstOfType(failer, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)?.timeMs ?? Number.NaN;
+  const abandonSentMs = signalsSent(failer, Signals.abandon)[0]?.timeMs ?? Number.NaN;
+  const latencies: number[] = [];
+  const fromAbandon: number[] = [];
+  const kinds: Record<string, number> = {};
+  const missing: string[] = [];
+  for (const [name, events] of peers) {
+    const outcome = signalsReceived(events, Signals.outcome, forBarrier(identifier))[0];
+    if (!outcome) {
+      missing.push(name);
+      continue;
+    }
+    const kind = String(asRecord(outcome.payload).kind);
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+    latencies.push(outcome.timeMs - failedAtMs);
+    fromAbandon.push(outcome.timeMs - abandonSentMs);
+  }
+  return { failedAtMs, abandonSentMs, latencies, fromAbandon, kinds, missing };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeout precision
+
+export interface TimeoutObservation {
+  /** The waiter's `convoy.barrierArrive` sent (server time). */
+  arrivalSentMs: number;
+  /** The `arrivedAt` the waiter put in that signal (its workflow clock): the engine's deadline base. */
+  arrivedAtPayloadMs: number;
+  /** The waiter's `convoy.barrierOutcome` received, if any. */
+  outcomeMs: number;
+  kind: string;
+  /** outcome received − (arrival sent + timeoutMs). */
+  latenessMs: number;
+  /** outcome received − (arrivedAt payload + timeoutMs): the lateness against the engine's own deadline. */
+  latenessFromPayloadMs: number;
+  /** Where the time goes, when the parent's history is given. */
+  legs?: {
+    /** The parent's last TimerFired before it sent the outcome − (arrival sent + timeoutMs): the server timer. */
+    timerMs: number;
+    /** That TimerFired → the parent initiated the outcome signal: its workflow task. */
+    decideMs: number;
+    /** Outcome initiated (parent) → received (waiter). */
+    transitMs: number;
+  };
+}
+
+/** How late a barrier timed out for the participant waiting at it. */
+export function analyzeTimeout(
+  waiter: readonly BenchEvent[],
+  identifier: string,
+  timeoutMs: number,
+  parent?: { events: readonly BenchEvent[]; waiterId: string },
+): TimeoutObservation {
+  const match = forBarrier(identifier);
+  const arrival = signalsSent(waiter, Signals.arrive, match)[0];
+  const outcome = signalsReceived(waiter, Signals.outcome, match)[0];
+  const arrivalSentMs = arrival?.timeMs ?? Number.NaN;
+  const payloadAt = asRecord(arrival?.payload).arrivedAt;
+  const arrivedAtPayloadMs = typeof payloadAt === 'number' ? payloadAt : Number.NaN;
+  const outcomeMs = outcome?.timeMs ?? Number.NaN;
+  const observation: TimeoutObservation = {
+    arrivalSentMs,
+    arrivedAtPayloadMs,
+    outcomeMs,
+    kind: outcome ? String(asRecord(outcome.payload).kind) : 'none',
+    latenessMs: outcomeMs - (arrivalSentMs + timeoutMs),
+    latenessFromPayloadMs: outcomeMs - (arrivedAtPayloadMs + timeoutMs),
+  };
+  if (parent && outcome) {
+    const sent = signalsSent(parent.events, Signals.outcome, match).find((e) => e.target === parent.waiterId);
+    const fired = sent
+      ? parent.events
+          .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && e.eventId < sent.eventId)
+          .pop()
+      : undefined;
+    if (sent && fired) {
+      observation.legs = {
+        timerMs: fired.timeMs - (arrivalSentMs + timeoutMs),
+        decideMs: sent.timeMs - fired.timeMs,
+        transitMs: outcome.timeMs - sent.timeMs,
+      };
+    }
+  }
+  return observation;
+}

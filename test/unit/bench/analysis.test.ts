@@ -1,0 +1,145 @@
+import {
+  Signals,
+  analyzeFailure,
+  analyzeRelease,
+  analyzeTimeout,
+  floorRoundTrips,
+  timerObservations,
+} from '../../../bench/analysis';
+import { EventType, type BenchEvent } from '../../../bench/history';
+
+let nextId = 1;
+const sent = (timeMs: number, signalName: string, payload: unknown, target?: string): BenchEvent => ({
+  eventId: nextId++,
+  eventType: EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+  timeMs,
+  signalName,
+  payload,
+  target,
+});
+const received = (timeMs: number, signalName: string, payload: unknown): BenchEvent => ({
+  eventId: nextId++,
+  eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+  timeMs,
+  signalName,
+  payload,
+});
+const plain = (
+  timeMs: number,
+  eventType: BenchEvent['eventType'],
+  extra: Partial<BenchEvent> = {},
+): BenchEvent => ({
+  eventId: nextId++,
+  eventType,
+  timeMs,
+  ...extra,
+});
+
+describe('floorRoundTrips', () => {
+  it('pairs each ping with the pong of the same round and skips the warm-up', () => {
+    const child = [
+      sent(100, Signals.ping, { round: 0 }),
+      received(150, Signals.pong, { round: 0 }),
+      sent(1_000, Signals.ping, { round: 1 }),
+      received(1_020, Signals.pong, { round: 1 }),
+      sent(2_000, Signals.ping, { round: 2 }), // no pong: left out
+    ];
+    expect(floorRoundTrips(child)).toEqual([50, 20]);
+    expect(floorRoundTrips(child, 1)).toEqual([20]);
+  });
+});
+
+describe('analyzeRelease', () => {
+  const arrival = (t: number, workflow: string) =>
+    sent(t, Signals.arrive, { workflow, identifier: 'b1', timeoutMs: 1000, arrivedAt: t });
+  const outcome = (t: number, identifier = 'b1') =>
+    received(t, Signals.outcome, { identifier, kind: 'released', message: '' });
+  const children = new Map<string, BenchEvent[]>([
+    ['a', [arrival(1_000, 'a'), outcome(1_540), outcome(9_000, 'b2')]],
+    ['b', [arrival(1_500, 'b'), outcome(1_530)]],
+    ['c', [arrival(1_200, 'c')]], // never released
+  ]);
+
+  it('measures every outcome from the last arrival and names the last arriver', () => {
+    const round = analyzeRelease(children, 'b1');
+    expect(round.lastArriver).toBe('b');
+    expect(round.lastArrivalMs).toBe(1_500);
+    expect(round.quietGapMs).toBe(300);
+    expect(round.latencies).toEqual([40, 30]);
+    expect(round.kinds).toEqual({ released: 2 });
+    expect(round.missing).toEqual(['c']);
+    expect(round.legs).toBeUndefined();
+  });
+
+  it('splits the time into delivery, decision and transit with the parent history', () => {
+    const parent = [
+      received(1_505, Signals.arrive, { workflow: 'b', identifier: 'b1' }),
+      sent(1_520, Signals.outcome, { identifier: 'b1', kind: 'released' }, 'p/a'),
+      sent(1_521, Signals.outcome, { identifier: 'b1', kind: 'released' }, 'p/b'),
+    ];
+    const round = analyzeRelease(children, 'b1', { events: parent, childId: (n) => `p/${n}` });
+    expect(round.legs).toEqual({ deliverMs: 5, decideMs: [15, 16], transitMs: [20, 9] });
+  });
+});
+
+describe('analyzeFailure', () => {
+  it('measures each waiting peer from the failing activity and from the abandon signal', () => {
+    const failer = [
+      plain(2_000, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED),
+      sent(2_030, Signals.abandon, { workflow: 'failer', reason: 'x' }),
+    ];
+    const peers = new Map<string, BenchEvent[]>([
+      ['p1', [received(2_080, Signals.outcome, { identifier: 'together', kind: 'broken' })]],
+      ['p2', [received(2_100, Signals.outcome, { identifier: 'together', kind: 'broken' })]],
+      ['p3', []],
+    ]);
+    const result = analyzeFailure(failer, peers, 'together');
+    expect(result.latencies).toEqual([80, 100]);
+    expect(result.fromAbandon).toEqual([50, 70]);
+    expect(result.kinds).toEqual({ broken: 2 });
+    expect(result.missing).toEqual(['p3']);
+  });
+});
+
+describe('analyzeTimeout', () => {
+  const waiter = [
+    sent(10_000, Signals.arrive, {
+      workflow: 'waiter',
+      identifier: 'deadline',
+      timeoutMs: 800,
+      arrivedAt: 9_990,
+    }),
+    received(10_900, Signals.outcome, { identifier: 'deadline', kind: 'timed-out' }),
+  ];
+
+  it('measures lateness from the arrival event and from the arrivedAt payload', () => {
+    const o = analyzeTimeout(waiter, 'deadline', 800);
+    expect(o).toMatchObject({ kind: 'timed-out', latenessMs: 100, latenessFromPayloadMs: 110 });
+  });
+
+  it('splits the lateness into timer, decision and transit with the parent history', () => {
+    const parent = [
+      plain(10_850, EventType.EVENT_TYPE_TIMER_FIRED, { timerId: '1' }),
+      sent(10_880, Signals.outcome, { identifier: 'deadline', kind: 'timed-out' }, 'p/waiter'),
+    ];
+    const o = analyzeTimeout(waiter, 'deadline', 800, { events: parent, waiterId: 'p/waiter' });
+    expect(o.legs).toEqual({ timerMs: 50, decideMs: 30, transitMs: 20 });
+  });
+
+  it('reports a missing outcome as kind none with NaN lateness', () => {
+    const o = analyzeTimeout(waiter.slice(0, 1), 'deadline', 800);
+    expect(o.kind).toBe('none');
+    expect(o.latenessMs).toBeNaN();
+  });
+});
+
+describe('timerObservations', () => {
+  it('pairs TimerStarted with TimerFired by timer ID', () => {
+    const events = [
+      plain(0, EventType.EVENT_TYPE_TIMER_STARTED, { timerId: '1', timerRequestedMs: 300 }),
+      plain(990, EventType.EVENT_TYPE_TIMER_FIRED, { timerId: '1' }),
+      plain(1_000, EventType.EVENT_TYPE_TIMER_STARTED, { timerId: '2', timerRequestedMs: 1500 }),
+    ];
+    expect(timerObservations(events)).toEqual([{ requestedMs: 300, firedAfterMs: 990 }]);
+  });
+});
