@@ -1,0 +1,74 @@
+/** Starts and stops bench/worker-process.ts as a separate Node process. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { peakRssMb } from './proc';
+import type { WorkerMessage } from './worker-process';
+
+export interface WorkerProcessOptions {
+  kind: 'convoy' | 'floor';
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  bundlePath: string;
+}
+
+export interface WorkerProcess {
+  pid: number;
+  /** VmHWM of the live process, in MiB. */
+  peakRssMb(): number | undefined;
+  /** Shuts the worker down; resolves with its own last VmHWM reading. */
+  stop(): Promise<number | undefined>;
+}
+
+/** Runs the compiled worker-process.js next to this file (the runner runs from dist/bench). */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const script = join(__dirname, 'worker-process.js');
+  if (!existsSync(script))
+    throw new Error(`${script} is missing: run the benchmarks compiled (npm run build)`);
+  const child: ChildProcess = fork(script, [], {
+    env: {
+      ...process.env,
+      BENCH_ADDRESS: options.address,
+      BENCH_NAMESPACE: options.namespace,
+      BENCH_TASK_QUEUE: options.taskQueue,
+      BENCH_KIND: options.kind,
+      BENCH_BUNDLE: options.bundlePath,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (message: WorkerMessage): void => {
+      if (message.type === 'ready') {
+        child.off('message', onMessage);
+        resolve();
+      } else if (message.type === 'error')
+        reject(new Error(`${options.kind} worker failed to start: ${message.message}`));
+    };
+    child.on('message', onMessage);
+    void exited.then((code) =>
+      reject(new Error(`${options.kind} worker exited with code ${code} before it was ready`)),
+    );
+  });
+  const pid = child.pid!;
+  return {
+    pid,
+    peakRssMb: () => peakRssMb(pid),
+    async stop() {
+      const lastReading = peakRssMb(pid);
+      const reported = new Promise<number | undefined>((resolve) => {
+        child.on('message', (message: WorkerMessage) => {
+          if (message.type === 'stopped') resolve(message.peakRssMb);
+        });
+        void exited.then(() => resolve(undefined));
+      });
+      if (child.connected) child.send({ type: 'stop' });
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const own = await reported;
+      await exited;
+      clearTimeout(timeout);
+      return own ?? lastReading;
+    },
+  };
+}
