@@ -1,0 +1,129 @@
+/**
+ * A hand-written SVG line chart of release latency (p50 and p99) against participants, on a
+ * log-scale x axis, with the floor's p50 as a dashed reference line. Pure: returns the text.
+ */
+
+export interface ChartPoint {
+  participants: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface ChartInput {
+  points: ChartPoint[];
+  floorP50Ms?: number | null;
+  title?: string;
+  subtitle?: string;
+}
+
+const WIDTH = 720;
+const HEIGHT = 420;
+const MARGIN = { left: 70, right: 150, top: 56, bottom: 56 };
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A "nice" upper bound and step for a linear axis from 0 to at least `max`. */
+export function niceAxis(max: number, targetTicks = 5): { top: number; step: number } {
+  if (!(max > 0) || !Number.isFinite(max)) return { top: 1, step: 0.2 };
+  const rough = max / targetTicks;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough)!;
+  return { top: Math.ceil(max / step) * step, step };
+}
+
+function fmt(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(2)));
+}
+
+/** Renders the chart. Points with a null figure are left out of that series. */
+export function renderReleaseChart(input: ChartInput): string {
+  const points = input.points
+    .filter((p) => p.participants > 0)
+    .sort((a, b) => a.participants - b.participants);
+  const plotW = WIDTH - MARGIN.left - MARGIN.right;
+  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const xs = points.map((p) => p.participants);
+  const minX = xs.length ? Math.min(...xs) : 1;
+  const maxX = xs.length ? Math.max(...xs) : 10;
+  const logMin = Math.log10(minX);
+  const logMax = Math.log10(maxX) === logMin ? logMin + 1 : Math.log10(maxX);
+  const values = points
+    .flatMap((p) => [p.p50Ms, p.p99Ms])
+    .filter((v): v is number => v !== null && Number.isFinite(v));
+  if (input.floorP50Ms != null && Number.isFinite(input.floorP50Ms)) values.push(input.floorP50Ms);
+  const { top, step } = niceAxis(values.length ? Math.max(...values) * 1.05 : 1);
+  const x = (n: number): number => MARGIN.left + ((Math.log10(n) - logMin) / (logMax - logMin)) * plotW;
+  const y = (ms: number): number => MARGIN.top + plotH - (ms / top) * plotH;
+
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
+    `<text x="${MARGIN.left}" y="24" font-size="16" font-weight="bold">${escapeXml(input.title ?? 'Barrier release latency')}</text>`,
+  );
+  if (input.subtitle)
+    out.push(`<text x="${MARGIN.left}" y="42" fill="#555">${escapeXml(input.subtitle)}</text>`);
+
+  // Y grid and labels.
+  for (let v = 0; v <= top + step / 1000; v += step) {
+    const yy = y(v).toFixed(1);
+    out.push(
+      `<line x1="${MARGIN.left}" y1="${yy}" x2="${MARGIN.left + plotW}" y2="${yy}" stroke="#e5e5e5"/>`,
+    );
+    out.push(
+      `<text x="${MARGIN.left - 8}" y="${yy}" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`,
+    );
+  }
+  // X ticks at the measured participant counts (log scale).
+  for (const n of xs) {
+    const xx = x(n).toFixed(1);
+    out.push(`<line x1="${xx}" y1="${MARGIN.top}" x2="${xx}" y2="${MARGIN.top + plotH}" stroke="#f0f0f0"/>`);
+    out.push(`<text x="${xx}" y="${MARGIN.top + plotH + 18}" text-anchor="middle">${n}</text>`);
+  }
+  // Axes.
+  out.push(
+    `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${MARGIN.left + plotW}" y2="${MARGIN.top + plotH}" stroke="#333"/>`,
+    `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotH}" stroke="#333"/>`,
+    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 14}" text-anchor="middle">participants (log scale)</text>`,
+    `<text x="18" y="${MARGIN.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${MARGIN.top + plotH / 2})">last arrival → released (ms)</text>`,
+  );
+
+  const series: { key: 'p50Ms' | 'p99Ms'; label: string; color: string }[] = [
+    { key: 'p50Ms', label: 'p50', color: '#1f77b4' },
+    { key: 'p99Ms', label: 'p99', color: '#d62728' },
+  ];
+  series.forEach((s, index) => {
+    const pts = points.filter((p) => p[s.key] !== null && Number.isFinite(p[s.key]!));
+    if (pts.length > 1) {
+      const path = pts.map((p) => `${x(p.participants).toFixed(1)},${y(p[s.key]!).toFixed(1)}`).join(' ');
+      out.push(`<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    }
+    for (const p of pts) {
+      out.push(
+        `<circle cx="${x(p.participants).toFixed(1)}" cy="${y(p[s.key]!).toFixed(1)}" r="3.5" fill="${s.color}"><title>${p.participants} participants: ${s.label} ${fmt(p[s.key]!)} ms</title></circle>`,
+      );
+    }
+    const ly = MARGIN.top + 10 + index * 20;
+    const lx = MARGIN.left + plotW + 16;
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
+    out.push(`<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">release ${s.label}</text>`);
+  });
+  if (input.floorP50Ms != null && Number.isFinite(input.floorP50Ms)) {
+    const fy = y(input.floorP50Ms).toFixed(1);
+    out.push(
+      `<line x1="${MARGIN.left}" y1="${fy}" x2="${MARGIN.left + plotW}" y2="${fy}" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    );
+    const ly = MARGIN.top + 10 + series.length * 20;
+    const lx = MARGIN.left + plotW + 16;
+    out.push(
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    );
+    out.push(
+      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">floor p50 (${fmt(input.floorP50Ms)} ms)</text>`,
+    );
+  }
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
