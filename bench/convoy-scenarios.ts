@@ -174,13 +174,16 @@ export async function runFailure(
 
 // ---------------------------------------------------------------------------------------------
 
+/** Gap between the starts of the timeout pipelines: about ten are in flight at any time. */
+export const TIMEOUT_STAGGER_MS = 150;
+
 export interface TimeoutRun {
   observations: (TimeoutObservation & { timeoutMs: number })[];
   leftovers: { cancelled: number; terminated: number };
 }
 
 /**
- * Timeout precision: `pipelines` pipelines started 100 ms apart, each with a barrier that times
+ * Timeout precision: `pipelines` pipelines started {@link TIMEOUT_STAGGER_MS} apart, each with a barrier that times
  * out (500..1500 ms) for its waiter while the latecomer sleeps 30 s; leftovers are cancelled.
  */
 export async function runTimeouts(
@@ -190,14 +193,16 @@ export async function runTimeouts(
 ): Promise<TimeoutRun> {
   const ids: string[] = [];
   const timeouts: number[] = [];
-  log(`timeout: ${pipelines} pipelines, barrier timeouts 500..1500 ms, started 100 ms apart`);
+  log(
+    `timeout: ${pipelines} pipelines, barrier timeouts 500..1500 ms, started ${TIMEOUT_STAGGER_MS} ms apart`,
+  );
   for (let i = 0; i < pipelines; i++) {
     const pipelineId = `${ctx.tag}-timeout-${i + 1}`;
     const timeoutMs = timeoutFor(i);
     ids.push(pipelineId);
     timeouts.push(timeoutMs);
     await startPipeline(ctx.client, timeoutPlan(pipelineId, timeoutMs), taskQueue);
-    await sleepMs(100);
+    await sleepMs(TIMEOUT_STAGGER_MS);
   }
   const observations: TimeoutRun['observations'] = [];
   let leftovers = { cancelled: 0, terminated: 0 };

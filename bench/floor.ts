@@ -4,8 +4,9 @@
  *
  * Two flavours, because the server treats them very differently:
  * - from quiet (the reported floor): each round starts from a one-second timer, as a barrier's
- *   last arrival does after a `wait` step; several pairs run with staggered phases so that the
- *   run yields enough samples without the pairs meeting;
+ *   last arrival does after a `wait` step; two pairs run with staggered phases so that the run
+ *   yields enough samples without the pairs meeting (from four pairs on, the server slows down
+ *   as it does back-to-back);
  * - back-to-back: the next ping goes out in the workflow task that took the pong. After a few
  *   rounds the server then dispatches each workflow task of the pair about 50 ms late, which
  *   the report shows next to the floor.

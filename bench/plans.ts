@@ -95,8 +95,16 @@ export function releaseTiming(participants: number): ReleaseTiming {
 }
 
 /**
+ * The participant that arrives last in `round`: the last one started first (the parent starts its
+ * children in plan order, so every peer is already running when it starts), then each in turn.
+ */
+export function lastArriverIndex(round: number, participants: number): number {
+  return (participants - 1 + round) % participants;
+}
+
+/**
  * Release latency: `participants` workflows cross `rounds` barriers; before each, the round's
- * designated last arriver (`round % participants`) waits well past every peer.
+ * designated last arriver ({@link lastArriverIndex}) waits well past every peer.
  */
 export function releasePlan(
   pipelineId: string,
@@ -109,7 +117,7 @@ export function releasePlan(
     const steps: StepPlan[] = [];
     for (let r = 0; r < rounds; r++) {
       const early = timing.earlyMs + (i % 10) * timing.earlyStaggerMs;
-      const isLast = r % participants === i;
+      const isLast = lastArriverIndex(r, participants) === i;
       const wait = isLast
         ? early + timing.earlyStaggerMs * 10 + timing.lastQuietMs + (r === 0 ? timing.startupMs : 0)
         : early;

@@ -4,6 +4,7 @@ import {
   MIN_WAIT_MS,
   fanPlan,
   failurePlan,
+  lastArriverIndex,
   participantName,
   releasePlan,
   releaseTiming,
@@ -41,8 +42,9 @@ describe('benchmark plans', () => {
     const workflows = plan.stages[0]!.workflows;
     for (let round = 0; round < 3; round++) {
       const perWorkflow = workflows.map((w) => waits(w.steps)[round]!);
-      const last = perWorkflow[round % participants]!;
-      const others = perWorkflow.filter((_, i) => i !== round % participants);
+      const designated = lastArriverIndex(round, participants);
+      const last = perWorkflow[designated]!;
+      const others = perWorkflow.filter((_, i) => i !== designated);
       expect(last - Math.max(...others)).toBeGreaterThanOrEqual(timing.lastQuietMs);
     }
   });
@@ -58,6 +60,10 @@ describe('benchmark plans', () => {
       for (const wf of plan.stages[0]!.workflows)
         expect(Math.min(...waits(wf.steps))).toBeGreaterThanOrEqual(MIN_WAIT_MS);
     }
+  });
+
+  it('let the last-started participant arrive last first, then every participant in turn', () => {
+    expect([0, 1, 2, 3].map((r) => lastArriverIndex(r, 3))).toEqual([2, 0, 1, 2]);
   });
 
   it('spread barrier timeouts over 500..1500 ms', () => {
