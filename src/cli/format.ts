@@ -12,6 +12,9 @@ function duration(doc: PipelineResult): string {
   return `${((end - Date.parse(doc.startedAt)) / 1000).toFixed(1)}s`;
 }
 
+/** Plain borders and headings: colour codes only confuse logs and pipes. */
+const plain = { style: { head: [] as string[], border: [] as string[] } };
+
 /** Renders the document: a headline, stages, barriers (who arrived when) and workflows. */
 export function formatPipelineResult(doc: PipelineResult): string {
   const lines: string[] = [];
@@ -40,7 +43,7 @@ export function formatPipelineResult(doc: PipelineResult): string {
     }
     lines.push('Barriers:', table.toString());
   }
-  const wfTable = new Table({ head: ['workflow', 'stage', 'status', 'steps'] });
+  const wfTable = new Table({ ...plain, head: ['workflow', 'stage', 'status', 'steps'] });
   for (const wf of doc.workflows) {
     const steps = wf.steps
       .map((s) => {

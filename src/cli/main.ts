@@ -9,7 +9,9 @@ import { temporalConfigFromEnv } from '../temporal/config';
 import { PipelineValidationError, compilePipeline } from '../spec';
 import { interventionActionSchema } from '../spec/plan';
 import type { PipelineResult } from '../spec/result';
-import { TemporalCliNotFoundError } from '../temporal/cli-binary';
+import { TemporalCliNotFoundError, packageRoot } from '../temporal/cli-binary';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatPipelineResult } from './format';
 import { runValidate } from './validate';
 
@@ -65,7 +67,7 @@ async function withClient<T>(fn: (client: import('@temporalio/client').Client) =
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('convoy')
     .description('Harness-style deployment barriers on Temporal')
-    .version(require('../../package.json').version as string)
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError();
@@ -251,6 +253,12 @@ export function buildProgram(io: CliIo = processIo): Command {
     });
 
   return program;
+}
+
+/** The package version, read at run time: from `src/` and from `dist/src/` alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 function parsePort(value: string): number {

@@ -46,6 +46,9 @@ export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: workflowsPath() }),
     activities: createActivities(),
+    // Cancellation reaches an activity only in the answer to a heartbeat; by default heartbeats
+    // are sent every 0.8 x heartbeatTimeout (24 s), so an aborted deploy script would run on.
+    maxHeartbeatThrottleInterval: '1s',
     ...options.tuning,
   });
 }

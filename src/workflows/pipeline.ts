@@ -319,7 +319,9 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     while (!done) {
       await condition(() => done || Book.nextDeadline(book) !== undefined);
       if (done) return;
-      const armedFor = Book.nextDeadline(book)!;
+      // Other handlers may have run since the condition was met: the deadline may be gone again.
+      const armedFor = Book.nextDeadline(book);
+      if (armedFor === undefined) continue;
       // Re-arm only when an earlier deadline appears; a later one waits for this timer to fire.
       const interrupted = await condition(
         () => done || (Book.nextDeadline(book) ?? Infinity) < armedFor,

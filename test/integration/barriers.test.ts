@@ -2,7 +2,15 @@
  * Barrier semantics of SPEC section 3 on a real Temporal dev server, with real shell processes.
  */
 import { EventType, historyOfPipeline } from './history';
-import { barrierOf, connectTestEnv, runYamlPipeline, stepOf, workflowOf, type TestEnv } from './harness';
+import {
+  barrierOf,
+  connectTestEnv,
+  recordHistories,
+  runYamlPipeline,
+  stepOf,
+  workflowOf,
+  type TestEnv,
+} from './harness';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -118,6 +126,7 @@ stages:
   await intervene(env.client, pipelineId, 'billing', 'ignore');
 
   const doc = await started.result();
+  await recordHistories(env, doc);
   expect(doc.status).toBe('failed');
   const barrier = barrierOf(doc, 'deploy', 'services-deployed');
   expect(barrier.status).toBe('broken');

@@ -9,6 +9,7 @@ import {
   barrierOf,
   connectTestEnv,
   eventually,
+  recordHistories,
   startYamlPipeline,
   workflowOf,
   type TestEnv,
@@ -56,6 +57,7 @@ stages:
   await env.startWorker();
 
   const doc = await started.result();
+  await recordHistories(env, doc);
   expect(doc.status).toBe('succeeded');
   expect(barrierOf(doc, 'deploy', 'services-deployed').status).toBe('crossed');
   expect(barrierOf(doc, 'deploy', 'verified').status).toBe('crossed');

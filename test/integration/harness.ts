@@ -6,20 +6,25 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { createConvoyWorker } from '../../src/temporal/worker';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { compilePipeline } from '../../src/spec';
 import { startPipeline, waitForPipeline } from '../../src/client/pipelines';
 import { pipelineResultSchema, type PipelineResult } from '../../src/spec/result';
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Step failures are expected in these tests; the SDK would log each one as a warning.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // installed already in this jest worker
   }
@@ -92,6 +97,7 @@ export async function connectTestEnv(name: string): Promise<TestEnv> {
 // ---------------------------------------------------------------------------------------------
 // Running pipelines from YAML text, the way users write them.
 
+const execFileAsync = promisify(execFile);
 const yamlDir = mkdtempSync(join(tmpdir(), 'convoy-it-'));
 let pipelineCounter = 0;
 
@@ -126,7 +132,7 @@ export async function runYamlPipeline(
  * child) under test/replay/histories/<pipeline name>/, where replay.test.ts replays them against
  * the current workflow code: a change that would break running pipelines then fails CI.
  */
-export async function recordHistories(env: TestEnv, doc: PipelineResult): Promise<void> {
+export async function recordHistories(_env: TestEnv, doc: PipelineResult): Promise<void> {
   if (process.env.CONVOY_RECORD_HISTORIES !== '1' || !doc.name) return;
   const dir = join(__dirname, '..', 'replay', 'histories', doc.name);
   mkdirSync(dir, { recursive: true });
@@ -134,11 +140,20 @@ export async function recordHistories(env: TestEnv, doc: PipelineResult): Promis
     doc.pipelineId,
     ...doc.workflows.filter((w) => w.status !== 'not-started').map((w) => `${doc.pipelineId}/${w.name}`),
   ];
+  // Replay must use the original workflow IDs (child IDs are part of the parent's commands).
+  const manifest: Record<string, string> = {};
   for (const [index, id] of ids.entries()) {
-    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    // The CLI writes the canonical proto JSON that historyFromJSON reads back.
+    const { stdout } = await execFileAsync(
+      process.env.CONVOY_TEST_TEMPORAL_CLI!,
+      ['workflow', 'show', '--workflow-id', id, '--output', 'json', '--address', testServerAddress()],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     const file = join(dir, index === 0 ? 'pipeline.json' : `child-${index}.json`);
-    writeFileSync(file, historyToJSON(history));
+    writeFileSync(file, stdout);
+    manifest[basename(file)] = id;
   }
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** Polls (test code, not workflow code) until `predicate` holds or the timeout passes. */

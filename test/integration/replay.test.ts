@@ -7,23 +7,32 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { quietRuntime } from './harness';
 
 const root = join(__dirname, '..', 'replay', 'histories');
 
-function recordedHistories(): { workflowId: string; file: string }[] {
+/** Every recorded history with the workflow ID it ran under (from each folder's manifest.json). */
+function recordedHistories(): { pipeline: string; workflowId: string; file: string }[] {
   return readdirSync(root)
     .filter((d) => statSync(join(root, d)).isDirectory())
-    .flatMap((d) =>
-      readdirSync(join(root, d))
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => ({ workflowId: `${d}/${f}`, file: join(root, d, f) })),
-    );
+    .flatMap((d) => {
+      const manifest = JSON.parse(readFileSync(join(root, d, 'manifest.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
+      return Object.entries(manifest).map(([f, workflowId]) => ({
+        pipeline: d,
+        workflowId,
+        file: join(root, d, f),
+      }));
+    });
 }
 
 const histories = recordedHistories();
+beforeAll(quietRuntime);
 
 test('recorded histories exist for the scenarios that matter', () => {
-  const pipelines = new Set(histories.map((h) => h.workflowId.split('/')[0]));
+  const pipelines = new Set(histories.map((h) => h.pipeline));
   for (const name of [
     'staggered',
     'timeout',
