@@ -266,12 +266,27 @@ export interface ScaleRun {
   wallSeconds: number;
   parentHistoryEvents: number;
   childEventsMax: number;
+  /** The parent's events by type (EVENT_TYPE_ prefix dropped), most frequent first. */
+  parentEventsByType: Record<string, number>;
+  /** The worker's resident set right after it started polling, before any workflow. */
+  workerBaselineRssMb: number | undefined;
   workerPeakRssMb: number | undefined;
+}
+
+/** Counts events by type name, most frequent first. */
+export function countByType(events: readonly { eventType: number }[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    const name = (EventType[e.eventType] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
 }
 
 /** One pipeline of `workflows` parallel workflows crossing `barriers` shared barriers, on a fresh worker. */
 export async function runScale(ctx: ConvoyContext, workflows: number, barriers: number): Promise<ScaleRun> {
   return withConvoyWorker(ctx, 'scale', async (taskQueue, worker) => {
+    const workerBaselineRssMb = worker.rssMb();
     const pipelineId = `${ctx.tag}-scale-${workflows}x${barriers}`;
     const plan = fanPlan(pipelineId, workflows, barriers, `bench-scale-${workflows}x${barriers}`);
     log(`scale: ${workflows} workflows × ${barriers} barriers`);
@@ -297,6 +312,8 @@ export async function runScale(ctx: ConvoyContext, workflows: number, barriers: 
       wallSeconds: wallMs / 1000,
       parentHistoryEvents: parent.length,
       childEventsMax: Math.max(...sample.map((e) => e.length)),
+      parentEventsByType: countByType(parent),
+      workerBaselineRssMb,
       workerPeakRssMb: peak,
     };
   });

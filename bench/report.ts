@@ -92,7 +92,14 @@ export interface BenchDetails {
       transitP50Ms: number;
     }[];
   };
-  scale?: { status: string; parentHistoryWarn: number; parentHistoryLimit: number; childEventsMax: number };
+  scale?: {
+    status: string;
+    parentHistoryWarn: number;
+    parentHistoryLimit: number;
+    childEventsMax: number;
+    parentEventsByType: Record<string, number>;
+    workerBaselineRssMb: number | null;
+  };
   throughput?: { wallSeconds: number; statuses: Record<string, number> };
   notes: string[];
   errors: { benchmark: string; message: string }[];
@@ -222,7 +229,15 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
     `| scale pipeline | ${s.workflows} workflows × ${s.barriersPerWorkflow} barriers${details.scale ? ` (${details.scale.status})` : ''} |`,
     `| wall time | ${fmt(s.wallSeconds, ' s')} |`,
     `| parent history events | ${fmt(s.parentHistoryEvents)} (server warns at 10,240, limit 51,200) |`,
-    `| worker peak RSS (VmHWM) | ${fmt(s.workerPeakRssMb, ' MiB')} |`,
+    `| worker peak RSS (VmHWM) | ${fmt(s.workerPeakRssMb, ' MiB')}${details.scale ? ` (${fmt(details.scale.workerBaselineRssMb, ' MiB')} when it started polling)` : ''} |`,
+    ...(details.scale
+      ? [
+          `| parent events by type | ${Object.entries(details.scale.parentEventsByType)
+            .map(([type, n]) => `${type} ${n}`)
+            .join(', ')} |`,
+          `| largest child history (of 5 sampled) | ${details.scale.childEventsMax} events |`,
+        ]
+      : []),
     `| throughput | ${results.throughput.pipelines} concurrent pipelines of 10 workflows × 2 barriers: ${fmt(results.throughput.pipelinesPerMinute)} pipelines/min` +
       `${details.throughput ? ` (${details.throughput.wallSeconds} s wall)` : ''} |`,
     '',

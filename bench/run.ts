@@ -412,6 +412,8 @@ async function main(): Promise<void> {
           parentHistoryWarn: 10_240,
           parentHistoryLimit: 51_200,
           childEventsMax: run.childEventsMax,
+          parentEventsByType: run.parentEventsByType,
+          workerBaselineRssMb: nullable(run.workerBaselineRssMb),
         };
         if (run.status !== 'succeeded') details.notes.push(`scale: the pipeline ended ${run.status}`);
         log(

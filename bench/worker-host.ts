@@ -2,7 +2,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { peakRssMb } from './proc';
+import { parseStatusFieldMb, peakRssMb } from './proc';
+import { readFileSync } from 'node:fs';
 import type { WorkerMessage } from './worker-process';
 
 export interface WorkerProcessOptions {
@@ -17,6 +18,8 @@ export interface WorkerProcess {
   pid: number;
   /** VmHWM of the live process, in MiB. */
   peakRssMb(): number | undefined;
+  /** VmRSS of the live process, in MiB. */
+  rssMb(): number | undefined;
   /** Shuts the worker down; resolves with its own last VmHWM reading. */
   stop(): Promise<number | undefined>;
 }
@@ -55,6 +58,13 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   return {
     pid,
     peakRssMb: () => peakRssMb(pid),
+    rssMb: () => {
+      try {
+        return parseStatusFieldMb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+      } catch {
+        return undefined;
+      }
+    },
     async stop() {
       const lastReading = peakRssMb(pid);
       const reported = new Promise<number | undefined>((resolve) => {
