@@ -74,6 +74,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       workflows.set(wf.name, { name: wf.name, stage: stage.name, status: 'not-started', steps: [] });
   }
   const waitingForIntervention = new Set<string>();
+  const stageStartedAt = new Map<string, number>();
   const handles = new Map<string, ExternalWorkflowHandle>();
   const childHandle = (name: string): ExternalWorkflowHandle => {
     let handle = handles.get(name);
@@ -142,8 +143,12 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       });
       return;
     }
-    // The child's clock marks the arrival, but never later than now (a bad clock cannot extend a deadline).
-    const arrivedAt = Math.min(parsed.value.arrivedAt, Date.now());
+    // The child's clock marks the arrival (a signal may wait in a backlog), bounded by the stage's
+    // start and now: a bad clock can neither extend a deadline nor time a barrier out at once.
+    const arrivedAt = Math.max(
+      stageStartedAt.get(sender.stage) ?? 0,
+      Math.min(parsed.value.arrivedAt, Date.now()),
+    );
     apply(Book.arrive(book, key, workflow, arrivedAt, timeoutMs));
     // An arrival may carry a deadline already in the past (a slow signal): settle it now.
     apply(Book.expireAll(book, Date.now()));
@@ -336,6 +341,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     for (const stage of plan.stages) {
       if (aborted) break;
       stageStatus.set(stage.name, 'running');
+      stageStartedAt.set(stage.name, Date.now());
       await Promise.all(stage.workflows.map(runChild));
       const succeeded = stage.workflows.every((wf) => workflows.get(wf.name)?.status === 'succeeded');
       stageStatus.set(stage.name, aborted ? 'aborted' : succeeded ? 'succeeded' : 'failed');

@@ -193,3 +193,118 @@ test('usage errors exit 2', async () => {
   expect((await runConvoy(['intervene', 'x', 'y', '--action', 'explode'])).code).toBe(2);
   expect((await runConvoy(['run', join(dir, 'missing.yaml')])).code).toBe(2);
 });
+
+/** Starts a long-running convoy command and resolves once its output matches. */
+function startConvoy(args: string[], env: NodeJS.ProcessEnv, ready: RegExp) {
+  const child = spawn(convoy, args, {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const up = new Promise<void>((resolveUp, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (ready.test(output)) resolveUp();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) =>
+      reject(new Error(`convoy ${args.join(' ')} exited ${code} before ready:\n${output}`)),
+    );
+  });
+  return { child, up, exited, output: () => output };
+}
+
+test('convoy worker runs pipelines from TEMPORAL_TASK_QUEUE and stops cleanly on SIGTERM', async () => {
+  const queue = `cli-worker-${Date.now()}`;
+  const serverEnv = {
+    TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: queue,
+  };
+  const worker = startConvoy(['worker'], serverEnv, /convoy worker polling .* task queue cli-worker-/);
+  await worker.up;
+  const result = await runConvoy(['run', file('worker.yaml', twoServices), '--json'], serverEnv);
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout).status).toBe('succeeded');
+  worker.child.kill('SIGTERM');
+  expect(await worker.exited).toBe(0);
+});
+
+test('convoy dev serves Temporal and its Web UI on the given ports until Ctrl-C', async () => {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const dev = startConvoy(
+    ['dev', '--port', String(port), '--ui-port', String(uiPort)],
+    {},
+    /Press Ctrl-C to stop/,
+  );
+  await dev.up;
+  expect(dev.output()).toContain(`Temporal: 127.0.0.1:${port}`);
+  expect(dev.output()).toContain(`Web UI:   http://127.0.0.1:${uiPort}`);
+  expect((await fetch(`http://127.0.0.1:${uiPort}`)).status).toBe(200);
+  const result = await runConvoy(['run', file('dev.yaml', twoServices), '--json'], {
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+  });
+  expect(result.code).toBe(0);
+  dev.child.kill('SIGINT');
+  expect(await dev.exited).toBe(0);
+});
+
+test('operator commands from the command line: barrier release, rejected intervene, cancel', async () => {
+  const serverEnv = {
+    TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: env.taskQueue,
+  };
+  const id = `cli-operator-${Date.now()}`;
+  const path = file(
+    'operator.yaml',
+    `
+name: cli-operator
+stages:
+  - name: deploy
+    workflows:
+      - { name: fast, steps: [{ name: s, type: barrier, identifier: gate }, { name: t, type: barrier, identifier: later }] }
+      - { name: slow, steps: [{ name: w, type: shell, command: "sleep 60" }, { name: s, type: barrier, identifier: gate }, { name: t, type: barrier, identifier: later }] }
+`,
+  );
+  expect((await runConvoy(['run', path, '--no-wait', '--id', id], serverEnv)).code).toBe(0);
+  await eventually(
+    () => runConvoy(['status', id, '--json'], serverEnv),
+    (r) =>
+      JSON.parse(r.stdout).workflows.find((w: { name: string }) => w.name === 'fast').status ===
+      'waiting-at-barrier',
+  );
+  const human = await runConvoy(['status', id], serverEnv);
+  expect(human.stdout).toMatch(/fast .*waiting-at-barrier/);
+
+  const unknown = await runConvoy(['barrier', 'release', id, 'deploy', 'nope'], serverEnv);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/no barrier nope in stage deploy/);
+  const released = await runConvoy(
+    ['barrier', 'release', id, 'deploy', 'gate', '--reason', 'slow is slow'],
+    serverEnv,
+  );
+  expect(released.code).toBe(0);
+  expect(released.stdout).toMatch(/gate in stage deploy: forced/);
+  const intervene = await runConvoy(['intervene', id, 'fast', '--action', 'retry'], serverEnv);
+  expect(intervene.code).toBe(2);
+  expect(intervene.stderr).toMatch(/not waiting for manual intervention/);
+
+  expect((await runConvoy(['cancel', id], serverEnv)).code).toBe(0);
+  const final = await eventually(
+    () => runConvoy(['status', id, '--json'], serverEnv),
+    (r) => JSON.parse(r.stdout).status !== 'running',
+  );
+  expect(final.code).toBe(1);
+  const doc = JSON.parse(final.stdout);
+  expect(doc.status).toBe('aborted');
+  expect(doc.barriers.find((b: { identifier: string }) => b.identifier === 'gate')).toMatchObject({
+    status: 'forced',
+    reason: 'slow is slow',
+  });
+  expect(doc.barriers.find((b: { identifier: string }) => b.identifier === 'later')).toMatchObject({
+    status: 'broken',
+    reason: 'pipeline aborted',
+  });
+});

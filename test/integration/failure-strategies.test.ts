@@ -216,3 +216,26 @@ stages:
   expect(stepOf(doc, 'a', 's').status).toBe('succeeded');
   expect(stepOf(doc, 'a', 't').error?.type).toBe('barrier-broken');
 });
+
+test('children survive their pipeline workflow being terminated: they end aborted, not stranded', async () => {
+  const started = await startYamlPipeline(
+    env,
+    `
+name: orphaned
+stages:
+  - name: deploy
+    workflows:
+      - { name: waiter, steps: [{ name: sync, type: barrier, identifier: gate }] }
+      - { name: busy, steps: [{ name: w, type: shell, command: "sleep 60" }, { name: sync, type: barrier, identifier: gate }] }
+`,
+  );
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => workflowOf(doc, 'waiter').status === 'waiting-at-barrier',
+  );
+  await env.client.workflow.getHandle(started.pipelineId).terminate('operator pulled the plug');
+  for (const name of ['waiter', 'busy']) {
+    const child = await env.client.workflow.getHandle(`${started.pipelineId}/${name}`).result();
+    expect(child).toMatchObject({ name, status: 'aborted' });
+  }
+});

@@ -1,0 +1,89 @@
+/**
+ * Malformed signals and update payloads are rejected by the workflows without touching their
+ * state: the pipeline afterwards behaves exactly as if they had never been sent.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { describePipeline } from '../../src/client/pipelines';
+import {
+  barrierOf,
+  connectTestEnv,
+  eventually,
+  startYamlPipeline,
+  workflowOf,
+  type TestEnv,
+} from './harness';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await connectTestEnv('bad-input');
+  await env.startWorker();
+});
+afterAll(() => env.close());
+
+test('garbage signals and updates change nothing', async () => {
+  const started = await startYamlPipeline(
+    env,
+    `
+name: bad-input
+stages:
+  - name: deploy
+    workflows:
+      - { name: early, steps: [{ name: sync, type: barrier, identifier: gate }] }
+      - { name: late, steps: [{ name: w, type: wait, durationMs: 2500 }, { name: sync, type: barrier, identifier: gate }] }
+`,
+  );
+  const parent = env.client.workflow.getHandle(started.pipelineId);
+  const child = env.client.workflow.getHandle(`${started.pipelineId}/early`);
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => workflowOf(doc, 'early').status === 'waiting-at-barrier',
+  );
+  const before = barrierOf(await describePipeline(env.client, started.pipelineId), 'deploy', 'gate');
+
+  // Malformed payloads, an unknown sender, a sender from no stage, and a forged arrival of the
+  // late workflow's name with a bad type.
+  await parent.signal('convoy.barrierArrive', { workflow: 'late' });
+  await parent.signal('convoy.barrierArrive', {
+    workflow: 'late',
+    identifier: 'gate',
+    timeoutMs: 'soon',
+    arrivedAt: 1,
+  });
+  await parent.signal('convoy.barrierArrive', {
+    workflow: 'intruder',
+    identifier: 'gate',
+    timeoutMs: 1000,
+    arrivedAt: 1,
+  });
+  await parent.signal('convoy.barrierArrive', 42);
+  await parent.signal('convoy.barrierWithdraw', { identifier: ['gate'] });
+  await parent.signal('convoy.workflowAbandon', { workflow: 'late' });
+  await parent.signal('convoy.workflowAbandon', { workflow: 'ghost', reason: 'made up' });
+  await parent.signal('convoy.interventionState', { workflow: 'early', waiting: 'yes' });
+  await child.signal('convoy.barrierOutcome', { identifier: 'gate', kind: 'exploded' });
+  await child.signal('convoy.interventionDecision', { action: 'retry' }); // not waiting: ignored
+  for (const [update, args] of [
+    ['barrierRelease', [{ stage: 'deploy' }]],
+    ['barrierBreak', [{ stage: 7, identifier: 'gate' }]],
+    ['intervene', [{ workflow: 'early', action: 'explode' }]],
+  ] as const) {
+    await expect(parent.executeUpdate(update, { args: [...args] })).rejects.toThrow(
+      WorkflowUpdateFailedError,
+    );
+  }
+
+  // An outcome for a barrier the child is not waiting at does not release it.
+  await child.signal('convoy.barrierOutcome', { identifier: 'other', kind: 'released', message: 'not ours' });
+
+  const during = await describePipeline(env.client, started.pipelineId);
+  expect(barrierOf(during, 'deploy', 'gate')).toEqual(before);
+  expect(workflowOf(during, 'early').status).toBe('waiting-at-barrier');
+
+  const doc = await started.result();
+  expect(doc.status).toBe('succeeded');
+  const gate = barrierOf(doc, 'deploy', 'gate');
+  expect(gate.status).toBe('crossed');
+  expect(Object.keys(gate.arrivals).sort()).toEqual(['early', 'late']);
+  // The late workflow's real arrival, not a forged one, crossed the barrier.
+  expect(Date.parse(gate.arrivals.late!) - Date.parse(gate.arrivals.early!)).toBeGreaterThanOrEqual(2000);
+});
