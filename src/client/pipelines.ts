@@ -50,6 +50,10 @@ export async function startPipeline(
       taskQueue,
       args: [{ plan }],
       memo: { convoyPipeline: plan.name, source: plan.source },
+      staticSummary: `Convoy pipeline ${plan.name}`,
+      staticDetails: plan.stages
+        .map((s) => `- stage \`${s.name}\`: ${s.workflows.map((w) => w.name).join(', ')}`)
+        .join('\n'),
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {

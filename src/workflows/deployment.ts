@@ -12,6 +12,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
@@ -131,6 +132,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       case 'shell': {
         const timeoutMs = step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
         const { runShell } = proxyActivities<typeof activities>({
+          summary: `shell step ${step.name}`,
           startToCloseTimeout: timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
           heartbeatTimeout: 30_000,
           retry: { maximumAttempts: 1 },
@@ -152,6 +154,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       case 'http': {
         const timeoutMs = step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
         const { runHttp } = proxyActivities<typeof activities>({
+          summary: `http step ${step.name}: ${step.method} ${step.url}`,
           startToCloseTimeout: timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
           heartbeatTimeout: 30_000,
           retry: { maximumAttempts: 1 },
@@ -235,6 +238,12 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
    */
   const runStep = async (step: StepPlan): Promise<void> => {
     const record = startRecord(step);
+    const position = `step ${plan.steps.indexOf(step) + 1}/${plan.steps.length}`;
+    setCurrentDetails(
+      step.type === 'barrier'
+        ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
+        : `**${position}: \`${step.name}\`** (${step.type})`,
+    );
     if (step.skip) {
       finishRecord(record, 'skipped');
       record.endedAt = record.startedAt;
@@ -354,6 +363,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       throw error;
     }
   }
+  setCurrentDetails(`**${status}**`);
   return { name: plan.name, stage: plan.stage, status, steps };
 }
 

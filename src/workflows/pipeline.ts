@@ -12,6 +12,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
   type ExternalWorkflowHandle,
@@ -29,6 +30,7 @@ import {
   type WorkflowResult,
 } from '../spec/result';
 import { deploymentWorkflow } from './deployment';
+import { renderPipelineDetails } from './details';
 import {
   barrierArrivalSchema,
   barrierArriveSignal,
@@ -90,8 +92,19 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
    * sends start synchronously, so every participant a decision releases is signalled in the
    * workflow task that made the decision.
    */
+  const showDetails = (): void =>
+    setCurrentDetails(
+      renderPipelineDetails(
+        status,
+        plan.stages.map((s) => ({ name: s.name, status: stageStatus.get(s.name)! })),
+        Book.listBarriers(book),
+      ),
+    );
+
   const apply = (transition: Transition<BarrierBook>): void => {
+    const changed = transition.state !== book;
     book = transition.state;
+    if (changed) showDetails();
     if (transition.rejected) log.info('barrier input ignored', { reason: transition.rejected });
     for (const outcome of transition.outcomes) {
       uncancellable(() =>
@@ -282,6 +295,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     try {
       const raw = await executeChild(deploymentWorkflow, {
         workflowId: childWorkflowId(pipelineId, wf.name),
+        staticSummary: `Convoy workflow ${wf.name} · stage ${wf.stage} of pipeline ${plan.name}`,
         args: [
           {
             pipelineId,
@@ -342,6 +356,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       if (aborted) break;
       stageStatus.set(stage.name, 'running');
       stageStartedAt.set(stage.name, Date.now());
+      showDetails();
       await Promise.all(stage.workflows.map(runChild));
       const succeeded = stage.workflows.every((wf) => workflows.get(wf.name)?.status === 'succeeded');
       stageStatus.set(stage.name, aborted ? 'aborted' : succeeded ? 'succeeded' : 'failed');
@@ -353,6 +368,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
         ? 'succeeded'
         : 'failed';
     endedAt = Date.now();
+    showDetails();
     done = true;
     await deadlines;
   });

@@ -1,0 +1,39 @@
+/**
+ * What the Temporal Web UI shows as a workflow's "current details": a short Markdown summary an
+ * operator can read without running `convoy status`. Pure functions, so they are unit-tested
+ * and cost the workflows no history events (the UI reads them through a built-in query).
+ */
+import type { BarrierState } from '../barrier';
+import type { PipelineStatus, StageStatus } from '../spec/result';
+
+/** At most this many names are listed per barrier; the rest are counted. */
+const MAX_NAMES = 5;
+
+function names(list: readonly string[]): string {
+  if (list.length <= MAX_NAMES) return list.join(', ');
+  return `${list.slice(0, MAX_NAMES).join(', ')} and ${list.length - MAX_NAMES} more`;
+}
+
+/** One line per stage, then one table row per barrier of the started stages. */
+export function renderPipelineDetails(
+  status: PipelineStatus,
+  stages: readonly { name: string; status: StageStatus }[],
+  barriers: readonly BarrierState[],
+): string {
+  const lines = [`**Pipeline ${status}**`, ''];
+  for (const stage of stages) lines.push(`- stage \`${stage.name}\`: ${stage.status}`);
+  const started = new Set(stages.filter((s) => s.status !== 'not-started').map((s) => s.name));
+  const shown = barriers.filter((b) => started.has(b.stage));
+  if (shown.length > 0) {
+    lines.push('', '| stage | barrier | status | arrived | waiting for |', '|---|---|---|---|---|');
+    for (const b of shown) {
+      const arrived = b.participants.filter((p) => p in b.arrivals || b.withdrawn.includes(p)).length;
+      const missing = b.participants.filter((p) => !(p in b.arrivals) && !b.withdrawn.includes(p));
+      const waitingFor = b.status === 'standing' ? names(missing) : (b.reason ?? '');
+      lines.push(
+        `| ${b.stage} | ${b.identifier} | ${b.status} | ${arrived}/${b.participants.length} | ${waitingFor} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,49 @@
+import { Book } from '../../../src/barrier';
+import { renderPipelineDetails } from '../../../src/workflows/details';
+
+const plan = {
+  stages: [
+    {
+      name: 'deploy',
+      barriers: [{ identifier: 'services-deployed', participants: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }],
+    },
+    { name: 'verify', barriers: [{ identifier: 'checked', participants: ['x', 'y'] }] },
+  ],
+};
+
+test('shows started stages and who a standing barrier waits for', () => {
+  let book = Book.createBookFromPlan(plan);
+  book = Book.arrive(book, { stage: 'deploy', identifier: 'services-deployed' }, 'a', 1000, 60000).state;
+  book = Book.withdraw(book, { stage: 'deploy', identifier: 'services-deployed' }, 'b', 1000).state;
+  const text = renderPipelineDetails(
+    'running',
+    [
+      { name: 'deploy', status: 'running' },
+      { name: 'verify', status: 'not-started' },
+    ],
+    Book.listBarriers(book),
+  );
+  expect(text).toContain('**Pipeline running**');
+  expect(text).toContain('- stage `verify`: not-started');
+  expect(text).toContain('| deploy | services-deployed | standing | 2/7 | c, d, e, f, g |');
+  expect(text).not.toContain('checked'); // the verify stage has not started
+});
+
+test('long lists are cut, and a resolved barrier shows its reason', () => {
+  let book = Book.createBookFromPlan(plan);
+  const key = { stage: 'deploy', identifier: 'services-deployed' };
+  const many = renderPipelineDetails(
+    'running',
+    [{ name: 'deploy', status: 'running' }],
+    Book.listBarriers(book),
+  );
+  expect(many).toContain('| 0/7 | a, b, c, d, e and 2 more |');
+  book = Book.arrive(book, key, 'a', 1000, 60000).state;
+  book = Book.abandon(book, key, 'c', 'c: step deploy failed', 2000).state;
+  const broken = renderPipelineDetails(
+    'failed',
+    [{ name: 'deploy', status: 'failed' }],
+    Book.listBarriers(book),
+  );
+  expect(broken).toMatch(/\| deploy \| services-deployed \| broken \| 1\/7 \| .*c: step deploy failed.* \|/);
+});
