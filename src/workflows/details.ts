@@ -14,7 +14,7 @@ function names(list: readonly string[]): string {
   return `${list.slice(0, MAX_NAMES).join(', ')} and ${list.length - MAX_NAMES} more`;
 }
 
-/** One line per stage, then one table row per barrier of the started stages. */
+/** One line per stage, then one line per barrier of the started stages. */
 export function renderPipelineDetails(
   status: PipelineStatus,
   stages: readonly { name: string; status: StageStatus }[],
@@ -24,16 +24,15 @@ export function renderPipelineDetails(
   for (const stage of stages) lines.push(`- stage \`${stage.name}\`: ${stage.status}`);
   const started = new Set(stages.filter((s) => s.status !== 'not-started').map((s) => s.name));
   const shown = barriers.filter((b) => started.has(b.stage));
-  if (shown.length > 0) {
-    lines.push('', '| stage | barrier | status | arrived | waiting for |', '|---|---|---|---|---|');
-    for (const b of shown) {
-      const arrived = b.participants.filter((p) => p in b.arrivals || b.withdrawn.includes(p)).length;
-      const missing = b.participants.filter((p) => !(p in b.arrivals) && !b.withdrawn.includes(p));
-      const waitingFor = b.status === 'standing' ? names(missing) : (b.reason ?? '');
-      lines.push(
-        `| ${b.stage} | ${b.identifier} | ${b.status} | ${arrived}/${b.participants.length} | ${waitingFor} |`,
-      );
-    }
+  if (shown.length > 0) lines.push('', '**Barriers**', '');
+  // A list, not a table: the Web UI renders Markdown tables without cell spacing.
+  for (const b of shown) {
+    const arrived = b.participants.filter((p) => p in b.arrivals || b.withdrawn.includes(p)).length;
+    const missing = b.participants.filter((p) => !(p in b.arrivals) && !b.withdrawn.includes(p));
+    const detail = b.status === 'standing' ? `waiting for ${names(missing)}` : (b.reason ?? '');
+    lines.push(
+      `- \`${b.identifier}\` (stage ${b.stage}): **${b.status}**, ${arrived}/${b.participants.length} arrived${detail ? ` — ${detail}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

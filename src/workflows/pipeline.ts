@@ -345,6 +345,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       const interrupted = await condition(
         () => done || (Book.nextDeadline(book) ?? Infinity) < armedFor,
         Math.max(1, armedFor - Date.now()),
+        { summary: 'earliest barrier deadline' },
       );
       if (!interrupted) apply(Book.expireAll(book, Date.now()));
     }

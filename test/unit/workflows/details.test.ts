@@ -25,7 +25,7 @@ test('shows started stages and who a standing barrier waits for', () => {
   );
   expect(text).toContain('**Pipeline running**');
   expect(text).toContain('- stage `verify`: not-started');
-  expect(text).toContain('| deploy | services-deployed | standing | 2/7 | c, d, e, f, g |');
+  expect(text).toContain('- `services-deployed` (stage deploy): **standing**, 2/7 arrived — waiting for c, d, e, f, g');
   expect(text).not.toContain('checked'); // the verify stage has not started
 });
 
@@ -37,7 +37,7 @@ test('long lists are cut, and a resolved barrier shows its reason', () => {
     [{ name: 'deploy', status: 'running' }],
     Book.listBarriers(book),
   );
-  expect(many).toContain('| 0/7 | a, b, c, d, e and 2 more |');
+  expect(many).toContain('0/7 arrived — waiting for a, b, c, d, e and 2 more');
   book = Book.arrive(book, key, 'a', 1000, 60000).state;
   book = Book.abandon(book, key, 'c', 'c: step deploy failed', 2000).state;
   const broken = renderPipelineDetails(
@@ -45,5 +45,5 @@ test('long lists are cut, and a resolved barrier shows its reason', () => {
     [{ name: 'deploy', status: 'failed' }],
     Book.listBarriers(book),
   );
-  expect(broken).toMatch(/\| deploy \| services-deployed \| broken \| 1\/7 \| .*c: step deploy failed.* \|/);
+  expect(broken).toMatch(/`services-deployed` \(stage deploy\): \*\*broken\*\*, 1\/7 arrived — .*c: step deploy failed/);
 });
