@@ -16,13 +16,7 @@ export const ErrorTypes = {
   any: 'any',
 } as const;
 export type ErrorType = (typeof ErrorTypes)[keyof typeof ErrorTypes];
-export const errorTypeSchema = z.enum([
-  'step-failed',
-  'step-timeout',
-  'barrier-broken',
-  'barrier-timeout',
-  'any',
-]);
+export const errorTypeSchema = z.enum(ErrorTypes);
 
 /** Actions a failure-strategy rule can take (SPEC section 4). */
 export const Actions = {
@@ -43,7 +37,7 @@ export const InterventionActions = {
   markSuccess: 'mark-success',
 } as const;
 export type InterventionAction = (typeof InterventionActions)[keyof typeof InterventionActions];
-export const interventionActionSchema = z.enum(['retry', 'ignore', 'abort', 'rollback', 'mark-success']);
+export const interventionActionSchema = z.enum(InterventionActions);
 
 /** Millisecond durations: integers from 1 ms to 30 days (SPEC section 2 rule 3). */
 export const MAX_DURATION_MS = 2_592_000_000;
@@ -59,7 +53,7 @@ export type FallbackAction = z.infer<typeof fallbackActionSchema>;
 /** A failure-strategy rule, already validated. */
 export const failureRuleSchema = z.object({
   on: z.array(errorTypeSchema).min(1),
-  action: z.enum(['abort', 'rollback', 'ignore', 'retry', 'manual-intervention']),
+  action: z.enum(Actions),
   /** retry: how many more attempts after the first failure. */
   retryCount: z.number().int().min(1).max(1000).optional(),
   /** retry: waits between attempts; the last value repeats. */

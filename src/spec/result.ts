@@ -60,7 +60,7 @@ export type StepError = z.infer<typeof stepErrorSchema>;
 export const stepResultSchema = z.object({
   name: z.string(),
   type: z.string(),
-  status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'ignored', 'skipped']),
+  status: z.enum(StepStatuses),
   attempts: z.number().int().min(0),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
@@ -82,23 +82,14 @@ export type StepResult = z.infer<typeof stepResultSchema>;
 export const workflowResultSchema = z.object({
   name: z.string(),
   stage: z.string(),
-  status: z.enum([
-    'not-started',
-    'running',
-    'waiting-at-barrier',
-    'waiting-for-intervention',
-    'succeeded',
-    'failed',
-    'aborted',
-    'rolled-back',
-  ]),
+  status: z.enum(WorkflowStatuses),
   steps: z.array(stepResultSchema),
 });
 export type WorkflowResult = z.infer<typeof workflowResultSchema>;
 
 export const stageResultSchema = z.object({
   name: z.string(),
-  status: z.enum(['not-started', 'running', 'succeeded', 'failed', 'aborted']),
+  status: z.enum(StageStatuses),
   workflows: z.array(z.string()),
 });
 export type StageResult = z.infer<typeof stageResultSchema>;
@@ -107,7 +98,7 @@ export const barrierResultSchema = z.object({
   stage: z.string(),
   identifier: z.string(),
   participants: z.array(z.string()),
-  status: z.enum(['standing', 'crossed', 'broken', 'timed-out', 'forced']),
+  status: z.enum(BarrierStatuses),
   arrivals: z.record(z.string(), z.string()),
   resolvedAt: z.string().optional(),
   reason: z.string().optional(),
@@ -117,7 +108,7 @@ export type BarrierResult = z.infer<typeof barrierResultSchema>;
 export const pipelineResultSchema = z.object({
   pipelineId: z.string(),
   name: z.string().optional(),
-  status: z.enum(['running', 'succeeded', 'failed', 'aborted']),
+  status: z.enum(PipelineStatuses),
   startedAt: z.string(),
   endedAt: z.string().optional(),
   stages: z.array(stageResultSchema),

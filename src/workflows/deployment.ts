@@ -4,6 +4,7 @@
  * signalling the parent (the coordinator) and waiting for the parent's outcome signal.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -11,6 +12,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -18,6 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type * as activities from '../activities';
+import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../activities/contract';
 import { resolveFailureAction } from '../spec/failure-strategy';
 import {
   failureRuleSchema,
@@ -53,12 +56,38 @@ export const deploymentInputSchema = z.object({
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
+/**
+ * Workflow changes that alter commands, guarded with `patched()` so that running pipelines replay
+ * the way they ran. Remove an entry (and its old branch) once no pipeline older than it can be
+ * running; the replay fixtures in test/replay tell.
+ */
+const Patches = {
+  waitForStepKill: 'convoy-wait-for-step-kill',
+} as const;
+
 /** How long a child waits past a barrier's timeout for the coordinator before giving up on it. */
 const COORDINATOR_GRACE_MS = 60_000;
-/** Margin between a step's own timeout (enforced by the activity) and Temporal's. */
-const ACTIVITY_TIMEOUT_MARGIN_MS = 30_000;
 /** A shell or http step without timeoutMs may run this long. */
 const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The activities for one step. The activity enforces the step's own timeout (so the error type is
+ * `step-timeout`); Temporal's timeout is a margin later. Convoy retries through failure
+ * strategies, never through Temporal, and waits for a cancelled step to be killed.
+ */
+function stepActivities(step: { timeoutMs?: number }, summary: string) {
+  return proxyActivities<typeof activities>({
+    summary,
+    startToCloseTimeout: (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) + ACTIVITY_TIMEOUT_MARGIN_MS,
+    heartbeatTimeout: 30_000,
+    retry: { maximumAttempts: 1 },
+    // Pipelines started before this change reported a cancelled step at once, while its
+    // process group was still being killed; they keep doing so when replayed.
+    cancellationType: patched(Patches.waitForStepKill)
+      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+      : ActivityCancellationType.TRY_CANCEL,
+  });
+}
 
 /** Thrown inside the step loop when failure handling ends the workflow. */
 type Terminal = { action: 'abort' | 'rollback'; reason: string };
@@ -130,13 +159,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const executeStep = async (step: StepPlan | RollbackStepPlan, record: StepResult): Promise<void> => {
     switch (step.type) {
       case 'shell': {
-        const timeoutMs = step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
-        const { runShell } = proxyActivities<typeof activities>({
-          summary: `shell step ${step.name}`,
-          startToCloseTimeout: timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
-          heartbeatTimeout: 30_000,
-          retry: { maximumAttempts: 1 },
-        });
+        const { runShell } = stepActivities(step, `shell step ${step.name}`);
         const output = await runShell({
           command: step.command,
           env: step.env,
@@ -152,13 +175,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         return;
       }
       case 'http': {
-        const timeoutMs = step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
-        const { runHttp } = proxyActivities<typeof activities>({
-          summary: `http step ${step.name}: ${step.method} ${step.url}`,
-          startToCloseTimeout: timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
-          heartbeatTimeout: 30_000,
-          retry: { maximumAttempts: 1 },
-        });
+        const { runHttp } = stepActivities(step, `http step ${step.name}: ${step.method} ${step.url}`);
         const output = await runHttp({
           method: step.method,
           url: step.url,

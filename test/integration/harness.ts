@@ -128,13 +128,15 @@ export async function runYamlPipeline(
 }
 
 /**
- * With CONVOY_RECORD_HISTORIES=1, saves the histories of a finished pipeline (parent and every
- * child) under test/replay/histories/<pipeline name>/, where replay.test.ts replays them against
+ * With CONVOY_RECORD_HISTORIES=<label>, saves the histories of a finished pipeline (parent and
+ * every child) under test/replay/histories/<label>/<pipeline name>/, where replay.test.ts replays them against
  * the current workflow code: a change that would break running pipelines then fails CI.
  */
 export async function recordHistories(_env: TestEnv, doc: PipelineResult): Promise<void> {
-  if (process.env.CONVOY_RECORD_HISTORIES !== '1' || !doc.name) return;
-  const dir = join(__dirname, '..', 'replay', 'histories', doc.name);
+  const label = process.env.CONVOY_RECORD_HISTORIES;
+  if (!label || !doc.name) return;
+  // One folder per recording (the label), so histories of older workflow code stay replayed.
+  const dir = join(__dirname, '..', 'replay', 'histories', label, doc.name);
   mkdirSync(dir, { recursive: true });
   const ids = [
     doc.pipelineId,

@@ -1,31 +1,25 @@
 /**
- * Replays recorded histories of real pipeline runs (test/replay/histories, recorded with
- * CONVOY_RECORD_HISTORIES=1 npm test) against the current workflow code. A change to the
+ * Replays recorded histories of real pipeline runs (test/replay/histories/<label>/, recorded with
+ * `CONVOY_RECORD_HISTORIES=<label> npm test`) against the current workflow code. A change to the
  * workflows that would make running pipelines non-deterministic fails here.
  */
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { quietRuntime } from './harness';
 
 const root = join(__dirname, '..', 'replay', 'histories');
 
 /** Every recorded history with the workflow ID it ran under (from each folder's manifest.json). */
-function recordedHistories(): { pipeline: string; workflowId: string; file: string }[] {
-  return readdirSync(root)
-    .filter((d) => statSync(join(root, d)).isDirectory())
-    .flatMap((d) => {
-      const manifest = JSON.parse(readFileSync(join(root, d, 'manifest.json'), 'utf8')) as Record<
-        string,
-        string
-      >;
-      return Object.entries(manifest).map(([f, workflowId]) => ({
-        pipeline: d,
-        workflowId,
-        file: join(root, d, f),
-      }));
-    });
+function recordedHistories(dir = root): { pipeline: string; workflowId: string; file: string }[] {
+  const entries = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory());
+  return entries.flatMap((d) => {
+    const folder = join(dir, d);
+    if (!existsSync(join(folder, 'manifest.json'))) return recordedHistories(folder);
+    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<string, string>;
+    return Object.entries(manifest).map(([f, workflowId]) => ({ pipeline: d, workflowId, file: join(folder, f) }));
+  });
 }
 
 const histories = recordedHistories();

@@ -67,7 +67,9 @@ stages:
     const allText = async () =>
       (
         await Promise.all(
-          page.frames().map((f) => f.evaluate(() => document.body?.innerText ?? '').catch(() => '')),
+          page
+            .frames()
+            .map((f) => f.evaluate<string>('document.body ? document.body.innerText : ""').catch(() => '')),
         )
       ).join('\n');
     const shown = await eventually(
