@@ -70,6 +70,35 @@ export function timerObservations(events: readonly BenchEvent[]): TimerObservati
   return observations;
 }
 
+/** How a workflow's tasks went: how long each took on the worker and which the server failed. */
+export interface WorkflowTaskStats {
+  /** WorkflowTaskStarted → Completed or Failed, per task. */
+  durationsMs: number[];
+  /** Failed tasks by cause (e.g. FORCE_CLOSE_COMMAND: too many events buffered while it ran). */
+  failed: Record<string, number>;
+}
+
+export function workflowTaskStats(events: readonly BenchEvent[]): WorkflowTaskStats {
+  const durationsMs: number[] = [];
+  const failed: Record<string, number> = {};
+  let started: BenchEvent | undefined;
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) started = e;
+    const done =
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED ||
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED;
+    if (done && started) {
+      durationsMs.push(e.timeMs - started.timeMs);
+      started = undefined;
+    }
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+      const cause = e.failureCause ?? 'UNKNOWN';
+      failed[cause] = (failed[cause] ?? 0) + 1;
+    }
+  }
+  return { durationsMs, failed };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Release
 

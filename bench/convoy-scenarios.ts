@@ -8,6 +8,8 @@ import { startPipeline } from '../src/client/pipelines';
 import type { PipelinePlan } from '../src/spec/plan';
 import { childWorkflowId } from '../src/workflows/protocol';
 import {
+  workflowTaskStats,
+  type WorkflowTaskStats,
   analyzeFailure,
   analyzeRelease,
   analyzeTimeout,
@@ -99,6 +101,8 @@ export interface ReleaseRun {
   participants: number;
   rounds: ReleaseRound[];
   status: string;
+  /** The pipeline (coordinator) workflow's tasks. */
+  parentTasks: WorkflowTaskStats;
 }
 
 /** Release latency for one participant count: one pipeline crossing `rounds` barriers. */
@@ -131,7 +135,7 @@ export async function runRelease(
       }),
     );
   }
-  return { participants, rounds: results, status };
+  return { participants, rounds: results, status, parentTasks: workflowTaskStats(parentEvents) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +270,8 @@ export interface ScaleRun {
   wallSeconds: number;
   parentHistoryEvents: number;
   childEventsMax: number;
+  /** The pipeline (coordinator) workflow's tasks. */
+  parentTasks: WorkflowTaskStats;
   /** The parent's events by type (EVENT_TYPE_ prefix dropped), most frequent first. */
   parentEventsByType: Record<string, number>;
   /** The worker's resident set right after it started polling, before any workflow. */
@@ -313,6 +319,7 @@ export async function runScale(ctx: ConvoyContext, workflows: number, barriers: 
       parentHistoryEvents: parent.length,
       childEventsMax: Math.max(...sample.map((e) => e.length)),
       parentEventsByType: countByType(parent),
+      parentTasks: workflowTaskStats(parent),
       workerBaselineRssMb,
       workerPeakRssMb: peak,
     };

@@ -29,6 +29,8 @@ export interface BenchEvent {
   timerId?: string;
   /** For TimerStarted: the duration the workflow asked for, in ms. */
   timerRequestedMs?: number;
+  /** For WorkflowTaskFailed: the cause, e.g. `FORCE_CLOSE_COMMAND`. */
+  failureCause?: string;
 }
 
 function durationMs(
@@ -71,6 +73,12 @@ export function flattenHistory(history: temporal.api.history.v1.IHistory): Bench
     } else if (received) {
       event.signalName = received.signalName ?? undefined;
       event.payload = decodeFirst(received.input);
+    } else if (e.workflowTaskFailedEventAttributes) {
+      const cause = e.workflowTaskFailedEventAttributes.cause ?? 0;
+      event.failureCause = (temporal.api.enums.v1.WorkflowTaskFailedCause[cause] ?? String(cause)).replace(
+        /^WORKFLOW_TASK_FAILED_CAUSE_/,
+        '',
+      );
     } else if (e.timerStartedEventAttributes) {
       event.timerId = e.timerStartedEventAttributes.timerId ?? undefined;
       event.timerRequestedMs = durationMs(e.timerStartedEventAttributes.startToFireTimeout);

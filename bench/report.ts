@@ -62,6 +62,9 @@ export interface BenchDetails {
     transitP50Ms: number;
     kinds: Record<string, number>;
     missing: number;
+    /** The coordinator's workflow tasks: slowest (ms) and how many the server failed. */
+    parentTaskMaxMs: number;
+    parentTasksFailed: number;
   }[];
   failure?: {
     pipelines: number;
@@ -99,6 +102,10 @@ export interface BenchDetails {
     childEventsMax: number;
     parentEventsByType: Record<string, number>;
     workerBaselineRssMb: number | null;
+    parentTasks: number;
+    parentTaskP50Ms: number;
+    parentTaskMaxMs: number;
+    parentTasksFailed: Record<string, number>;
   };
   throughput?: { wallSeconds: number; statuses: Record<string, number> };
   notes: string[];
@@ -235,6 +242,12 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
           `| parent events by type | ${Object.entries(details.scale.parentEventsByType)
             .map(([type, n]) => `${type} ${n}`)
             .join(', ')} |`,
+          `| parent workflow tasks | ${details.scale.parentTasks}, p50 ${details.scale.parentTaskP50Ms} ms, slowest ${details.scale.parentTaskMaxMs} ms on the worker; ` +
+            `failed by the server: ${
+              Object.entries(details.scale.parentTasksFailed)
+                .map(([cause, n]) => `${n} × ${cause}`)
+                .join(', ') || 'none'
+            } |`,
           `| largest child history (of 5 sampled) | ${details.scale.childEventsMax} events |`,
         ]
       : []),
@@ -282,15 +295,15 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
         'initiates one outcome signal per participant, and each outcome travels to its child. The quiet gap is the time ' +
         'between the last two arrivals: the coordinator should be idle when the last one comes.',
       '',
-      '| participants | deliver p50 | decide p50 / p99 | transit p50 | min quiet gap | outcomes | missing |',
-      '|---|---|---|---|---|---|---|',
+      '| participants | deliver p50 | decide p50 / p99 | transit p50 | min quiet gap | outcomes | missing | slowest coordinator task | coordinator tasks failed |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     for (const d of details.release) {
       lines.push(
         `| ${d.participants} | ${fmt(d.deliverP50Ms, ' ms')} | ${fmt(d.decideP50Ms, ' ms')} / ${fmt(d.decideP99Ms, ' ms')} | ${fmt(d.transitP50Ms, ' ms')} | ` +
           `${fmt(d.minQuietGapMs, ' ms')} | ${Object.entries(d.kinds)
             .map(([k, n]) => `${k} ${n}`)
-            .join(', ')} | ${d.missing} |`,
+            .join(', ')} | ${d.missing} | ${fmt(d.parentTaskMaxMs, ' ms')} | ${d.parentTasksFailed} |`,
       );
     }
     lines.push('');

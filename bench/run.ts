@@ -174,6 +174,18 @@ async function main(): Promise<void> {
     },
     throughput: { pipelines: config.throughputPipelines, pipelinesPerMinute: null },
   };
+  /** Says so when the server failed coordinator workflow tasks (their work is thrown away and redone). */
+  const forceClosedNote = (benchmark: string, failed: Record<string, number>): void => {
+    const entries = Object.entries(failed);
+    if (!entries.length) return;
+    details.notes.push(
+      `${benchmark}: the server failed ${entries.map(([cause, n]) => `${n} coordinator workflow task(s) with ${cause}`).join(' and ')}` +
+        (failed.FORCE_CLOSE_COMMAND
+          ? ' — more events arrived for the pipeline workflow while one of its workflow tasks ran than the server buffers (about 100), ' +
+            'so it discarded that task and scheduled a new one, which the worker must replay.'
+          : '.'),
+    );
+  };
   const attempt = async (benchmark: string, body: () => Promise<void>): Promise<void> => {
     try {
       await body();
@@ -297,9 +309,12 @@ async function main(): Promise<void> {
                 ),
                 kinds,
                 missing: run.rounds.reduce((n, r) => n + r.missing.length, 0),
+                parentTaskMaxMs: round(Math.max(...run.parentTasks.durationsMs)),
+                parentTasksFailed: Object.values(run.parentTasks.failed).reduce((a, b) => a + b, 0),
               });
               if (run.status !== 'succeeded')
                 details.notes.push(`release ${participants}: the pipeline ended ${run.status}`);
+              forceClosedNote(`release ${participants}`, run.parentTasks.failed);
               log(
                 `release ${participants}: p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms over ${s.samples} samples (${run.status})`,
               );
@@ -414,7 +429,12 @@ async function main(): Promise<void> {
           childEventsMax: run.childEventsMax,
           parentEventsByType: run.parentEventsByType,
           workerBaselineRssMb: nullable(run.workerBaselineRssMb),
+          parentTasks: run.parentTasks.durationsMs.length,
+          parentTaskP50Ms: round(percentile(run.parentTasks.durationsMs, 50)),
+          parentTaskMaxMs: round(Math.max(...run.parentTasks.durationsMs)),
+          parentTasksFailed: run.parentTasks.failed,
         };
+        forceClosedNote('scale', run.parentTasks.failed);
         if (run.status !== 'succeeded') details.notes.push(`scale: the pipeline ended ${run.status}`);
         log(
           `scale: ${run.status} in ${round(run.wallSeconds)} s, parent ${run.parentHistoryEvents} events, worker peak RSS ${nullable(run.workerPeakRssMb)} MiB`,

@@ -5,6 +5,7 @@ import {
   analyzeTimeout,
   floorRoundTrips,
   timerObservations,
+  workflowTaskStats,
 } from '../../../bench/analysis';
 import { EventType, type BenchEvent } from '../../../bench/history';
 
@@ -141,5 +142,21 @@ describe('timerObservations', () => {
       plain(1_000, EventType.EVENT_TYPE_TIMER_STARTED, { timerId: '2', timerRequestedMs: 1500 }),
     ];
     expect(timerObservations(events)).toEqual([{ requestedMs: 300, firedAfterMs: 990 }]);
+  });
+});
+
+describe('workflowTaskStats', () => {
+  it('times each workflow task and counts failures by cause', () => {
+    const events = [
+      plain(0, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+      plain(20, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+      plain(100, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+      plain(1_600, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, { failureCause: 'FORCE_CLOSE_COMMAND' }),
+      plain(1_700, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+    ];
+    expect(workflowTaskStats(events)).toEqual({
+      durationsMs: [20, 1_500],
+      failed: { FORCE_CLOSE_COMMAND: 1 },
+    });
   });
 });

@@ -47,6 +47,14 @@ const history = temporal.api.history.v1.History.fromObject({
       eventTime: at(2_541),
       timerFiredEventAttributes: { timerId: '7' },
     },
+    {
+      eventId: 6,
+      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+      eventTime: at(2_600),
+      workflowTaskFailedEventAttributes: {
+        cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+      },
+    },
   ],
 });
 
@@ -54,7 +62,7 @@ describe('flattenHistory', () => {
   const events = flattenHistory(history);
 
   it('keeps server times with their sub-millisecond part', () => {
-    expect(events.map((e) => e.timeMs)).toEqual([1_000, 1_010.25, 1_030.5, 1_040, 2_541]);
+    expect(events.map((e) => e.timeMs)).toEqual([1_000, 1_010.25, 1_030.5, 1_040, 2_541, 2_600]);
     expect(timestampMs(undefined)).toBeNaN();
   });
 
@@ -70,6 +78,10 @@ describe('flattenHistory', () => {
   it('reads timer IDs and requested durations', () => {
     expect(events[3]).toMatchObject({ timerId: '7', timerRequestedMs: 1500 });
     expect(events[4]).toMatchObject({ timerId: '7' });
+  });
+
+  it('names the cause of a failed workflow task', () => {
+    expect(events[5]!.failureCause).toBe('FORCE_CLOSE_COMMAND');
   });
 
   it('filters signals by direction, name and payload', () => {
