@@ -21,6 +21,7 @@ import {
 import { z } from 'zod';
 import type * as activities from '../activities';
 import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../activities/contract';
+import { Patches } from './patches';
 import { resolveFailureAction } from '../spec/failure-strategy';
 import {
   failureRuleSchema,
@@ -55,15 +56,6 @@ export const deploymentInputSchema = z.object({
   pipelineFailureStrategies: z.array(failureRuleSchema),
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
-
-/**
- * Workflow changes that alter commands, guarded with `patched()` so that running pipelines replay
- * the way they ran. Remove an entry (and its old branch) once no pipeline older than it can be
- * running; the replay fixtures in test/replay tell.
- */
-const Patches = {
-  waitForStepKill: 'convoy-wait-for-step-kill',
-} as const;
 
 /** How long a child waits past a barrier's timeout for the coordinator before giving up on it. */
 const COORDINATOR_GRACE_MS = 60_000;

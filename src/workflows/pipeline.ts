@@ -12,6 +12,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -31,6 +32,7 @@ import {
 } from '../spec/result';
 import { deploymentWorkflow } from './deployment';
 import { renderPipelineDetails } from './details';
+import { Patches } from './patches';
 import {
   barrierArrivalSchema,
   barrierArriveSignal,
@@ -87,11 +89,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     return handle;
   };
 
-  /**
-   * Applies a transition of the barrier book and sends every outcome to its participant. All
-   * sends start synchronously, so every participant a decision releases is signalled in the
-   * workflow task that made the decision.
-   */
+  /** The Web UI's "current details" of the pipeline (no history events). */
   const showDetails = (): void =>
     setCurrentDetails(
       renderPipelineDetails(
@@ -101,12 +99,19 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       ),
     );
 
-  const apply = (transition: Transition<BarrierBook>): void => {
+  /**
+   * Applies a transition of the barrier book and sends every outcome to its participant. All
+   * sends start synchronously, so every participant a decision releases is signalled in the
+   * workflow task that made the decision. `notFor` names a participant that broke the barrier
+   * itself: it is failing or gone, and a signal to it would only cost history events.
+   */
+  const apply = (transition: Transition<BarrierBook>, notFor?: string): void => {
     const changed = transition.state !== book;
     book = transition.state;
     if (changed) showDetails();
     if (transition.rejected) log.info('barrier input ignored', { reason: transition.rejected });
     for (const outcome of transition.outcomes) {
+      if (outcome.participant === notFor && patched(Patches.noOutcomeToAbandoner)) continue;
       uncancellable(() =>
         childHandle(outcome.participant).signal(barrierOutcomeSignal, {
           identifier: outcome.identifier,
@@ -181,7 +186,8 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     if (!parsed.ok) return log.warn('rejected a malformed abandon signal', { reason: parsed.reason });
     const sender = runningSender(parsed.value.workflow);
     if (!sender) return;
-    apply(Book.abandonAll(book, sender.stage, parsed.value.workflow, parsed.value.reason, Date.now()));
+    const { workflow, reason } = parsed.value;
+    apply(Book.abandonAll(book, sender.stage, workflow, reason, Date.now()), workflow);
   });
 
   setHandler(interventionStateSignal, (payload) => {
@@ -328,7 +334,10 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     if (result.status === 'succeeded') {
       apply(Book.withdrawAll(book, wf.stage, wf.name, Date.now()));
     } else {
-      apply(Book.abandonAll(book, wf.stage, wf.name, `${wf.name} ended ${result.status}`, Date.now()));
+      apply(
+        Book.abandonAll(book, wf.stage, wf.name, `${wf.name} ended ${result.status}`, Date.now()),
+        wf.name,
+      );
     }
   };
 

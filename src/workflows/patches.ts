@@ -1,0 +1,11 @@
+/**
+ * Workflow changes that alter commands, guarded with `patched()` so that running pipelines replay
+ * the way they ran. Remove an entry (and its old branch) once no pipeline older than it can be
+ * running; the replay fixtures in test/replay tell.
+ */
+export const Patches = {
+  /** Deployment: wait until a cancelled step's process group is killed before going on. */
+  waitForStepKill: 'convoy-wait-for-step-kill',
+  /** Pipeline: no barrier outcome is signalled to the participant that broke the barrier. */
+  noOutcomeToAbandoner: 'convoy-no-outcome-to-abandoner',
+} as const;
