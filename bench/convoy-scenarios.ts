@@ -31,6 +31,7 @@ import {
   timeoutFor,
   timeoutPlan,
 } from './plans';
+import { cpuSeconds } from './proc';
 import { startWorkerProcess, type WorkerProcess } from './worker-host';
 import {
   describeError,
@@ -49,6 +50,26 @@ export interface ConvoyContext {
   namespace: string;
   tag: string;
   bundlePath: string;
+  /** The dev server's process, when known: its CPU time is reported next to the worker's. */
+  serverPid?: number;
+}
+
+/** CPU seconds the server and the worker used during a benchmark. */
+export interface CpuUse {
+  serverSeconds: number | undefined;
+  workerSeconds: number | undefined;
+}
+
+/** Starts counting CPU time of the server and the worker; call the result to read the difference. */
+export function measureCpu(ctx: ConvoyContext, worker: WorkerProcess): () => CpuUse {
+  const server0 = cpuSeconds(ctx.serverPid);
+  const worker0 = cpuSeconds(worker.pid);
+  const diff = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : b - a;
+  return () => ({
+    serverSeconds: diff(server0, cpuSeconds(ctx.serverPid)),
+    workerSeconds: diff(worker0, cpuSeconds(worker.pid)),
+  });
 }
 
 /** Runs `body` with a fresh Convoy worker process on a task queue of its own. */
@@ -277,6 +298,7 @@ export interface ScaleRun {
   /** The worker's resident set right after it started polling, before any workflow. */
   workerBaselineRssMb: number | undefined;
   workerPeakRssMb: number | undefined;
+  cpu: CpuUse;
 }
 
 /** Counts events by type name, most frequent first. */
@@ -293,6 +315,7 @@ export function countByType(events: readonly { eventType: number }[]): Record<st
 export async function runScale(ctx: ConvoyContext, workflows: number, barriers: number): Promise<ScaleRun> {
   return withConvoyWorker(ctx, 'scale', async (taskQueue, worker) => {
     const workerBaselineRssMb = worker.rssMb();
+    const cpu = measureCpu(ctx, worker);
     const pipelineId = `${ctx.tag}-scale-${workflows}x${barriers}`;
     const plan = fanPlan(pipelineId, workflows, barriers, `bench-scale-${workflows}x${barriers}`);
     log(`scale: ${workflows} workflows × ${barriers} barriers`);
@@ -300,6 +323,7 @@ export async function runScale(ctx: ConvoyContext, workflows: number, barriers: 
     await startPipeline(ctx.client, plan, taskQueue);
     const status = await pipelineResult(ctx, pipelineId, 20 * 60_000);
     const clientWallMs = Date.now() - startedAt;
+    const cpuUse = cpu();
     const peak = worker.peakRssMb();
     const parent = await fetchEvents(ctx.client, pipelineId);
     const first = firstOfType(parent, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
@@ -322,6 +346,7 @@ export async function runScale(ctx: ConvoyContext, workflows: number, barriers: 
       parentTasks: workflowTaskStats(parent),
       workerBaselineRssMb,
       workerPeakRssMb: peak,
+      cpu: cpuUse,
     };
   });
 }
@@ -330,11 +355,13 @@ export interface ThroughputRun {
   pipelines: number;
   wallSeconds: number;
   statuses: Record<string, number>;
+  cpu: CpuUse;
 }
 
 /** `pipelines` pipelines of 10 workflows × 2 barriers started at once on a fresh worker. */
 export async function runThroughput(ctx: ConvoyContext, pipelines: number): Promise<ThroughputRun> {
-  return withConvoyWorker(ctx, 'throughput', async (taskQueue) => {
+  return withConvoyWorker(ctx, 'throughput', async (taskQueue, worker) => {
+    const cpu = measureCpu(ctx, worker);
     log(`throughput: ${pipelines} concurrent pipelines of 10 workflows × 2 barriers`);
     const ids = Array.from({ length: pipelines }, (_, i) => `${ctx.tag}-throughput-${i + 1}`);
     const startedAt = Date.now();
@@ -350,6 +377,6 @@ export async function runThroughput(ctx: ConvoyContext, pipelines: number): Prom
         statuses[status] = (statuses[status] ?? 0) + 1;
       }),
     );
-    return { pipelines, wallSeconds: (Date.now() - startedAt) / 1000, statuses };
+    return { pipelines, wallSeconds: (Date.now() - startedAt) / 1000, statuses, cpu: cpu() };
   });
 }

@@ -106,8 +106,13 @@ export interface BenchDetails {
     parentTaskP50Ms: number;
     parentTaskMaxMs: number;
     parentTasksFailed: Record<string, number>;
+    cpu: { serverSeconds: number | null; workerSeconds: number | null };
   };
-  throughput?: { wallSeconds: number; statuses: Record<string, number> };
+  throughput?: {
+    wallSeconds: number;
+    statuses: Record<string, number>;
+    cpu: { serverSeconds: number | null; workerSeconds: number | null };
+  };
   notes: string[];
   errors: { benchmark: string; message: string }[];
 }
@@ -249,10 +254,11 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
                 .join(', ') || 'none'
             } |`,
           `| largest child history (of 5 sampled) | ${details.scale.childEventsMax} events |`,
+          `| CPU during the scale run | server ${fmt(details.scale.cpu.serverSeconds, ' s')}, worker ${fmt(details.scale.cpu.workerSeconds, ' s')} (of ${fmt(s.wallSeconds === null ? null : s.wallSeconds * m.cores, ' s')} on ${m.cores} cores) |`,
         ]
       : []),
     `| throughput | ${results.throughput.pipelines} concurrent pipelines of 10 workflows × 2 barriers: ${fmt(results.throughput.pipelinesPerMinute)} pipelines/min` +
-      `${details.throughput ? ` (${details.throughput.wallSeconds} s wall)` : ''} |`,
+      `${details.throughput ? ` (${details.throughput.wallSeconds} s wall; CPU: server ${fmt(details.throughput.cpu.serverSeconds, ' s')}, worker ${fmt(details.throughput.cpu.workerSeconds, ' s')})` : ''} |`,
     '',
   );
   if (details.timeout?.byTimeout.length) {

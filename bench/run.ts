@@ -254,7 +254,9 @@ async function main(): Promise<void> {
         const prebuilt = args.rebundle ? undefined : prebuiltWorkflowBundle();
         const bundlePath = prebuilt ?? (await writeWorkflowBundle(join(workDir, 'convoy-bundle.js')));
         log(`Convoy workflow bundle: ${bundlePath}`);
-        ctx = { client, address: dev.address, namespace: dev.namespace, tag, bundlePath };
+        // The server's process is exposed by newer versions of startDevServer; CPU figures need it.
+        const serverPid = (dev as unknown as { process?: { pid?: number } }).process?.pid;
+        ctx = { client, address: dev.address, namespace: dev.namespace, tag, bundlePath, serverPid };
       });
     }
 
@@ -433,6 +435,10 @@ async function main(): Promise<void> {
           parentTaskP50Ms: round(percentile(run.parentTasks.durationsMs, 50)),
           parentTaskMaxMs: round(Math.max(...run.parentTasks.durationsMs)),
           parentTasksFailed: run.parentTasks.failed,
+          cpu: {
+            serverSeconds: nullable(run.cpu.serverSeconds),
+            workerSeconds: nullable(run.cpu.workerSeconds),
+          },
         };
         forceClosedNote('scale', run.parentTasks.failed);
         if (run.status !== 'succeeded') details.notes.push(`scale: the pipeline ended ${run.status}`);
@@ -450,7 +456,14 @@ async function main(): Promise<void> {
           pipelines: run.pipelines,
           pipelinesPerMinute: round((run.pipelines / run.wallSeconds) * 60, 1),
         };
-        details.throughput = { wallSeconds: round(run.wallSeconds, 1), statuses: run.statuses };
+        details.throughput = {
+          wallSeconds: round(run.wallSeconds, 1),
+          statuses: run.statuses,
+          cpu: {
+            serverSeconds: nullable(run.cpu.serverSeconds),
+            workerSeconds: nullable(run.cpu.workerSeconds),
+          },
+        };
         if (run.statuses.succeeded !== run.pipelines)
           details.notes.push(`throughput: pipelines ended ${JSON.stringify(run.statuses)}`);
         log(

@@ -1,5 +1,5 @@
 import { checkTargets, renderMarkdown, type BenchDetails, type BenchResults } from '../../../bench/report';
-import { parseStatusFieldMb } from '../../../bench/proc';
+import { parseCpuSeconds, parseStatusFieldMb } from '../../../bench/proc';
 import { niceAxis, renderReleaseChart } from '../../../bench/svg';
 
 const results: BenchResults = {
@@ -114,5 +114,13 @@ describe('parseStatusFieldMb', () => {
     expect(parseStatusFieldMb(status, 'VmHWM')).toBe(512);
     expect(parseStatusFieldMb(status, 'VmRSS')).toBe(256);
     expect(parseStatusFieldMb('Name:\tnode\n', 'VmHWM')).toBeUndefined();
+  });
+});
+
+describe('parseCpuSeconds', () => {
+  it('adds utime and stime, counting fields after the command name', () => {
+    const stat = '4242 (node (worker) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 1234 0 0';
+    expect(parseCpuSeconds(stat)).toBe(3);
+    expect(parseCpuSeconds('garbage')).toBeUndefined();
   });
 });
