@@ -182,7 +182,7 @@ async function main(): Promise<void> {
       `${benchmark}: the server failed ${entries.map(([cause, n]) => `${n} coordinator workflow task(s) with ${cause}`).join(' and ')}` +
         (failed.FORCE_CLOSE_COMMAND
           ? ' — more events arrived for the pipeline workflow while one of its workflow tasks ran than the server buffers (about 100), ' +
-            'so it discarded that task and scheduled a new one, which the worker must replay.'
+            'so it discarded that task and scheduled a new one: the worker does that work again.'
           : '.'),
     );
   };

@@ -1,6 +1,8 @@
 /**
- * A hand-written SVG line chart of release latency (p50 and p99) against participants, on a
- * log-scale x axis, with the floor's p50 as a dashed reference line. Pure: returns the text.
+ * A hand-written SVG line chart of release latency (p50 and p99) against participants, with the
+ * floor's p50 as a dashed reference line. Both axes are logarithmic by default: the figures
+ * span three decades, and on log-log axes linear growth is a straight line of slope one. Pure:
+ * returns the text.
  */
 
 export interface ChartPoint {
@@ -14,6 +16,20 @@ export interface ChartInput {
   floorP50Ms?: number | null;
   title?: string;
   subtitle?: string;
+  /** Scale of the latency axis (default `log`). */
+  yScale?: 'log' | 'linear';
+}
+
+/** Ticks of a log axis: 1, 2 and 5 times each power of ten from `min` to `max`. */
+export function logTicks(min: number, max: number): number[] {
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= min * 0.999 && v <= max * 1.001) ticks.push(Number(v.toPrecision(6)));
+    }
+  }
+  return ticks;
 }
 
 const WIDTH = 720;
@@ -53,9 +69,24 @@ export function renderReleaseChart(input: ChartInput): string {
     .flatMap((p) => [p.p50Ms, p.p99Ms])
     .filter((v): v is number => v !== null && Number.isFinite(v));
   if (input.floorP50Ms != null && Number.isFinite(input.floorP50Ms)) values.push(input.floorP50Ms);
-  const { top, step } = niceAxis(values.length ? Math.max(...values) * 1.05 : 1);
   const x = (n: number): number => MARGIN.left + ((Math.log10(n) - logMin) / (logMax - logMin)) * plotW;
-  const y = (ms: number): number => MARGIN.top + plotH - (ms / top) * plotH;
+  const positive = values.filter((v) => v > 0);
+  const logY = (input.yScale ?? 'log') === 'log' && positive.length > 0;
+  let y: (ms: number) => number;
+  let yTicks: number[];
+  if (logY) {
+    // Whole decades around the data, so the ticks read 1, 10, 100...
+    const bottom = 10 ** Math.floor(Math.log10(Math.min(...positive)));
+    const top = 10 ** Math.ceil(Math.log10(Math.max(...positive) * 1.0001));
+    const span = Math.log10(top) - Math.log10(bottom) || 1;
+    y = (ms) => MARGIN.top + plotH - ((Math.log10(Math.max(ms, bottom)) - Math.log10(bottom)) / span) * plotH;
+    yTicks = logTicks(bottom, top);
+  } else {
+    const { top, step } = niceAxis(values.length ? Math.max(...values) * 1.05 : 1);
+    y = (ms) => MARGIN.top + plotH - (ms / top) * plotH;
+    yTicks = [];
+    for (let v = 0; v <= top + step / 1000; v += step) yTicks.push(Number(v.toPrecision(6)));
+  }
 
   const out: string[] = [];
   out.push(
@@ -67,7 +98,7 @@ export function renderReleaseChart(input: ChartInput): string {
     out.push(`<text x="${MARGIN.left}" y="42" fill="#555">${escapeXml(input.subtitle)}</text>`);
 
   // Y grid and labels.
-  for (let v = 0; v <= top + step / 1000; v += step) {
+  for (const v of yTicks) {
     const yy = y(v).toFixed(1);
     out.push(
       `<line x1="${MARGIN.left}" y1="${yy}" x2="${MARGIN.left + plotW}" y2="${yy}" stroke="#e5e5e5"/>`,
@@ -87,7 +118,7 @@ export function renderReleaseChart(input: ChartInput): string {
     `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${MARGIN.left + plotW}" y2="${MARGIN.top + plotH}" stroke="#333"/>`,
     `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotH}" stroke="#333"/>`,
     `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 14}" text-anchor="middle">participants (log scale)</text>`,
-    `<text x="18" y="${MARGIN.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${MARGIN.top + plotH / 2})">last arrival → released (ms)</text>`,
+    `<text x="18" y="${MARGIN.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${MARGIN.top + plotH / 2})">last arrival → released (ms${logY ? ', log scale' : ''})</text>`,
   );
 
   const series: { key: 'p50Ms' | 'p99Ms'; label: string; color: string }[] = [

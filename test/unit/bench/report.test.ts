@@ -1,6 +1,6 @@
 import { checkTargets, renderMarkdown, type BenchDetails, type BenchResults } from '../../../bench/report';
 import { parseCpuSeconds, parseStatusFieldMb } from '../../../bench/proc';
-import { niceAxis, renderReleaseChart } from '../../../bench/svg';
+import { logTicks, niceAxis, renderReleaseChart } from '../../../bench/svg';
 
 const results: BenchResults = {
   machine: {
@@ -99,6 +99,19 @@ describe('renderReleaseChart', () => {
     });
     expect(partial.match(/<circle/g)).toHaveLength(1);
     expect(partial).toContain('a &lt; b');
+  });
+
+  it('draws the latency axis in decades by default, linear on request', () => {
+    expect(svg).toContain('ms, log scale');
+    expect(svg).toMatch(/>1000<\/text>/);
+    const linear = renderReleaseChart({ points: results.release, floorP50Ms: 20, yScale: 'linear' });
+    expect(linear).not.toContain('ms, log scale');
+    expect(linear).toMatch(/>0<\/text>/);
+  });
+
+  it('ticks a log axis at 1, 2 and 5 times each power of ten', () => {
+    expect(logTicks(10, 1000)).toEqual([10, 20, 50, 100, 200, 500, 1000]);
+    expect(logTicks(1, 1)).toEqual([1]);
   });
 
   it('picks round axis steps', () => {
