@@ -27,8 +27,9 @@ export function renderPipelineDetails(
   if (shown.length > 0) lines.push('', '**Barriers**', '');
   // A list, not a table: the Web UI renders Markdown tables without cell spacing.
   for (const b of shown) {
-    const arrived = b.participants.filter((p) => p in b.arrivals || b.withdrawn.includes(p)).length;
-    const missing = b.participants.filter((p) => !(p in b.arrivals) && !b.withdrawn.includes(p));
+    const withdrawn = new Set(b.withdrawn);
+    const missing = b.participants.filter((p) => !Object.hasOwn(b.arrivals, p) && !withdrawn.has(p));
+    const arrived = b.participants.length - missing.length;
     const detail = b.status === 'standing' ? `waiting for ${names(missing)}` : (b.reason ?? '');
     lines.push(
       `- \`${b.identifier}\` (stage ${b.stage}): **${b.status}**, ${arrived}/${b.participants.length} arrived${detail ? ` — ${detail}` : ''}`,

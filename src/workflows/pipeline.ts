@@ -89,15 +89,25 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     return handle;
   };
 
-  /** The Web UI's "current details" of the pipeline (no history events). */
-  const showDetails = (): void =>
-    setCurrentDetails(
-      renderPipelineDetails(
-        status,
-        plan.stages.map((s) => ({ name: s.name, status: stageStatus.get(s.name)! })),
-        Book.listBarriers(book),
-      ),
-    );
+  /**
+   * The Web UI's "current details" of the pipeline (no history events). Rendered once per burst
+   * of changes, in a microtask: a task handling hundreds of arrivals renders it once, not each time.
+   */
+  let detailsPending = false;
+  const showDetails = (): void => {
+    if (detailsPending) return;
+    detailsPending = true;
+    void Promise.resolve().then(() => {
+      detailsPending = false;
+      setCurrentDetails(
+        renderPipelineDetails(
+          status,
+          plan.stages.map((s) => ({ name: s.name, status: stageStatus.get(s.name)! })),
+          Book.listBarriers(book),
+        ),
+      );
+    });
+  };
 
   /**
    * Applies a transition of the barrier book and sends every outcome to its participant. All
