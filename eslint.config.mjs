@@ -5,7 +5,17 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.convoy/**', 'coverage/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.convoy/**',
+      'coverage/**',
+      'bench/results/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -20,18 +30,40 @@ export default tseslint.config(
   {
     // Workflow code must be deterministic: it runs in Temporal's sandbox and is replayed. Only
     // @temporalio/workflow and pure modules may be imported; Node built-ins never.
-    files: ['src/workflows/**/*.ts', 'src/barrier/**/*.ts', 'src/spec/plan.ts', 'src/spec/result.ts', 'src/spec/failure-strategy.ts'],
+    files: [
+      'src/workflows/**/*.ts',
+      'src/barrier/**/*.ts',
+      'src/spec/plan.ts',
+      'src/spec/result.ts',
+      'src/spec/failure-strategy.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not allowed in workflow code.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Node built-ins are not allowed in workflow code.',
+          })),
           patterns: [
-            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'], message: 'Workflow code may only import @temporalio/workflow.' },
+            {
+              group: [
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                '@temporalio/testing',
+              ],
+              message: 'Workflow code may only import @temporalio/workflow.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow.' }, { name: 'process', message: 'No process access in workflow code.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'process', message: 'No process access in workflow code.' },
+      ],
     },
   },
 );

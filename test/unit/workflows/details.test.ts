@@ -25,7 +25,9 @@ test('shows started stages and who a standing barrier waits for', () => {
   );
   expect(text).toContain('**Pipeline running**');
   expect(text).toContain('- stage `verify`: not-started');
-  expect(text).toContain('- `services-deployed` (stage deploy): **standing**, 2/7 arrived — waiting for c, d, e, f, g');
+  expect(text).toContain(
+    '- `services-deployed` (stage deploy): **standing**, 2/7 arrived — waiting for c, d, e, f, g',
+  );
   expect(text).not.toContain('checked'); // the verify stage has not started
 });
 
@@ -45,5 +47,7 @@ test('long lists are cut, and a resolved barrier shows its reason', () => {
     [{ name: 'deploy', status: 'failed' }],
     Book.listBarriers(book),
   );
-  expect(broken).toMatch(/`services-deployed` \(stage deploy\): \*\*broken\*\*, 1\/7 arrived — .*c: step deploy failed/);
+  expect(broken).toMatch(
+    /`services-deployed` \(stage deploy\): \*\*broken\*\*, 1\/7 arrived — .*c: step deploy failed/,
+  );
 });
