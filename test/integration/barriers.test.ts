@@ -66,6 +66,69 @@ ${[
   );
   expect(releases).toHaveLength(3);
   expect(new Set(releases.map((e) => e.workflowTaskCompletedEventId)).size).toBe(1);
+  // One durable timer for the earliest deadline, not one per participant.
+  expect(history.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toHaveLength(1);
+});
+
+test('the coordinator learns of a failure from the child result too: a terminated child breaks the barrier', async () => {
+  const { startYamlPipeline, eventually } = await import('./harness');
+  const { describePipeline } = await import('../../src/client/pipelines');
+  const started = await startYamlPipeline(
+    env,
+    `
+name: killed-child
+stages:
+  - name: deploy
+    workflows:
+      - { name: waiter, steps: [{ name: sync, type: barrier, identifier: gate }] }
+      - { name: doomed, steps: [{ name: deploy, type: shell, command: "sleep 60" }, { name: sync, type: barrier, identifier: gate }] }
+`,
+  );
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => workflowOf(doc, 'waiter').status === 'waiting-at-barrier',
+  );
+  // Terminated: it cannot signal anything, only its result (a termination) tells the parent.
+  await env.client.workflow.getHandle(`${started.pipelineId}/doomed`).terminate('node lost');
+  const doc = await started.result();
+  expect(doc.status).toBe('failed');
+  expect(workflowOf(doc, 'doomed').status).toBe('failed');
+  expect(barrierOf(doc, 'deploy', 'gate')).toMatchObject({
+    status: 'broken',
+    reason: expect.stringMatching(/doomed/),
+  });
+  expect(stepOf(doc, 'waiter', 'sync').error).toEqual({
+    type: 'barrier-broken',
+    message: expect.stringMatching(/doomed/),
+  });
+});
+
+test('a failing workflow breaks its barrier before its rollback runs, so peers learn at once', async () => {
+  const doc = await runYamlPipeline(
+    env,
+    `
+name: break-before-rollback
+stages:
+  - name: deploy
+    workflows:
+      - name: failing
+        steps:
+          - { name: deploy, type: shell, command: "exit 1" }
+          - { name: sync, type: barrier, identifier: gate }
+        rollbackSteps:
+          - { name: slow-undo, type: shell, command: "sleep 3" }
+      - name: peer
+        steps:
+          - { name: sync, type: barrier, identifier: gate }
+`,
+  );
+  expect(workflowOf(doc, 'failing').status).toBe('rolled-back');
+  const peerFailed = Date.parse(stepOf(doc, 'peer', 'sync').endedAt!);
+  const undo = stepOf(doc, 'failing', 'slow-undo');
+  expect(stepOf(doc, 'peer', 'sync').error?.type).toBe('barrier-broken');
+  // The peer failed while the rollback was still running, not after it.
+  expect(peerFailed).toBeLessThan(Date.parse(undo.endedAt!));
+  expect(peerFailed - Date.parse(stepOf(doc, 'failing', 'deploy').endedAt!)).toBeLessThan(2500);
 });
 
 test('a workflow failing before the barrier breaks it; each peer applies its own strategy', async () => {

@@ -239,3 +239,64 @@ stages:
     expect(child).toMatchObject({ name, status: 'aborted' });
   }
 });
+
+test('manual intervention nobody answers ends by its onTimeout action', async () => {
+  const doc = await runYamlPipeline(
+    env,
+    `
+name: intervention-timeout
+stages:
+  - name: deploy
+    workflows:
+      - name: lonely
+        steps:
+          - name: deploy
+            type: shell
+            command: "exit 2"
+            failureStrategies:
+              - { on: [step-failed], action: manual-intervention, timeoutMs: 1000, onTimeout: ignore }
+          - { name: after, type: shell, command: "echo carried on" }
+      - name: strict
+        steps:
+          - name: deploy
+            type: shell
+            command: "exit 2"
+            failureStrategies: [{ on: [any], action: manual-intervention, timeoutMs: 1000 }]
+`,
+  );
+  expect(stepOf(doc, 'lonely', 'deploy').status).toBe('ignored');
+  expect(stepOf(doc, 'lonely', 'after').status).toBe('succeeded');
+  expect(workflowOf(doc, 'lonely').status).toBe('succeeded');
+  // onTimeout defaults to abort.
+  expect(workflowOf(doc, 'strict').status).toBe('aborted');
+});
+
+test('rule precedence: a step rule beats the workflow rule, which beats the pipeline rule', async () => {
+  const doc = await runYamlPipeline(
+    env,
+    `
+name: precedence
+failureStrategies: [{ on: [any], action: abort }]
+stages:
+  - name: deploy
+    workflows:
+      - name: layered
+        failureStrategies: [{ on: [step-failed], action: rollback }]
+        steps:
+          - name: ignored-by-step-rule
+            type: shell
+            command: "exit 1"
+            failureStrategies: [{ on: [step-failed], action: ignore }]
+          - { name: rolled-back-by-workflow-rule, type: shell, command: "exit 1" }
+        rollbackSteps: [{ name: undo, type: shell, command: "echo undo" }]
+      - name: plain
+        steps:
+          - { name: aborted-by-pipeline-rule, type: shell, command: "exit 1" }
+        rollbackSteps: [{ name: undo, type: shell, command: "echo never" }]
+`,
+  );
+  expect(stepOf(doc, 'layered', 'ignored-by-step-rule').status).toBe('ignored');
+  expect(workflowOf(doc, 'layered').status).toBe('rolled-back');
+  expect(workflowOf(doc, 'plain').status).toBe('aborted');
+  expect(workflowOf(doc, 'plain').steps.map((s) => s.name)).toEqual(['aborted-by-pipeline-rule']);
+});
