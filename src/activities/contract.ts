@@ -51,10 +51,24 @@ export interface ActivityTuning {
  */
 export const ACTIVITY_TIMEOUT_MARGIN_MS = 10_000;
 
+/**
+ * Set by the workflow when a failure of this attempt is already known to be terminal (its
+ * failure strategy resolves to abort or rollback for that error type): the activity then tells
+ * the pipeline workflow itself, before it reports the failure, so peers waiting at barriers
+ * learn of it one workflow task sooner. The workflow still sends its own (idempotent) notice.
+ */
+export const earlyAbandonSchema = z.object({
+  coordinatorId: z.string().min(1),
+  /** Error type → the terminal action its failure strategy resolves to. */
+  actions: z.partialRecord(z.enum(['step-failed', 'step-timeout']), z.enum(['abort', 'rollback'])),
+});
+export type EarlyAbandon = z.infer<typeof earlyAbandonSchema>;
+
 /** The step and workflow a call is for; used in every error message. */
 const stepIdentity = {
   workflowName: z.string().min(1),
   stepName: z.string().min(1),
+  earlyAbandon: earlyAbandonSchema.optional(),
 };
 
 /**

@@ -24,6 +24,7 @@
  * a cancelled activity ends with Temporal's `CancelledFailure`.
  */
 import type { ActivityTuning } from './contract';
+import { withEarlyAbandon } from './early-abandon';
 import { createHttpActivity, type RunHttp } from './http';
 import { createShellActivity, type RunShell } from './shell';
 
@@ -46,8 +47,8 @@ export interface ConvoyActivities {
  */
 export function createActivities(tuning: Partial<ActivityTuning> = {}): ConvoyActivities {
   return {
-    runShell: createShellActivity(tuning),
-    runHttp: createHttpActivity(tuning),
+    runShell: withEarlyAbandon(createShellActivity(tuning)),
+    runHttp: withEarlyAbandon(createHttpActivity(tuning)),
   };
 }
 

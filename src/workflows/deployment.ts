@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type * as activities from '../activities';
-import { ACTIVITY_TIMEOUT_MARGIN_MS } from '../activities/contract';
+import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon } from '../activities/contract';
 import { Patches } from './patches';
 import { resolveFailureAction } from '../spec/failure-strategy';
 import {
@@ -80,6 +80,13 @@ function stepActivities(step: { timeoutMs?: number }, summary: string) {
       : ActivityCancellationType.TRY_CANCEL,
   });
 }
+
+/** The next move of failure handling for one failed attempt. */
+type FailureResponse =
+  | { kind: 'retry'; waitMs: number }
+  | { kind: 'intervene'; rule: FailureRule }
+  | { kind: 'ignore' }
+  | { kind: 'terminal'; action: 'abort' | 'rollback' };
 
 /** Thrown inside the step loop when failure handling ends the workflow. */
 type Terminal = { action: 'abort' | 'rollback'; reason: string };
@@ -148,7 +155,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   };
 
   /** Runs one attempt of a step; throws an ApplicationFailure whose type is a Convoy error type. */
-  const executeStep = async (step: StepPlan | RollbackStepPlan, record: StepResult): Promise<void> => {
+  const executeStep = async (
+    step: StepPlan | RollbackStepPlan,
+    record: StepResult,
+    earlyAbandon?: EarlyAbandon,
+  ): Promise<void> => {
     switch (step.type) {
       case 'shell': {
         const { runShell } = stepActivities(step, `shell step ${step.name}`);
@@ -158,6 +169,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
           timeoutMs: step.timeoutMs,
           workflowName: plan.name,
           stepName: step.name,
+          earlyAbandon,
         });
         record.output = {
           exitCode: output.exitCode,
@@ -177,6 +189,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
           timeoutMs: step.timeoutMs,
           workflowName: plan.name,
           stepName: step.name,
+          earlyAbandon,
         });
         record.output = { httpStatus: output.httpStatus };
         return;
@@ -218,6 +231,45 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         : `barrier ${identifier}: the pipeline workflow (coordinator) did not answer within ${timeoutMs + COORDINATOR_GRACE_MS} ms`,
       answered ? 'barrier-broken' : 'barrier-timeout',
     );
+  };
+
+  /** What failure handling does next for a failed attempt: the rules of SPEC section 4. */
+  const respondToFailure = (errorType: string, step: StepPlan, retriesUsed: number): FailureResponse => {
+    const hasRollback = plan.rollbackSteps.length > 0;
+    const rule = resolveFailureAction(
+      errorType as ErrorType,
+      step.failureStrategies,
+      plan.failureStrategies,
+      input.pipelineFailureStrategies,
+      hasRollback,
+    );
+    let action = rule.action;
+    if (action === 'retry') {
+      // A barrier's outcome is final: retrying the step cannot change it.
+      const retryable = errorType !== 'barrier-broken' && errorType !== 'barrier-timeout';
+      if (retryable && retriesUsed < (rule.retryCount ?? 1)) {
+        const intervals = rule.retryIntervalsMs ?? [];
+        return {
+          kind: 'retry',
+          waitMs: intervals.length ? intervals[Math.min(retriesUsed, intervals.length - 1)]! : 0,
+        };
+      }
+      action = rule.onRetryFailure ?? (hasRollback ? 'rollback' : 'abort');
+    }
+    if (action === 'manual-intervention') return { kind: 'intervene', rule };
+    if (action === 'ignore') return { kind: 'ignore' };
+    return { kind: 'terminal', action: action === 'rollback' ? 'rollback' : 'abort' };
+  };
+
+  /** The error types for which this attempt's failure is already known to end the workflow. */
+  const earlyAbandonFor = (step: StepPlan, retriesUsed: number): EarlyAbandon | undefined => {
+    if (step.type !== 'shell' && step.type !== 'http') return undefined;
+    const actions: EarlyAbandon['actions'] = {};
+    for (const errorType of ['step-failed', 'step-timeout'] as const) {
+      const response = respondToFailure(errorType, step, retriesUsed);
+      if (response.kind === 'terminal') actions[errorType] = response.action;
+    }
+    return Object.keys(actions).length > 0 ? { coordinatorId: input.coordinatorId, actions } : undefined;
   };
 
   /** Waits for an operator decision; returns the action to take. */
@@ -268,39 +320,28 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       record.attempts += 1;
       record.status = 'running';
       try {
-        await executeStep(step, record);
+        await executeStep(step, record, earlyAbandonFor(step, retriesUsed));
         finishRecord(record, 'succeeded');
         return;
       } catch (error) {
         if (isCancellation(error)) throw error;
         const failure = describeFailure(error);
         finishRecord(record, 'failed', failure);
-        let rule = resolveFailureAction(
-          failure.type as ErrorType,
-          step.failureStrategies,
-          plan.failureStrategies,
-          input.pipelineFailureStrategies,
-          plan.rollbackSteps.length > 0,
-        );
-        let action: FailureRule['action'] | 'mark-success' = rule.action;
-        if (action === 'retry') {
-          // A barrier's outcome is final: retrying the step cannot change it.
-          const retryable = failure.type !== 'barrier-broken' && failure.type !== 'barrier-timeout';
-          if (retryable && retriesUsed < (rule.retryCount ?? 1)) {
-            const intervals = rule.retryIntervalsMs ?? [];
-            const waitMs = intervals.length ? intervals[Math.min(retriesUsed, intervals.length - 1)]! : 0;
-            retriesUsed += 1;
-            if (waitMs > 0) await sleep(waitMs);
-            continue;
-          }
-          action = rule.onRetryFailure ?? (plan.rollbackSteps.length > 0 ? 'rollback' : 'abort');
+        const response = respondToFailure(failure.type, step, retriesUsed);
+        if (response.kind === 'retry') {
+          retriesUsed += 1;
+          if (response.waitMs > 0) await sleep(response.waitMs);
+          continue;
         }
-        if (action === 'manual-intervention') {
-          action = await awaitIntervention(step, rule);
+        let action: InterventionAction;
+        if (response.kind === 'intervene') {
+          action = await awaitIntervention(step, response.rule);
           if (action === 'retry') {
             retriesUsed = 0;
             continue;
           }
+        } else {
+          action = response.kind === 'ignore' ? 'ignore' : response.action;
         }
         switch (action) {
           case 'ignore':
@@ -315,10 +356,6 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
               action,
               reason: `${plan.name} failed at step ${step.name}: ${failure.message}`,
             } as Terminal;
-          default:
-            // Unreachable with a validated plan; treat like the default rule rather than loop.
-            rule = { on: ['any'], action: 'abort' };
-            throw { action: rule.action, reason: `${plan.name} failed at step ${step.name}` } as Terminal;
         }
       }
     }

@@ -123,6 +123,25 @@ stages:
 `,
   );
   expect(workflowOf(doc, 'failing').status).toBe('rolled-back');
+  // The failing step's activity told the coordinator itself, before its workflow did.
+  const abandons = (await historyOfPipeline(env, doc.pipelineId))
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
+        e.signalName === 'convoy.workflowAbandon',
+    )
+    .map((e) => {
+      const attributes = e.raw.workflowExecutionSignaledEventAttributes!;
+      const payload = JSON.parse(Buffer.from(attributes.input!.payloads![0]!.data!).toString()) as {
+        workflow: string;
+      };
+      return { workflow: payload.workflow, fromWorkflow: Boolean(attributes.externalWorkflowExecution) };
+    })
+    .filter((a) => a.workflow === 'failing');
+  expect(abandons).toEqual([
+    { workflow: 'failing', fromWorkflow: false },
+    { workflow: 'failing', fromWorkflow: true },
+  ]);
   const peerFailed = Date.parse(stepOf(doc, 'peer', 'sync').endedAt!);
   const undo = stepOf(doc, 'failing', 'slow-undo');
   expect(stepOf(doc, 'peer', 'sync').error?.type).toBe('barrier-broken');
