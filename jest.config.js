@@ -6,6 +6,8 @@ module.exports = {
   maxWorkers: 2,
   // Integration tests run real pipelines on a real server; unit tests finish far sooner.
   testTimeout: 120000,
+  // A failed Worker.create can leave a native handle open; CI must end rather than hang.
+  forceExit: true,
   projects: [
     {
       displayName: 'unit',

@@ -64,15 +64,19 @@ const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The activities for one step. The activity enforces the step's own timeout (so the error type is
- * `step-timeout`); Temporal's timeout is a margin later. Convoy retries through failure
- * strategies, never through Temporal, and waits for a cancelled step to be killed.
+ * `step-timeout`); Temporal's timeout is a margin later. Convoy waits for a cancelled step to be
+ * killed.
  */
 function stepActivities(step: { timeoutMs?: number }, summary: string) {
   return proxyActivities<typeof activities>({
     summary,
     startToCloseTimeout: (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) + ACTIVITY_TIMEOUT_MARGIN_MS,
     heartbeatTimeout: 30_000,
-    retry: { maximumAttempts: 1 },
+    // Failure strategies decide about retrying a step that failed (its failures are
+    // non-retryable); Temporal retries only what is not the step's fault: a worker that shut
+    // down (a Kubernetes rollout) or died (heartbeat timeout). The step then runs again on
+    // another worker.
+    retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
     // Pipelines started before this change reported a cancelled step at once, while its
     // process group was still being killed; they keep doing so when replayed.
     cancellationType: patched(Patches.waitForStepKill)

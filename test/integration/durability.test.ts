@@ -20,6 +20,7 @@ beforeAll(async () => {
   env = await connectTestEnv('durability');
 });
 afterAll(() => env.close());
+afterEach(() => env.stopWorkers());
 
 test('a pipeline waiting at barriers survives the loss of its worker', async () => {
   const first = await env.startWorker();
@@ -70,4 +71,34 @@ stages:
       e.signalName === 'convoy.barrierOutcome',
   );
   expect(outcomes).toHaveLength(6);
+});
+
+test('a worker shut down in the middle of a shell step (a rolling update) does not fail the step', async () => {
+  const first = await env.startWorker();
+  const started = await startYamlPipeline(
+    env,
+    `
+name: worker-rollout
+stages:
+  - name: deploy
+    workflows:
+      - { name: api, steps: [{ name: long, type: shell, command: "sleep 3; echo deployed" }] }
+`,
+  );
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => workflowOf(doc, 'api').steps.some((s) => s.name === 'long' && s.status === 'running'),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  await first.stop(); // the SDK cancels the running step: its process group is killed
+  await env.startWorker();
+  const doc = await started.result();
+  expect(doc.status).toBe('succeeded');
+  const long = workflowOf(doc, 'api').steps.find((s) => s.name === 'long')!;
+  expect(long.status).toBe('succeeded');
+  expect(long.output?.stdoutTail).toContain('deployed');
+  // Temporal ran the activity again on the new worker: the server's record shows two attempts.
+  const history = await env.client.workflow.getHandle(`${started.pipelineId}/api`).fetchHistory();
+  const startedEvent = history.events!.find((e) => e.activityTaskStartedEventAttributes);
+  expect(startedEvent?.activityTaskStartedEventAttributes?.attempt).toBe(2);
 });

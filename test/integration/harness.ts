@@ -44,6 +44,8 @@ export interface TestEnv {
   taskQueue: string;
   /** Starts a Convoy worker on this file's task queue; returns it running. */
   startWorker(): Promise<RunningWorker>;
+  /** Stops every worker this env started (one process may run one worker per task queue). */
+  stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,9 @@ export async function connectTestEnv(name: string): Promise<TestEnv> {
       };
       workers.add(handle);
       return handle;
+    },
+    async stopWorkers() {
+      for (const w of [...workers]) await w.stop();
     },
     async close() {
       for (const w of [...workers]) await w.stop();
