@@ -2,11 +2,14 @@
  * Barrier semantics of SPEC section 3 on a real Temporal dev server, with real shell processes.
  */
 import { EventType, historyOfPipeline } from './history';
+import { describePipeline, intervene } from '../../src/client/pipelines';
 import {
   barrierOf,
   connectTestEnv,
+  eventually,
   recordHistories,
   runYamlPipeline,
+  startYamlPipeline,
   stepOf,
   workflowOf,
   type TestEnv,
@@ -71,8 +74,6 @@ ${[
 });
 
 test('the coordinator learns of a failure from the child result too: a terminated child breaks the barrier', async () => {
-  const { startYamlPipeline, eventually } = await import('./harness');
-  const { describePipeline } = await import('../../src/client/pipelines');
   const started = await startYamlPipeline(
     env,
     `
@@ -151,9 +152,7 @@ stages:
 });
 
 test('a workflow failing before the barrier breaks it; each peer applies its own strategy', async () => {
-  const { pipelineId, ...started } = await (
-    await import('./harness')
-  ).startYamlPipeline(
+  const { pipelineId, ...started } = await startYamlPipeline(
     env,
     `
 name: broken-barrier
@@ -192,8 +191,6 @@ stages:
           - { name: verify, type: shell, command: "echo after-intervention" }
 `,
   );
-  const { describePipeline, intervene } = await import('../../src/client/pipelines');
-  const { eventually } = await import('./harness');
   const live = await eventually(
     () => describePipeline(env.client, pipelineId),
     (doc) => workflowOf(doc, 'billing').status === 'waiting-for-intervention',
