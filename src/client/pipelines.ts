@@ -80,7 +80,13 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
   const handle = client.workflow.getHandle(pipelineId);
   let doc: PipelineResult;
   try {
-    doc = pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
+    const { status } = await handle.describe();
+    // A finished pipeline's document is its result, read from history: no worker needs to be
+    // running to answer for it, as a query would require.
+    doc =
+      status.name === 'COMPLETED'
+        ? pipelineResultSchema.parse(await handle.result())
+        : pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError)
       throw new ConvoyUsageError(`no pipeline with id ${pipelineId}`);

@@ -102,3 +102,22 @@ stages:
   const startedEvent = history.events!.find((e) => e.activityTaskStartedEventAttributes);
   expect(startedEvent?.activityTaskStartedEventAttributes?.attempt).toBe(2);
 });
+
+test('the status of a finished pipeline is read from its history, with no worker running', async () => {
+  const worker = await env.startWorker();
+  const started = await startYamlPipeline(
+    env,
+    `
+name: finished
+stages:
+  - name: s
+    workflows:
+      - { name: only, steps: [{ name: w, type: wait, durationMs: 10 }] }
+`,
+  );
+  const result = await started.result();
+  await worker.stop();
+  const doc = await describePipeline(env.client, started.pipelineId);
+  expect(doc).toEqual(result);
+  expect(doc.status).toBe('succeeded');
+});
