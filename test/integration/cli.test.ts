@@ -3,7 +3,7 @@
  * real exit codes, one JSON document on stdout.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipelineResultSchema } from '../../src/spec/result';
@@ -111,6 +111,14 @@ test('validate: the examples pass', async () => {
       stderr: expect.any(String),
     });
   }
+});
+
+test("validate: the README's pipeline example passes", async () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const example = /```yaml\n(name: checkout-release[\s\S]*?)```/.exec(readme)?.[1];
+  expect(example).toBeDefined();
+  const result = await runConvoy(['validate', file('readme-example.yaml', example!)]);
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
 });
 
 test('run against an unreachable Temporal exits 3', async () => {
