@@ -95,11 +95,11 @@ export function signalsSent(
   signalName: string,
   match: (payload: Record<string, unknown>) => boolean = () => true,
 ): BenchEvent[] {
-  return events.filter(
-    (e) =>
-      e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
-      e.signalName === signalName &&
-      match(asRecord(e.payload)),
+  return signalEvents(
+    events,
+    EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+    signalName,
+    match,
   );
 }
 
@@ -109,11 +109,17 @@ export function signalsReceived(
   signalName: string,
   match: (payload: Record<string, unknown>) => boolean = () => true,
 ): BenchEvent[] {
+  return signalEvents(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, signalName, match);
+}
+
+function signalEvents(
+  events: readonly BenchEvent[],
+  eventType: temporal.api.enums.v1.EventType,
+  signalName: string,
+  match: (payload: Record<string, unknown>) => boolean,
+): BenchEvent[] {
   return events.filter(
-    (e) =>
-      e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
-      e.signalName === signalName &&
-      match(asRecord(e.payload)),
+    (e) => e.eventType === eventType && e.signalName === signalName && match(asRecord(e.payload)),
   );
 }
 
