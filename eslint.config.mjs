@@ -30,13 +30,7 @@ export default tseslint.config(
   {
     // Workflow code must be deterministic: it runs in Temporal's sandbox and is replayed. Only
     // @temporalio/workflow and pure modules may be imported; Node built-ins never.
-    files: [
-      'src/workflows/**/*.ts',
-      'src/barrier/**/*.ts',
-      'src/spec/plan.ts',
-      'src/spec/result.ts',
-      'src/spec/failure-strategy.ts',
-    ],
+    files: ['src/workflows/**/*.ts', 'src/model/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

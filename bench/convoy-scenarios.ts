@@ -5,8 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { startPipeline } from '../src/client/pipelines';
-import type { PipelinePlan } from '../src/spec/plan';
-import { childWorkflowId } from '../src/workflows/protocol';
+import type { PipelinePlan } from '../src/model/plan';
+import { childWorkflowId } from '../src/model/protocol';
 import {
   workflowTaskStats,
   type WorkflowTaskStats,

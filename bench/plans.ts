@@ -3,7 +3,7 @@
  * the pipeline workflow after compiling a file). Pure, so unit tests check them against the
  * plan schema.
  */
-import type { PipelinePlan, StepPlan, WorkflowPlan } from '../src/spec/plan';
+import type { PipelinePlan, StepPlan, WorkflowPlan } from '../src/model/plan';
 
 /** Long enough that a barrier never times out by accident during a benchmark. */
 export const NO_TIMEOUT_MS = 600_000;

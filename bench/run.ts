@@ -13,10 +13,10 @@ import { Client } from '@temporalio/client';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release as osRelease, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../src/temporal/cli-binary';
-import { prebuiltWorkflowBundle, writeWorkflowBundle } from '../src/temporal/bundle';
-import { startDevServer, type DevServer } from '../src/temporal/dev-server';
-import { installQuietRuntime } from '../src/temporal/worker';
+import { packageRoot } from '../src/dev-server/temporal-cli';
+import { prebuiltWorkflowBundle, writeWorkflowBundle } from '../src/worker/bundle';
+import { startDevServer, type DevServer } from '../src/dev-server/dev-server';
+import { installQuietRuntime } from '../src/worker/worker';
 import {
   runFailure,
   runRelease,

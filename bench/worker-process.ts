@@ -11,7 +11,7 @@
  * reports `{type:'stopped', peakRssMb}` before exiting.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createConvoyWorker, installQuietRuntime } from '../src/temporal/worker';
+import { createConvoyWorker, installQuietRuntime } from '../src/worker/worker';
 import { peakRssMb } from './proc';
 
 /** Worker options for the benchmarks: enough slots and cache for 500 children and their parent. */

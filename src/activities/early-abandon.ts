@@ -4,7 +4,7 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { earlyAbandonSchema, type EarlyAbandon } from './contract';
+import { earlyAbandonSchema, type EarlyAbandon } from '../model/step-activities';
 
 /** The signal the pipeline workflow listens to (src/workflows/protocol.ts defines it). */
 const ABANDON_SIGNAL = 'convoy.workflowAbandon';

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { ActivityErrorTypes } from './contract';
+import { ActivityErrorTypes } from '../model/step-activities';
 
 /**
  * A `step-failed` failure. Non-retryable because Convoy's failure strategies decide about

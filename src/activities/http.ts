@@ -14,7 +14,7 @@ import {
   type HttpActivityInput,
   type HttpActivityResult,
   type HttpFailureDetails,
-} from './contract';
+} from '../model/step-activities';
 import { cancellationError, describeError, parseActivityInput, stepFailed, stepTimedOut } from './errors';
 import { startHeartbeats } from './heartbeat';
 import { TailBuffer } from './tail-buffer';

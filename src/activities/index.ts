@@ -13,9 +13,9 @@
  * ```
  * Workflow side (type-only import, so no Node code enters the workflow bundle):
  * ```ts
- * import type { ConvoyActivities } from '../activities';
+ * import type { ConvoyActivities } from './';
  * const { runShell } = proxyActivities<ConvoyActivities>({
- *   startToCloseTimeout: step.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, // from '../activities/contract'
+ *   startToCloseTimeout: step.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, // from '../model/step-activities'
  *   heartbeatTimeout: '20s',
  *   retry: { maximumAttempts: 1 }, // failure strategies do the retrying
  * });
@@ -23,12 +23,12 @@
  * Failures are non-retryable `ApplicationFailure`s typed with {@link ActivityErrorTypes};
  * a cancelled activity ends with Temporal's `CancelledFailure`.
  */
-import type { ActivityTuning } from './contract';
+import type { ActivityTuning } from '../model/step-activities';
 import { withEarlyAbandon } from './early-abandon';
 import { createHttpActivity, type RunHttp } from './http';
 import { createShellActivity, type RunShell } from './shell';
 
-export * from './contract';
+export * from '../model/step-activities';
 export { createHttpActivity, runHttp, type RunHttp } from './http';
 export { createShellActivity, runShell, type RunShell } from './shell';
 

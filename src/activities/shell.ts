@@ -21,7 +21,7 @@ import {
   type ShellActivityInput,
   type ShellActivityResult,
   type ShellFailureDetails,
-} from './contract';
+} from '../model/step-activities';
 import {
   cancellationError,
   describeError,

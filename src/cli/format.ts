@@ -1,6 +1,6 @@
 /** Human-readable rendering of the result document for the terminal. */
 import Table from 'cli-table3';
-import type { PipelineResult } from '../spec/result';
+import type { PipelineResult } from '../model/result';
 
 function offsetMs(from: string, to: string | undefined): string {
   if (!to) return '';

@@ -5,11 +5,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { ConvoyUsageError, ExitCodes, TemporalUnreachableError, type ExitCode } from '../client/errors';
-import { temporalConfigFromEnv } from '../temporal/config';
-import { PipelineValidationError, compilePipeline } from '../spec';
-import { interventionActionSchema } from '../spec/plan';
-import type { PipelineResult } from '../spec/result';
-import { TemporalCliNotFoundError, packageRoot } from '../temporal/cli-binary';
+import { temporalConfigFromEnv } from '../connection/config';
+import { PipelineValidationError, compilePipeline } from '../pipeline-file';
+import { interventionActionSchema } from '../model/plan';
+import type { PipelineResult } from '../model/result';
+import { TemporalCliNotFoundError, packageRoot } from '../dev-server/temporal-cli';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPipelineResult } from './format';
@@ -116,7 +116,7 @@ export function buildProgram(io: CliIo = processIo): Command {
               '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
             );
           }
-          const { startEmbedded } = await import('../client/embedded');
+          const { startEmbedded } = await import('../dev-server/embedded');
           const embedded = await startEmbedded({ log: io.err });
           try {
             await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
@@ -224,7 +224,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .command('worker')
     .description('run a Convoy worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE)')
     .action(async () => {
-      const { runWorkerFromEnv } = await import('../temporal/run-worker');
+      const { runWorkerFromEnv } = await import('../worker/run-worker');
       await runWorkerFromEnv(io.err);
     });
 
@@ -235,7 +235,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--db-file <file>', 'keep state in this SQLite file (in memory when absent)')
     .description('run an embedded Temporal dev server and a worker until Ctrl-C')
     .action(async (opts: { port: number; uiPort: number; dbFile?: string }) => {
-      const { startEmbedded } = await import('../client/embedded');
+      const { startEmbedded } = await import('../dev-server/embedded');
       const embedded = await startEmbedded({
         port: opts.port,
         uiPort: opts.uiPort,

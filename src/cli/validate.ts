@@ -2,8 +2,8 @@
  * `convoy validate FILE` (SPEC sections 2 and 5): prints every problem of a pipeline file and
  * returns the exit code. The commander wiring is in main.ts.
  */
-import { formatIssue, formatWarning } from '../spec/issues';
-import { validatePipelineFile } from '../spec/compile';
+import { formatIssue, formatWarning } from '../pipeline-file/issues';
+import { validatePipelineFile } from '../pipeline-file/compile';
 
 /** Exit codes of `convoy validate`: a file is either valid (0) or invalid input (2). */
 const ValidateExitCodes = { valid: 0, invalid: 2 } as const;

@@ -10,8 +10,8 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { PipelinePlan } from '../spec/plan';
-import { pipelineResultSchema, type PipelineResult, type WorkflowResult } from '../spec/result';
+import type { PipelinePlan } from '../model/plan';
+import { pipelineResultSchema, type PipelineResult, type WorkflowResult } from '../model/result';
 import {
   breakBarrierUpdate,
   childWorkflowId,
@@ -19,10 +19,10 @@ import {
   pipelineStatusQuery,
   releaseBarrierUpdate,
   workflowStatusQuery,
-} from '../workflows/protocol';
+} from '../model/protocol';
 import type { pipelineWorkflow } from '../workflows/pipeline';
-import type { TemporalConfig } from '../temporal/config';
-import type { InterventionAction } from '../spec/plan';
+import type { TemporalConfig } from '../connection/config';
+import type { InterventionAction } from '../model/plan';
 import { ConvoyUsageError, TemporalUnreachableError } from './errors';
 
 /** Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. */

@@ -20,9 +20,9 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type * as activities from '../activities';
-import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon } from '../activities/contract';
+import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon } from '../model/step-activities';
 import { Patches } from './patches';
-import { resolveFailureAction } from '../spec/failure-strategy';
+import { resolveFailureAction } from '../model/failure-policy';
 import {
   failureRuleSchema,
   workflowPlanSchema,
@@ -31,8 +31,8 @@ import {
   type InterventionAction,
   type RollbackStepPlan,
   type StepPlan,
-} from '../spec/plan';
-import { isoMs, type StepResult, type WorkflowResult, type WorkflowStatus } from '../spec/result';
+} from '../model/plan';
+import { isoMs, type StepResult, type WorkflowResult, type WorkflowStatus } from '../model/result';
 import {
   barrierArriveSignal,
   barrierOutcomeSchema,
@@ -45,7 +45,7 @@ import {
   workflowAbandonSignal,
   workflowStatusQuery,
   type BarrierOutcomeMessage,
-} from './protocol';
+} from '../model/protocol';
 
 /** Input of {@link deploymentWorkflow}. */
 export const deploymentInputSchema = z.object({

@@ -19,9 +19,9 @@ import {
   type ExternalWorkflowHandle,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import { Book, type Transition } from '../barrier';
-import type { BarrierBook } from '../barrier';
-import { pipelinePlanSchema, type WorkflowPlan } from '../spec/plan';
+import { Book, type Transition } from '../model/barrier';
+import type { BarrierBook } from '../model/barrier';
+import { pipelinePlanSchema, type WorkflowPlan } from '../model/plan';
 import {
   isoMs,
   workflowResultSchema,
@@ -29,7 +29,7 @@ import {
   type PipelineStatus,
   type StageStatus,
   type WorkflowResult,
-} from '../spec/result';
+} from '../model/result';
 import { deploymentWorkflow } from './deployment';
 import { renderPipelineDetails } from './details';
 import { Patches } from './patches';
@@ -53,7 +53,7 @@ import {
   workflowAbandonSchema,
   workflowAbandonSignal,
   type BarrierCommand,
-} from './protocol';
+} from '../model/protocol';
 
 /** Input of {@link pipelineWorkflow}. */
 export const pipelineInputSchema = z.object({ plan: pipelinePlanSchema });

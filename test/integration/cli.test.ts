@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pipelineResultSchema } from '../../src/spec/result';
-import { freePort } from '../../src/temporal/dev-server';
+import { pipelineResultSchema } from '../../src/model/result';
+import { freePort } from '../../src/dev-server/dev-server';
 import { connectTestEnv, eventually, type TestEnv } from './harness';
 
 const repo = resolve(__dirname, '..', '..');

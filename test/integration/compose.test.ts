@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { freePort } from '../../src/temporal/dev-server';
+import { freePort } from '../../src/dev-server/dev-server';
 
 const repo = resolve(__dirname, '..', '..');
 const compose = parse(readFileSync(join(repo, 'docker-compose.temporal.yml'), 'utf8')) as {

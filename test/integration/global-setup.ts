@@ -7,7 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { startDevServer, type DevServer } from '../../src/dev-server/dev-server';
 
 declare global {
   // Read back by global-teardown.ts, which runs in the same process.

@@ -4,16 +4,16 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
-import { createConvoyWorker } from '../../src/temporal/worker';
+import { createConvoyWorker } from '../../src/worker/worker';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { compilePipeline } from '../../src/spec';
+import { compilePipeline } from '../../src/pipeline-file';
 import { startPipeline, waitForPipeline } from '../../src/client/pipelines';
-import { pipelineResultSchema, type PipelineResult } from '../../src/spec/result';
+import { pipelineResultSchema, type PipelineResult } from '../../src/model/result';
 
 let runtimeInstalled = false;
 export function quietRuntime(): void {

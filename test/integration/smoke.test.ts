@@ -2,8 +2,8 @@
  * Smoke test of the foundation: the real dev server the suite started runs a workflow, and its
  * Web UI answers HTTP.
  */
-import { pipelineResultSchema } from '../../src/spec/result';
-import type { PipelinePlan } from '../../src/spec/plan';
+import { pipelineResultSchema } from '../../src/model/result';
+import type { PipelinePlan } from '../../src/model/plan';
 import { connectTestEnv, type TestEnv } from './harness';
 
 let env: TestEnv;

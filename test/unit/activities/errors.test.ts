@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ActivityErrorTypes, shellActivityInputSchema } from '../../../src/activities/contract';
+import { ActivityErrorTypes, shellActivityInputSchema } from '../../../src/model/step-activities';
 import {
   describeError,
   lastChars,

@@ -1,4 +1,4 @@
-import { pipelinePlanSchema, type StepPlan } from '../../../src/spec/plan';
+import { pipelinePlanSchema, type StepPlan } from '../../../src/model/plan';
 import {
   FAILER,
   MIN_WAIT_MS,

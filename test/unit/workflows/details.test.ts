@@ -1,4 +1,4 @@
-import { Book } from '../../../src/barrier';
+import { Book } from '../../../src/model/barrier';
 import { renderPipelineDetails } from '../../../src/workflows/details';
 
 const plan = {

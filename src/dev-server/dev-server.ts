@@ -1,0 +1,165 @@
+/**
+ * Starts a real Temporal dev server (`temporal server start-dev`, Web UI included) from the
+ * binary {@link resolveTemporalCli} finds, for tests, `--embedded` and `convoy dev`.
+ *
+ * The process is spawned directly rather than through the SDK's ephemeral-server helper so that
+ * its banner and logs never reach our stdout (`convoy run --json` prints exactly one document
+ * there) and so that a failed start can show what the server said.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolveTemporalCli, type ResolvedTemporalCli, type ResolveTemporalCliOptions } from './temporal-cli';
+
+/** Options of {@link startDevServer}. */
+export interface DevServerOptions {
+  /** gRPC port; a free port when absent. */
+  port?: number;
+  /** Web UI port; a free port when absent. */
+  uiPort?: number;
+  /** SQLite file to keep state across restarts; in memory when absent. */
+  dbFile?: string;
+  namespace?: string;
+  /** How long to wait for the server to accept connections (default 60 s). */
+  startTimeoutMs?: number;
+  /** Passed to {@link resolveTemporalCli}. */
+  resolve?: ResolveTemporalCliOptions;
+}
+
+/** Connections to a running dev server. */
+export interface DevServerConnections {
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  client: Client;
+}
+
+/** A running dev server; call `stop()` to end it. */
+export interface DevServer {
+  /** `127.0.0.1:<port>` for clients and workers. */
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  cli: ResolvedTemporalCli;
+  /** Open connections (closed by `stop()`). */
+  env: DevServerConnections;
+  /** The server process. */
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Raised when the dev server does not come up; the message carries the tail of its output. */
+export class DevServerStartError extends Error {
+  override readonly name = 'DevServerStartError';
+}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Every dev server this process started, killed on exit even if nobody called stop(). */
+const started = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killOnExit(child: ChildProcess): void {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of started) c.kill('SIGKILL');
+  });
+}
+
+/** Starts a dev server on 127.0.0.1 with its Web UI, and waits until it accepts connections. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cli = await resolveTemporalCli(options.resolve);
+  const port = options.port ?? (await freePort());
+  const uiPort = options.uiPort ?? (await freePort());
+  const namespace = options.namespace ?? 'default';
+  const address = `127.0.0.1:${port}`;
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+  ];
+  args.push('--log-level', 'error');
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+
+  const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8192);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${signal ?? `code ${code}`}`;
+  });
+  child.once('error', (error) => {
+    exited = `failed to start: ${error.message}`;
+  });
+
+  const fail = (why: string): never => {
+    child.kill('SIGKILL');
+    throw new DevServerStartError(
+      `Temporal dev server (${cli.path} ${args.join(' ')}) ${why}.\n${output.trim()}`,
+    );
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let connection: Connection | undefined;
+  while (!connection) {
+    if (exited) fail(exited);
+    if (Date.now() > deadline) fail('did not accept connections in time');
+    try {
+      const candidate = await Connection.connect({ address, connectTimeout: '1s' });
+      // Connected is not ready: the namespace must exist before workers poll it.
+      await candidate.workflowService.describeNamespace({ namespace });
+      connection = candidate;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const nativeConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace });
+
+  let stopped = false;
+  return {
+    address,
+    namespace,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    cli,
+    env: { connection, nativeConnection, client },
+    process: child,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await connection.close().catch(() => undefined);
+      await nativeConnection.close().catch(() => undefined);
+      if (exited) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * `--embedded`: a real Temporal dev server and an in-process Convoy worker for one command.
+ */
+import type { Client } from '@temporalio/client';
+import { Client as TemporalClient } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { startDevServer, type DevServer, type DevServerOptions } from './dev-server';
+import { createConvoyWorker, installQuietRuntime } from '../worker/worker';
+import { prebuiltWorkflowBundle } from '../worker/bundle';
+
+/** A running embedded environment. */
+export interface EmbeddedTemporal {
+  server: DevServer;
+  client: Client;
+  worker: Worker;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a dev server (through the CLI provisioning module) and runs a worker against it. */
+export async function startEmbedded(
+  options: DevServerOptions & { taskQueue?: string; log?: (line: string) => void } = {},
+): Promise<EmbeddedTemporal> {
+  installQuietRuntime();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const server = await startDevServer({ ...options, resolve: { log, ...options.resolve } });
+  log(`embedded Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
+  const taskQueue = options.taskQueue ?? 'convoy';
+  const worker = await createConvoyWorker({
+    connection: server.env.nativeConnection,
+    namespace: server.namespace,
+    taskQueue,
+    workflowBundlePath: prebuiltWorkflowBundle(),
+  });
+  const running = worker.run();
+  const client = new TemporalClient({ connection: server.env.connection, namespace: server.namespace });
+  return {
+    server,
+    client,
+    worker,
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,422 @@
+/**
+ * One barrier instance — (pipeline run, stage, identifier) — as a pure, deterministic state
+ * machine implementing SPEC section 3.
+ *
+ * The pipeline workflow is the coordinator: children signal arrive / withdraw / abandon, the
+ * parent applies each signal here and sends every returned {@link Outcome} to the named child.
+ * This module therefore obeys workflow rules: no Temporal or Node imports, no clock (time is
+ * always passed in as epoch milliseconds), no randomness.
+ *
+ * State is immutable plain data, because the workflow stores it and the status query serialises
+ * it: operations never mutate their input and return a new state; an operation that changes
+ * nothing returns the very same state object.
+ *
+ * Rules a newcomer should know before reading the code:
+ * - Every operation first catches up with the clock ({@link expire} at `nowMs`), even one whose
+ *   input is then rejected. Inside a Temporal activation a signal may be handled before the timer
+ *   callback that was due first; catching up makes the answer depend only on the times involved,
+ *   not on that order. So an arrival at or after another participant's deadline finds the barrier
+ *   timed out, and after any operation at `nowMs` a standing barrier has no deadline `<= nowMs`.
+ * - Inputs that cannot apply (unknown participant, duplicate arrival or withdrawal, an operator
+ *   command on a final barrier, ...) are answered with `rejected` and change nothing themselves.
+ *   A rejected transition still carries the outcomes of a timeout the catch-up found: deliver them.
+ * - Every real arrival gets exactly one outcome, immediately or later: nobody is left blocked.
+ *
+ * Decisions where SPEC section 3 is silent:
+ * - A withdrawn participant that arrives anyway is treated like any arrival that was already
+ *   counted: it waits while the barrier stands and gets the barrier's outcome once it is final
+ *   (at a crossed barrier: released at once).
+ * - A participant that abandons while waiting (e.g. its workflow was cancelled at the barrier)
+ *   breaks the barrier: fail closed rather than let peers cross a sync point one of them did not
+ *   survive. It gets its own `barrier-broken` outcome too, so `waiting` always drains; the
+ *   coordinator may skip delivering it to a child that has already closed.
+ * - Abandoning a barrier one has withdrawn from, or one that is already final, has no effect
+ *   ("failing after crossing affects only that participant's later barriers").
+ * - Withdrawing after arriving, or from a final barrier, has no effect.
+ */
+import { ErrorTypes } from '../plan';
+import { BarrierStatuses, type BarrierStatus } from '../result';
+
+/** Identifies a barrier instance within one pipeline run. */
+export type BarrierKey = { readonly stage: string; readonly identifier: string };
+
+/** Book-keeping of one barrier instance. Immutable plain data (JSON round-trips unchanged). */
+export interface BarrierState extends BarrierKey {
+  /** Workflow names (after `forEach` expansion) in plan order, without duplicates. */
+  readonly participants: readonly string[];
+  readonly status: BarrierStatus;
+  /** Participant -> arrival epoch ms. Only real arrivals, including late ones at a final barrier. */
+  readonly arrivals: Readonly<Record<string, number>>;
+  /** Participants that withdrew (step skipped, or finished without reaching it); they count as arrived. */
+  readonly withdrawn: readonly string[];
+  /** Waiting participant -> its deadline (its arrival + its own timeoutMs). Empty once final. */
+  readonly deadlines: Readonly<Record<string, number>>;
+  /** Arrived participants not yet given an outcome, in arrival order. Empty once final. */
+  readonly waiting: readonly string[];
+  /** When the barrier left `standing` (epoch ms). */
+  readonly resolvedAt?: number;
+  /**
+   * Why it resolved: the abandoning participant's or the operator's reason as given, the abort
+   * reason (`pipeline aborted`), or for a timeout a generated sentence. Absent when crossed.
+   */
+  readonly reason?: string;
+  /** Who broke it: the abandoning participant, or {@link OPERATOR}; absent for a pipeline abort. */
+  readonly brokenBy?: string;
+  /** Timed out only: participants that had neither arrived nor withdrawn at that moment. */
+  readonly missing?: readonly string[];
+}
+
+/** What a waiting or arriving participant is told. */
+export const OutcomeKinds = {
+  released: 'released',
+  broken: 'broken',
+  timedOut: 'timed-out',
+} as const;
+export type OutcomeKind = (typeof OutcomeKinds)[keyof typeof OutcomeKinds];
+
+/** The failure-strategy error types a barrier step can fail with (SPEC section 4). */
+export type BarrierErrorType = typeof ErrorTypes.barrierBroken | typeof ErrorTypes.barrierTimeout;
+
+/** One message for one participant's barrier step; the coordinator sends it to that child. */
+export interface Outcome extends BarrierKey {
+  readonly participant: string;
+  readonly kind: OutcomeKind;
+  /** Set for `broken` and `timed-out`: the error type the barrier step fails with. */
+  readonly errorType?: BarrierErrorType;
+  /** Human-readable; names who broke the barrier and why, or the missing participants. */
+  readonly message: string;
+}
+
+/** Result of applying one input: the new state, the outcomes to deliver, and why the input was ignored. */
+export interface Transition<S> {
+  readonly state: S;
+  /** Outcomes to deliver, in the order participants arrived. */
+  readonly outcomes: readonly Outcome[];
+  /** Set when the input was not applied (unknown participant, duplicate, final barrier, ...). */
+  readonly rejected?: string;
+}
+
+/** The value of {@link BarrierState.brokenBy} when an operator broke the barrier. */
+export const OPERATOR = 'operator';
+
+/**
+ * A new standing barrier. A single-participant barrier stands until its participant arrives and
+ * then crosses at once.
+ * @throws RangeError when `participants` is empty: nobody could ever cross it (the plan forbids it).
+ */
+export function createBarrier(
+  stage: string,
+  identifier: string,
+  participants: readonly string[],
+): BarrierState {
+  const unique = [...new Set(participants)];
+  if (unique.length === 0) {
+    throw new RangeError(`${label({ stage, identifier })} has no participants`);
+  }
+  return {
+    stage,
+    identifier,
+    participants: unique,
+    status: BarrierStatuses.standing,
+    arrivals: {},
+    withdrawn: [],
+    deadlines: {},
+    waiting: [],
+  };
+}
+
+/**
+ * `participant` reached the barrier step at `nowMs`; it waits at most `timeoutMs` from now.
+ * Crosses the barrier (releasing every waiting participant) when this was the last one missing.
+ * At a final barrier the arrival is recorded and answered at once with the barrier's outcome.
+ */
+export function arrive(
+  state: BarrierState,
+  participant: string,
+  nowMs: number,
+  timeoutMs: number,
+): Transition<BarrierState> {
+  return afterCatchUp(state, nowMs, (current) => {
+    if (!isParticipant(current, participant)) return reject(current, notAParticipant(current, participant));
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      return reject(current, `invalid timeout ${timeoutMs}: expected non-negative milliseconds`);
+    }
+    if (hasArrived(current, participant)) {
+      return reject(current, `${participant} already arrived at ${label(current)}`);
+    }
+
+    const arrivals = { ...current.arrivals, [participant]: nowMs };
+    if (current.status !== BarrierStatuses.standing) {
+      // Late arrival at a final barrier: it gets the same outcome its peers got.
+      const recorded = { ...current, arrivals };
+      return { state: recorded, outcomes: [outcomeFor(recorded, participant)] };
+    }
+    const waiting: BarrierState = {
+      ...current,
+      arrivals,
+      waiting: [...current.waiting, participant],
+      deadlines: { ...current.deadlines, [participant]: nowMs + timeoutMs },
+    };
+    return crossIfComplete(waiting, nowMs);
+  });
+}
+
+/**
+ * `participant` will not reach the barrier (its step was skipped by `when`, or it finished
+ * successfully without reaching it): it counts as arrived, which may cross the barrier.
+ */
+export function withdraw(state: BarrierState, participant: string, nowMs: number): Transition<BarrierState> {
+  return afterCatchUp(state, nowMs, (current) => {
+    if (!isParticipant(current, participant)) return reject(current, notAParticipant(current, participant));
+    if (hasWithdrawn(current, participant)) {
+      return reject(current, `${participant} already withdrew from ${label(current)}`);
+    }
+    if (hasArrived(current, participant)) {
+      return reject(
+        current,
+        `${participant} already arrived at ${label(current)}; a withdrawal has no effect`,
+      );
+    }
+    if (current.status !== BarrierStatuses.standing) {
+      return reject(current, `${label(current)} is already ${current.status}; a withdrawal has no effect`);
+    }
+    return crossIfComplete({ ...current, withdrawn: [...current.withdrawn, participant] }, nowMs);
+  });
+}
+
+/**
+ * `participant` failed, was aborted or cancelled (its failure handling resolved to a terminal
+ * action) before crossing: the barrier breaks and every waiting participant gets `barrier-broken`
+ * naming `participant` and `reason`. No effect when the barrier is already final or the
+ * participant withdrew from it.
+ */
+export function abandon(
+  state: BarrierState,
+  participant: string,
+  reason: string,
+  nowMs: number,
+): Transition<BarrierState> {
+  return afterCatchUp(state, nowMs, (current) => {
+    if (!isParticipant(current, participant)) return reject(current, notAParticipant(current, participant));
+    if (hasWithdrawn(current, participant)) {
+      return reject(
+        current,
+        `${participant} withdrew from ${label(current)} and counts as arrived; abandoning has no effect`,
+      );
+    }
+    if (current.status !== BarrierStatuses.standing) {
+      return reject(current, `${label(current)} is already ${current.status}; abandoning has no effect`);
+    }
+    return resolve(current, {
+      status: BarrierStatuses.broken,
+      resolvedAt: nowMs,
+      reason,
+      brokenBy: participant,
+    });
+  });
+}
+
+/** Operator override (`convoy barrier release`): `forced`; waiting and later arrivals pass. */
+export function operatorRelease(
+  state: BarrierState,
+  reason: string,
+  nowMs: number,
+): Transition<BarrierState> {
+  return resolveStanding(state, nowMs, 'release', { status: BarrierStatuses.forced, reason });
+}
+
+/** Operator override (`convoy barrier break`): `broken` with the operator's reason. */
+export function operatorBreak(state: BarrierState, reason: string, nowMs: number): Transition<BarrierState> {
+  return resolveStanding(state, nowMs, 'break', {
+    status: BarrierStatuses.broken,
+    reason,
+    brokenBy: OPERATOR,
+  });
+}
+
+/**
+ * The pipeline was aborted: a standing barrier breaks with `reason` (SPEC: `pipeline aborted`)
+ * and no participant named as the breaker.
+ */
+export function abortBarrier(state: BarrierState, reason: string, nowMs: number): Transition<BarrierState> {
+  return resolveStanding(state, nowMs, 'abort', { status: BarrierStatuses.broken, reason });
+}
+
+/**
+ * Times the barrier out when some waiting participant's deadline is `<= nowMs` (so a timer firing
+ * exactly at the deadline resolves it). Every waiting participant gets `barrier-timeout` naming the
+ * participants that had neither arrived nor withdrawn. Otherwise returns the same state: a timer
+ * firing for another barrier is normal, so nothing is `rejected`.
+ */
+export function expire(state: BarrierState, nowMs: number): Transition<BarrierState> {
+  // A NaN or infinite time would poison every later comparison and the coordinator's durable timer.
+  if (!Number.isFinite(nowMs)) return reject(state, `invalid time ${nowMs}: expected epoch milliseconds`);
+  const deadline = nextDeadline(state);
+  if (deadline === undefined || deadline > nowMs) return unchanged(state);
+
+  const missing = missingParticipants(state);
+  return resolve(state, {
+    status: BarrierStatuses.timedOut,
+    resolvedAt: nowMs,
+    reason: `timed out waiting for ${missing.join(', ')}`,
+    missing,
+  });
+}
+
+/** Earliest deadline of a waiting participant while standing; `undefined` when none or final. */
+export function nextDeadline(state: BarrierState): number | undefined {
+  if (state.status !== BarrierStatuses.standing) return undefined;
+  const deadlines = Object.values(state.deadlines);
+  return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+}
+
+/** True while the barrier is `standing`; every other status is final. */
+export function isStanding(state: BarrierState): boolean {
+  return state.status === BarrierStatuses.standing;
+}
+
+/** Participants that have neither arrived nor withdrawn, in plan order. */
+export function missingParticipants(state: BarrierState): string[] {
+  return state.participants.filter((p) => !hasArrived(state, p) && !hasWithdrawn(state, p));
+}
+
+/**
+ * The `reason` shown in the result document: who broke the barrier and why, the operator's
+ * reason, `pipeline aborted`, or the missing participants. `undefined` while standing or crossed.
+ */
+export function describeResolution(state: BarrierState): string | undefined {
+  // A participant's own reason ("step deploy failed") would not say who failed, so prefix its
+  // name; an operator's or the pipeline's reason is shown as given.
+  if (
+    state.status === BarrierStatuses.broken &&
+    state.brokenBy !== undefined &&
+    state.brokenBy !== OPERATOR
+  ) {
+    return withReason(state.brokenBy, state.reason);
+  }
+  return state.reason;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internals
+
+type Resolution = Pick<BarrierState, 'status' | 'resolvedAt' | 'reason' | 'brokenBy' | 'missing'>;
+
+/** Operator commands and the pipeline abort: apply `resolution` to a standing barrier, else reject. */
+function resolveStanding(
+  state: BarrierState,
+  nowMs: number,
+  command: string,
+  resolution: Omit<Resolution, 'resolvedAt'>,
+): Transition<BarrierState> {
+  return afterCatchUp(state, nowMs, (current) =>
+    current.status === BarrierStatuses.standing
+      ? resolve(current, { ...resolution, resolvedAt: nowMs })
+      : reject(current, `cannot ${command} ${label(current)}: it is already ${current.status}`),
+  );
+}
+
+/**
+ * Catch up with the clock, then apply `step` to the result, delivering the outcomes of both.
+ * An invalid `nowMs` rejects the whole operation (expire refuses it) before `step` runs.
+ */
+function afterCatchUp(
+  state: BarrierState,
+  nowMs: number,
+  step: (current: BarrierState) => Transition<BarrierState>,
+): Transition<BarrierState> {
+  const caughtUp = expire(state, nowMs);
+  if (caughtUp.rejected !== undefined) return caughtUp;
+  const next = step(caughtUp.state);
+  const outcomes = [...caughtUp.outcomes, ...next.outcomes];
+  return next.rejected === undefined
+    ? { state: next.state, outcomes }
+    : { state: next.state, outcomes, rejected: next.rejected };
+}
+
+/** Crosses the barrier once every participant has arrived or withdrawn. */
+function crossIfComplete(state: BarrierState, nowMs: number): Transition<BarrierState> {
+  if (missingParticipants(state).length > 0) return unchanged(state);
+  return resolve(state, { status: BarrierStatuses.crossed, resolvedAt: nowMs });
+}
+
+/** Makes the barrier final and gives every waiting participant its outcome in the same transition. */
+function resolve(state: BarrierState, resolution: Resolution): Transition<BarrierState> {
+  // Only defined fields are copied so that the state round-trips through JSON unchanged.
+  const defined = Object.fromEntries(Object.entries(resolution).filter(([, v]) => v !== undefined));
+  const final: BarrierState = { ...state, ...defined, waiting: [], deadlines: {} };
+  return { state: final, outcomes: state.waiting.map((p) => outcomeFor(final, p)) };
+}
+
+/** The outcome any participant gets from a final barrier; late arrivals get the same message. */
+function outcomeFor(state: BarrierState, participant: string): Outcome {
+  const base = { stage: state.stage, identifier: state.identifier, participant };
+  const subject = capitalise(label(state));
+  switch (state.status) {
+    case BarrierStatuses.crossed:
+      return { ...base, kind: OutcomeKinds.released, message: `${subject} crossed` };
+    case BarrierStatuses.forced:
+      return {
+        ...base,
+        kind: OutcomeKinds.released,
+        message: `${subject} ${withReason('released by operator', state.reason)}`,
+      };
+    case BarrierStatuses.broken: {
+      const how = state.brokenBy === undefined ? 'broken' : `broken by ${state.brokenBy}`;
+      return {
+        ...base,
+        kind: OutcomeKinds.broken,
+        errorType: ErrorTypes.barrierBroken,
+        message: `${subject} ${withReason(how, state.reason)}`,
+      };
+    }
+    case BarrierStatuses.timedOut:
+      return {
+        ...base,
+        kind: OutcomeKinds.timedOut,
+        errorType: ErrorTypes.barrierTimeout,
+        message: `${subject} timed out waiting for ${(state.missing ?? []).join(', ')}`,
+      };
+    case BarrierStatuses.standing:
+      // Callers only ask once the barrier is final; reaching this is a bug in this module.
+      throw new Error(`${label(state)} is still standing; no outcome yet`);
+  }
+}
+
+function hasArrived(state: BarrierState, participant: string): boolean {
+  // hasOwn, not `in`: a workflow could be named "constructor" or "toString".
+  return Object.hasOwn(state.arrivals, participant);
+}
+
+function hasWithdrawn(state: BarrierState, participant: string): boolean {
+  return state.withdrawn.includes(participant);
+}
+
+function isParticipant(state: BarrierState, participant: string): boolean {
+  return state.participants.includes(participant);
+}
+
+function notAParticipant(state: BarrierState, participant: string): string {
+  return `${participant} is not a participant of ${label(state)}`;
+}
+
+function reject(state: BarrierState, rejected: string): Transition<BarrierState> {
+  return { state, outcomes: [], rejected };
+}
+
+function unchanged(state: BarrierState): Transition<BarrierState> {
+  return { state, outcomes: [] };
+}
+
+function label(key: BarrierKey): string {
+  return `barrier "${key.identifier}" in stage "${key.stage}"`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** `text: reason`, or just `text` when no reason was given. */
+function withReason(text: string, reason: string | undefined): string {
+  return reason === undefined || reason.trim() === '' ? text : `${text}: ${reason}`;
+}

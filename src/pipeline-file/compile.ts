@@ -1,0 +1,105 @@
+/**
+ * Pipeline file → execution plan: read (load.ts), check the shape (schema.ts), check the
+ * cross-field rules and expand (validate.ts, expand.ts), and assemble a {@link PipelinePlan}.
+ *
+ * Two entry points: {@link compilePipeline} throws a {@link PipelineValidationError} listing every
+ * error; {@link validatePipelineFile} never throws for bad input and returns errors and warnings.
+ */
+import { type PipelinePlan, pipelinePlanSchema } from '../model/plan';
+import { PipelineValidationError, type ValidationIssue } from './issues';
+import { type LoadResult, parsePipelineText, readPipelineFile } from './load';
+import { parsePipelineFile } from './schema';
+import { validatePipeline } from './validate';
+
+/** `${{ pipeline.id }}` while only validating: the real id is chosen when a run starts. */
+export const VALIDATION_PIPELINE_ID = 'validation-only';
+
+/** Options of {@link compilePipeline}. */
+export interface CompileOptions {
+  /** `--var NAME=VALUE` overrides; they win over every variable in the file. */
+  vars?: Readonly<Record<string, string>>;
+  /** The pipeline id the run will have (the pipeline workflow's id). */
+  pipelineId: string;
+}
+
+/** A compiled plan and the warnings found on the way (print them; they do not stop a run). */
+export interface CompiledPipeline {
+  plan: PipelinePlan;
+  warnings: ValidationIssue[];
+}
+
+/** Errors and warnings of a pipeline file; valid when `errors` is empty. */
+export interface ValidationReport {
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  /** The plan, compiled with the {@link VALIDATION_PIPELINE_ID} placeholder, when the file is valid. */
+  plan?: PipelinePlan;
+}
+
+type CompileOutcome =
+  | { plan: PipelinePlan; warnings: ValidationIssue[] }
+  | { errors: ValidationIssue[]; warnings: ValidationIssue[] };
+
+/**
+ * Reads, validates and compiles a pipeline file into the plan the pipeline workflow runs.
+ * @throws {PipelineValidationError} with every error when the file is missing or invalid.
+ */
+export function compilePipeline(filePath: string, options: CompileOptions): CompiledPipeline {
+  return unwrap(filePath, compileLoaded(readPipelineFile(filePath), filePath, options));
+}
+
+/**
+ * Same as {@link compilePipeline} for text already in memory; `fileName` is used in messages and
+ * picks JSON or YAML (`.json` is JSON).
+ * @throws {PipelineValidationError}
+ */
+export function compilePipelineText(
+  text: string,
+  fileName: string,
+  options: CompileOptions,
+): CompiledPipeline {
+  const format = fileName.toLowerCase().endsWith('.json') ? 'json' : 'yaml';
+  return unwrap(fileName, compileLoaded(parsePipelineText(text, format), fileName, options));
+}
+
+/**
+ * Validates a pipeline file as `convoy validate` does. Never throws for anything the file (or its
+ * absence) can do; the `${{ pipeline.id }}` placeholder is {@link VALIDATION_PIPELINE_ID}.
+ */
+export function validatePipelineFile(
+  filePath: string,
+  options: { vars?: Readonly<Record<string, string>> } = {},
+): ValidationReport {
+  const outcome = compileLoaded(readPipelineFile(filePath), filePath, {
+    vars: options.vars,
+    pipelineId: VALIDATION_PIPELINE_ID,
+  });
+  return 'plan' in outcome ? { errors: [], warnings: outcome.warnings, plan: outcome.plan } : outcome;
+}
+
+function compileLoaded(loaded: LoadResult, source: string, options: CompileOptions): CompileOutcome {
+  if (options.pipelineId === '')
+    return { errors: [{ path: '--id', message: 'the pipeline id must not be empty' }], warnings: [] };
+  if (!loaded.ok) return { errors: loaded.issues, warnings: [] };
+  const parsed = parsePipelineFile(loaded.data);
+  if (!parsed.ok) return { errors: parsed.issues, warnings: [] };
+  const file = parsed.file;
+  const validation = validatePipeline(file, options);
+  if (validation.errors.length > 0) return { errors: validation.errors, warnings: validation.warnings };
+
+  // The parse is a final guarantee that what we hand to the workflow matches its contract; a
+  // failure here is a bug in this module, not in the user's file, so it throws as one.
+  const plan = pipelinePlanSchema.parse({
+    pipelineId: options.pipelineId,
+    name: file.name,
+    source,
+    failureStrategies: file.failureStrategies ?? [],
+    stages: validation.stages,
+  });
+  return { plan, warnings: validation.warnings };
+}
+
+function unwrap(file: string, outcome: CompileOutcome): CompiledPipeline {
+  if ('plan' in outcome) return outcome;
+  throw new PipelineValidationError(file, outcome.errors, outcome.warnings);
+}

@@ -1,0 +1,439 @@
+/**
+ * From a validated pipeline FILE to plan workflows: `forEach` expansion, variable merging,
+ * `${{ ... }}` expressions, `CONVOY_VAR_*` environment and `when` evaluation (SPEC section 1).
+ *
+ * Variables merge in this order, later wins: pipeline `variables` < workflow `variables` <
+ * the `forEach` item (`vars.item`) < `--var` overrides.
+ *
+ * Expressions are expanded in the string fields that carry data to a step: a shell step's
+ * `command` and `env` values, an http step's `url`, `headers` values and `body`.
+ * Names, barrier identifiers, `when` and variable values themselves are never expanded (a variable
+ * value holding `${{` stays literal text). In `command` every expression becomes one single-quoted
+ * shell word (see shell-quoting.ts); elsewhere the value is inserted as is.
+ *
+ * Pure module.
+ */
+import type { FailureRule, RollbackStepPlan, StepPlan, WorkflowPlan } from '../model/plan';
+import { type PathSegment, type ValidationIssue, formatPath } from './issues';
+import type { RollbackStepFile, StepFile, WhenCondition, WorkflowFile } from './schema';
+import { VARIABLE_NAME_PATTERN } from './schema';
+import { type ShellContext, ShellContexts, classifyExpressionContexts, shellQuote } from './shell-quoting';
+
+/** Prefix of the environment variable each pipeline variable is exported as to shell steps. */
+export const VARIABLE_ENV_PREFIX = 'CONVOY_VAR_';
+/** Environment variables Convoy itself sets for shell steps, besides `CONVOY_VAR_*`. */
+export const CONVOY_ENV = {
+  pipelineId: 'CONVOY_PIPELINE_ID',
+  workflowName: 'CONVOY_WORKFLOW_NAME',
+} as const;
+/** The variable a `forEach` item is bound to. */
+export const FOR_EACH_ITEM_VARIABLE = 'item';
+
+/** What expressions can refer to while one workflow is expanded. */
+export interface ExpansionContext {
+  /** Merged variables of the workflow (a Map: lookups never reach `Object.prototype`). */
+  variables: ReadonlyMap<string, string>;
+  pipelineId: string;
+  /** The workflow's name after `forEach` expansion, e.g. `payments[eu]`. */
+  workflowName: string;
+}
+
+/** A string after expansion, with the problems found (unknown variables, unsafe placement...). */
+export interface Expanded {
+  value: string;
+  problems: string[];
+}
+
+/**
+ * The environment variable a pipeline variable is exported as: `CONVOY_VAR_` + the name upper-cased,
+ * every character other than a letter or digit turned into `_` (`image-tag` → `CONVOY_VAR_IMAGE_TAG`).
+ */
+export function envNameForVariable(name: string): string {
+  return VARIABLE_ENV_PREFIX + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/** Merges variable layers, later layers winning, into a Map. */
+export function mergeVariables(
+  ...layers: ReadonlyArray<Readonly<Record<string, string>> | undefined>
+): Map<string, string> {
+  const merged = new Map<string, string>();
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    for (const name of Object.keys(layer)) merged.set(name, layer[name]!);
+  }
+  return merged;
+}
+
+/**
+ * Parses one `--var NAME=VALUE` argument. The value may hold `=` and anything else; the name must
+ * be a valid variable name. Returns a message instead of throwing when it is malformed.
+ */
+export function parseVarAssignment(
+  text: string,
+): { ok: true; name: string; value: string } | { ok: false; message: string } {
+  const equals = text.indexOf('=');
+  if (equals <= 0) return { ok: false, message: `--var ${text}: expected NAME=VALUE` };
+  const name = text.slice(0, equals);
+  const problem = checkVariableName(name);
+  if (problem) return { ok: false, message: `--var ${text}: ${problem}` };
+  return { ok: true, name, value: text.slice(equals + 1) };
+}
+
+/** Returns why `name` cannot be a variable name, or undefined when it can. */
+export function checkVariableName(name: string): string | undefined {
+  if (!VARIABLE_NAME_PATTERN.test(name) || name === '__proto__') {
+    return `invalid variable name '${name}'; expected letters, digits, '_' and '-', not starting with a digit or '-'`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+interface ExpressionPart {
+  /** Index of `${{` in the text. */
+  index: number;
+  /** The whole expression as written, e.g. `${{ vars.version }}`. */
+  source: string;
+  /** What is between the braces, trimmed, e.g. `vars.version`. */
+  reference: string;
+}
+
+type TemplatePart = string | ExpressionPart;
+
+/** Splits text into literal parts and `${{ ... }}` expressions. */
+function parseTemplate(text: string): { parts: TemplatePart[]; problems: string[] } {
+  const parts: TemplatePart[] = [];
+  const problems: string[] = [];
+  let position = 0;
+  for (;;) {
+    const start = text.indexOf('${{', position);
+    if (start < 0) break;
+    const end = text.indexOf('}}', start + 3);
+    if (end < 0) {
+      problems.push(`unclosed expression '${abbreviate(text.slice(start))}': missing '}}'`);
+      break;
+    }
+    if (start > position) parts.push(text.slice(position, start));
+    const source = text.slice(start, end + 2);
+    parts.push({ index: start, source, reference: text.slice(start + 3, end).trim() });
+    position = end + 2;
+  }
+  if (position < text.length) parts.push(text.slice(position));
+  return { parts, problems };
+}
+
+const VARIABLE_REFERENCE = /^vars\.([A-Za-z_][A-Za-z0-9_-]*)$/;
+
+/** Resolves `vars.NAME`, `pipeline.id` or `workflow.name`. */
+function resolveReference(expression: ExpressionPart, context: ExpansionContext): Expanded {
+  if (expression.reference === 'pipeline.id') return { value: context.pipelineId, problems: [] };
+  if (expression.reference === 'workflow.name') return { value: context.workflowName, problems: [] };
+  const variable = VARIABLE_REFERENCE.exec(expression.reference);
+  if (variable) {
+    const name = variable[1]!;
+    const value = context.variables.get(name);
+    if (value !== undefined) return { value, problems: [] };
+    return {
+      value: '',
+      problems: [`unknown variable '${name}' in ${expression.source}; ${describeDefined(context.variables)}`],
+    };
+  }
+  return {
+    value: '',
+    problems: [
+      `unknown expression ${expression.source}; expected \${{ vars.NAME }}, \${{ pipeline.id }} or \${{ workflow.name }}`,
+    ],
+  };
+}
+
+/** Expands expressions in a plain string field (URL, env value, header...): values go in as is. */
+export function expandText(text: string, context: ExpansionContext): Expanded {
+  const { parts, problems } = parseTemplate(text);
+  let value = '';
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      value += part;
+      continue;
+    }
+    const resolved = resolveReference(part, context);
+    value += resolved.value;
+    problems.push(...resolved.problems);
+  }
+  return { value, problems };
+}
+
+/**
+ * Expands expressions in a shell command: each one becomes one single-quoted shell word, and only
+ * where such a word is read as one (see shell-quoting.ts); elsewhere it is a problem, with advice.
+ */
+export function expandShellCommand(command: string, context: ExpansionContext): Expanded {
+  const { parts, problems } = parseTemplate(command);
+  if (!parts.some((part) => typeof part !== 'string')) return { value: command, problems };
+  const contexts = classifyExpressionContexts(command);
+  let value = '';
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      value += part;
+      continue;
+    }
+    const placement = contexts.get(part.index) ?? ShellContexts.escaped;
+    if (placement !== ShellContexts.unquoted) {
+      problems.push(describeUnsafePlacement(part, placement));
+      continue;
+    }
+    const resolved = resolveReference(part, context);
+    value += shellQuote(resolved.value);
+    problems.push(...resolved.problems);
+  }
+  return { value, problems };
+}
+
+function describeUnsafePlacement(expression: ExpressionPart, placement: ShellContext): string {
+  const where =
+    placement === ShellContexts.escaped
+      ? 'right after a backslash'
+      : placement === ShellContexts.afterDollar
+        ? "right after '$'"
+        : `inside ${placement === ShellContexts.hereDocument ? 'a here-document (after <<)' : placement === ShellContexts.comment ? 'a comment' : placement}`;
+  return (
+    `${expression.source} stands ${where}; in a shell command each expression becomes one ` +
+    `single-quoted word, which is only safe outside quotes: write it outside quotes ` +
+    `(echo "version:" ${expression.source}) or use ${suggestedEnvReference(expression)} instead`
+  );
+}
+
+function suggestedEnvReference(expression: ExpressionPart): string {
+  if (expression.reference === 'pipeline.id') return `"$${CONVOY_ENV.pipelineId}"`;
+  if (expression.reference === 'workflow.name') return `"$${CONVOY_ENV.workflowName}"`;
+  const variable = VARIABLE_REFERENCE.exec(expression.reference);
+  return variable ? `"$${envNameForVariable(variable[1]!)}"` : 'an environment variable';
+}
+
+/**
+ * Evaluates `when` against the merged variables: `skip` is true when the step must not run.
+ * A condition on an unknown variable is a problem (a typo would otherwise silently skip or run).
+ */
+export function evaluateWhen(
+  when: WhenCondition | undefined,
+  variables: ReadonlyMap<string, string>,
+): { skip: boolean; problem?: string } {
+  if (when === undefined) return { skip: false };
+  const value = variables.get(when.var);
+  if (value === undefined) {
+    return { skip: false, problem: `unknown variable '${when.var}'; ${describeDefined(variables)}` };
+  }
+  if (when.equals !== undefined) return { skip: value !== when.equals };
+  return { skip: value === when.notEquals };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflows
+
+/** The workflows one file workflow expands to: itself, or one per `forEach` item. */
+export function expandForEach(
+  workflow: Pick<WorkflowFile, 'name' | 'forEach'>,
+): { name: string; item?: string }[] {
+  if (workflow.forEach === undefined) return [{ name: workflow.name }];
+  return workflow.forEach.map((item) => ({ name: `${workflow.name}[${item}]`, item }));
+}
+
+/** Everything {@link expandWorkflow} needs besides the workflow itself. */
+export interface WorkflowExpansionInput {
+  workflow: WorkflowFile;
+  /** Path of the workflow in the file, e.g. `['stages', 0, 'workflows', 1]`, for messages. */
+  path: readonly PathSegment[];
+  stageName: string;
+  pipelineVariables: Readonly<Record<string, string>> | undefined;
+  /** `--var` overrides. */
+  overrides: Readonly<Record<string, string>> | undefined;
+  pipelineId: string;
+}
+
+/** One plan workflow and where it came from in the file. */
+export interface ExpandedWorkflow {
+  plan: WorkflowPlan;
+  /** Path of the file workflow it was expanded from (shared by all `forEach` expansions). */
+  path: readonly PathSegment[];
+}
+
+/**
+ * Expands one file workflow into plan workflows (one per `forEach` item). Problems are reported
+ * once per field even when several expansions share them.
+ */
+export function expandWorkflow(input: WorkflowExpansionInput): {
+  workflows: ExpandedWorkflow[];
+  issues: ValidationIssue[];
+} {
+  const { workflow, path } = input;
+  const issues = new IssueCollector();
+  const workflows: ExpandedWorkflow[] = [];
+
+  for (const expansion of expandForEach(workflow)) {
+    const variables = mergeVariables(
+      input.pipelineVariables,
+      workflow.variables,
+      expansion.item === undefined ? undefined : { [FOR_EACH_ITEM_VARIABLE]: expansion.item },
+      input.overrides,
+    );
+    reportEnvNameCollisions(variables, [...path, 'variables'], issues);
+    const context: ExpansionContext = {
+      variables,
+      pipelineId: input.pipelineId,
+      workflowName: expansion.name,
+    };
+    const convoyEnv = convoyEnvironment(context);
+
+    const steps = workflow.steps.map((step, index) =>
+      expandStep(step, [...path, 'steps', index], context, convoyEnv, issues),
+    );
+    const rollbackSteps = (workflow.rollbackSteps ?? []).map(
+      (step, index) =>
+        expandStep(step, [...path, 'rollbackSteps', index], context, convoyEnv, issues) as RollbackStepPlan,
+    );
+    workflows.push({
+      path,
+      plan: {
+        name: expansion.name,
+        stage: input.stageName,
+        variables: Object.fromEntries(variables),
+        steps,
+        rollbackSteps,
+        failureStrategies: copyRules(workflow.failureStrategies),
+      },
+    });
+  }
+  return { workflows, issues: issues.list };
+}
+
+/** `CONVOY_VAR_<NAME>` for every variable, plus the pipeline id and workflow name. */
+function convoyEnvironment(context: ExpansionContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of context.variables) env[envNameForVariable(name)] = value;
+  env[CONVOY_ENV.pipelineId] = context.pipelineId;
+  env[CONVOY_ENV.workflowName] = context.workflowName;
+  return env;
+}
+
+function reportEnvNameCollisions(
+  variables: ReadonlyMap<string, string>,
+  at: readonly PathSegment[],
+  issues: IssueCollector,
+): void {
+  const firstNameOfEnv = new Map<string, string>();
+  for (const name of variables.keys()) {
+    const envName = envNameForVariable(name);
+    const earlier = firstNameOfEnv.get(envName);
+    if (earlier === undefined) firstNameOfEnv.set(envName, name);
+    else
+      issues.add(at, `variables '${earlier}' and '${name}' would both be exported as ${envName}; rename one`);
+  }
+}
+
+function expandStep(
+  step: StepFile | RollbackStepFile,
+  at: readonly PathSegment[],
+  context: ExpansionContext,
+  convoyEnv: Readonly<Record<string, string>>,
+  issues: IssueCollector,
+): StepPlan {
+  const condition = evaluateWhen(step.when, context.variables);
+  if (condition.problem) issues.add([...at, 'when', 'var'], condition.problem);
+  const common = {
+    name: step.name,
+    ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    skip: condition.skip,
+    failureStrategies: copyRules(step.failureStrategies),
+  };
+  /** Expands one field and files its problems under the field's path. */
+  const field = (name: PathSegment[], expanded: Expanded): string => {
+    for (const problem of expanded.problems) issues.add([...at, ...name], problem);
+    return expanded.value;
+  };
+
+  switch (step.type) {
+    case 'shell': {
+      const env: Record<string, string> = {};
+      for (const name of Object.keys(step.env ?? {})) {
+        env[name] = field(['env', name], expandText(step.env![name]!, context));
+      }
+      return {
+        ...common,
+        type: 'shell',
+        command: field(['command'], expandShellCommand(step.command, context)),
+        env: { ...env, ...convoyEnv },
+      };
+    }
+    case 'http': {
+      const url = field(['url'], expandText(step.url, context));
+      if (!isHttpUrl(url) && !issues.has([...at, 'url'])) {
+        issues.add([...at, 'url'], `expected an http:// or https:// URL, got '${abbreviate(url)}'`);
+      }
+      const headers: Record<string, string> = {};
+      for (const name of Object.keys(step.headers ?? {})) {
+        const value = field(['headers', name], expandText(step.headers![name]!, context));
+        // A line break in a header value would smuggle extra headers into the request.
+        if (/[\r\n\0]/.test(value))
+          issues.add([...at, 'headers', name], 'header values must not contain line breaks');
+        headers[name] = value;
+      }
+      return {
+        ...common,
+        type: 'http',
+        method: step.method,
+        url,
+        headers,
+        ...(step.body === undefined ? {} : { body: field(['body'], expandText(step.body, context)) }),
+        expectStatus: step.expectStatus,
+      };
+    }
+    case 'wait':
+      return { ...common, type: 'wait', durationMs: step.durationMs };
+    case 'barrier':
+      return { ...common, type: 'barrier', identifier: step.identifier, timeoutMs: step.timeoutMs };
+  }
+}
+
+function copyRules(rules: readonly FailureRule[] | undefined): FailureRule[] {
+  return (rules ?? []).map((rule) => ({ ...rule, on: [...rule.on] }));
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function describeDefined(variables: ReadonlyMap<string, string>): string {
+  const names = [...variables.keys()].sort();
+  if (names.length === 0) return 'no variables are defined';
+  const shown = names.slice(0, 20).join(', ');
+  return `defined: ${shown}${names.length > 20 ? ', ...' : ''}`;
+}
+
+function abbreviate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Collects issues once per (path, message): forEach expansions share their file fields. */
+class IssueCollector {
+  readonly list: ValidationIssue[] = [];
+  private readonly seen = new Set<string>();
+  private readonly paths = new Set<string>();
+
+  add(at: readonly PathSegment[], message: string): void {
+    const path = formatPath(at);
+    const key = `${path}\u0000${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.paths.add(path);
+    this.list.push({ path, message });
+  }
+
+  has(at: readonly PathSegment[]): boolean {
+    return this.paths.has(formatPath(at));
+  }
+}

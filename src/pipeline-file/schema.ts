@@ -1,0 +1,461 @@
+/**
+ * The pipeline FILE format (SPEC section 1) as zod schemas, and the translation of zod's issues
+ * into messages a deployment engineer can act on.
+ *
+ * The schema checks everything that can be judged field by field: types, unknown fields, name and
+ * identifier syntax, duration ranges, the shape of failure rules. Rules that compare several
+ * fields across the file (duplicate names, barrier order, variables) live in `validate.ts`.
+ *
+ * Every object is strict: a misspelt field (`comand:`) is an error, never silently ignored.
+ */
+import { z } from 'zod';
+import { DEFAULT_BARRIER_TIMEOUT_MS, MAX_DURATION_MS, fallbackActionSchema } from '../model/plan';
+import { type PathSegment, type ValidationIssue, formatPath } from './issues';
+
+/** Pipeline, stage and workflow names: they appear in CLI arguments and Temporal workflow ids. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Barrier identifiers: literals only (SPEC section 2 rule 1). */
+export const BARRIER_IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Variable names, as used in `${{ vars.NAME }}` and `--var NAME=value`. */
+export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Environment variable names for shell steps (POSIX portable names). */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** HTTP header names (RFC 9110 token characters). */
+export const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Substrings that start an expression in Convoy (`${{`), the shell (`${`) or Harness (`<+`). */
+export const EXPRESSION_MARKERS = ['${{', '${', '<+'] as const;
+
+/** Longest name we accept; Temporal ids are built from names, keep them readable. */
+const MAX_NAME_LENGTH = 128;
+
+/** The step types, in the order error messages list them. */
+export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier'] as const;
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+/** A name for pipelines, stages and workflows. */
+const nameSchema = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters` })
+  .regex(NAME_PATTERN, {
+    error: "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
+  });
+
+/** Step names only need to be unique and printable: they never leave the workflow. */
+const stepNameSchema = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters` })
+  .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must not contain control characters' });
+
+/**
+ * Millisecond durations (SPEC section 2 rule 3), with the messages the spec quotes.
+ * `plan.ts` has the same range as `durationMsSchema`; this copy carries user-facing messages.
+ */
+export const fileDurationMsSchema = z
+  .number({ error: 'expected a positive integer' })
+  .int({ error: 'expected a positive integer' })
+  .min(1, { error: 'expected a positive integer' })
+  .max(MAX_DURATION_MS, { error: `must be at most ${MAX_DURATION_MS} (30 days)` });
+
+/**
+ * A scalar used as text. YAML reads `port: 8080` and `debug: true` as a number and a boolean;
+ * users mean the text, so numbers and booleans are converted rather than rejected.
+ */
+const textValueSchema = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'expected a string' })
+  .transform((value) => String(value));
+
+/** A string mapping whose keys follow `keyPattern` (and are never `__proto__`). */
+function textRecord(keyPattern: RegExp, what: string, reservedPrefix?: string) {
+  const keySchema = z
+    .string()
+    .regex(keyPattern, { error: `invalid ${what} name` })
+    .refine((key) => key !== '__proto__', { error: `invalid ${what} name` })
+    .refine((key) => reservedPrefix === undefined || !key.startsWith(reservedPrefix), {
+      error: `names starting with ${reservedPrefix} are reserved for Convoy`,
+    });
+  return z.record(keySchema, textValueSchema);
+}
+
+export const variablesSchema = textRecord(VARIABLE_NAME_PATTERN, 'variable');
+
+/**
+ * Barrier identifier: a literal. Expressions get their own message because a user who writes
+ * `barrier-${{ vars.region }}` needs to hear "no expressions here", not "bad characters".
+ */
+export const barrierIdentifierSchema = z.string().superRefine((identifier, ctx) => {
+  if (EXPRESSION_MARKERS.some((marker) => identifier.includes(marker))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expressions are not allowed in barrier identifiers; write a literal like services-deployed',
+    });
+  } else if (!BARRIER_IDENTIFIER_PATTERN.test(identifier)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: "must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Failure strategies (SPEC section 4)
+
+export const fileErrorTypeSchema = z.enum([
+  'step-failed',
+  'step-timeout',
+  'barrier-broken',
+  'barrier-timeout',
+  'any',
+]);
+/** Error types a retry can never apply to: a barrier's outcome is final. */
+export const FINAL_ERROR_TYPES: readonly string[] = ['barrier-broken', 'barrier-timeout'];
+
+const RETRY_ONLY_FIELDS = ['retryCount', 'retryIntervalsMs', 'onRetryFailure'] as const;
+const INTERVENTION_ONLY_FIELDS = ['timeoutMs', 'onTimeout'] as const;
+
+/**
+ * A failure-strategy rule. Fields that belong to another action (`retryCount` on an `abort` rule)
+ * are errors: they would be silently meaningless, and usually mean the action is not the intended one.
+ *
+ * `retry` on `barrier-broken` / `barrier-timeout` is rejected (SPEC section 2 rule 5). A retry rule
+ * matching `any` is accepted: "retry whatever fails" is a common, sensible rule, and
+ * `resolveFailureAction` never lets it retry a barrier error (see failure-strategy.ts).
+ */
+export const fileFailureRuleSchema = z
+  .strictObject({
+    on: z.array(fileErrorTypeSchema).min(1, { error: 'expected at least one error type' }),
+    action: z.enum(['abort', 'rollback', 'ignore', 'retry', 'manual-intervention']),
+    retryCount: z
+      .number({ error: 'expected an integer from 1 to 1000' })
+      .int({ error: 'expected an integer from 1 to 1000' })
+      .min(1, { error: 'expected an integer from 1 to 1000' })
+      .max(1000, { error: 'expected an integer from 1 to 1000' })
+      .optional(),
+    retryIntervalsMs: z.array(fileDurationMsSchema).min(1).optional(),
+    onRetryFailure: fallbackActionSchema.optional(),
+    timeoutMs: fileDurationMsSchema.optional(),
+    onTimeout: z.enum(['abort', 'rollback', 'ignore', 'mark-success']).optional(),
+  })
+  .superRefine((rule, ctx) => {
+    if (rule.action === 'retry') {
+      const final = rule.on.filter((type) => FINAL_ERROR_TYPES.includes(type));
+      if (final.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['action'],
+          message: `a retry action is not allowed for ${final.join(' or ')}: a barrier's outcome is final`,
+        });
+      }
+    }
+    for (const field of RETRY_ONLY_FIELDS) {
+      if (rule[field] !== undefined && rule.action !== 'retry') {
+        ctx.addIssue({ code: 'custom', path: [field], message: "only allowed with action 'retry'" });
+      }
+    }
+    for (const field of INTERVENTION_ONLY_FIELDS) {
+      if (rule[field] !== undefined && rule.action !== 'manual-intervention') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: "only allowed with action 'manual-intervention'",
+        });
+      }
+    }
+  });
+export type FileFailureRule = z.infer<typeof fileFailureRuleSchema>;
+
+const failureStrategiesSchema = z.array(fileFailureRuleSchema);
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+/** `when: { var, equals }` or `when: { var, notEquals }`: exactly one comparison. */
+export const whenSchema = z
+  .strictObject({
+    var: z.string().regex(VARIABLE_NAME_PATTERN, { error: 'expected a variable name' }),
+    equals: textValueSchema.optional(),
+    notEquals: textValueSchema.optional(),
+  })
+  .superRefine((when, ctx) => {
+    if ((when.equals === undefined) === (when.notEquals === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one of equals or notEquals' });
+    }
+  });
+export type WhenCondition = z.infer<typeof whenSchema>;
+
+const stepCommonShape = {
+  name: stepNameSchema,
+  timeoutMs: fileDurationMsSchema.optional(),
+  when: whenSchema.optional(),
+  failureStrategies: failureStrategiesSchema.optional(),
+};
+
+export const shellStepFileSchema = z.strictObject({
+  ...stepCommonShape,
+  type: z.literal('shell'),
+  command: z.string().min(1, { error: 'must not be empty' }),
+  env: textRecord(ENV_NAME_PATTERN, 'environment variable', 'CONVOY_').optional(),
+});
+
+export const httpStepFileSchema = z.strictObject({
+  ...stepCommonShape,
+  type: z.literal('http'),
+  // Accept `post` as well as `POST`; the plan always holds the upper-case form.
+  method: z
+    .string()
+    .transform((method) => method.toUpperCase())
+    .pipe(z.enum(HTTP_METHODS))
+    .default('GET'),
+  url: z.string().min(1, { error: 'must not be empty' }),
+  headers: textRecord(HEADER_NAME_PATTERN, 'header').optional(),
+  body: z.string().optional(),
+  expectStatus: z
+    .array(
+      z
+        .number({ error: 'expected an HTTP status code from 100 to 599' })
+        .int({ error: 'expected an HTTP status code from 100 to 599' })
+        .min(100, { error: 'expected an HTTP status code from 100 to 599' })
+        .max(599, { error: 'expected an HTTP status code from 100 to 599' }),
+    )
+    .min(1, { error: 'expected at least one status code' })
+    .default([200]),
+});
+
+export const waitStepFileSchema = z.strictObject({
+  ...stepCommonShape,
+  type: z.literal('wait'),
+  durationMs: fileDurationMsSchema,
+});
+
+export const barrierStepFileSchema = z.strictObject({
+  ...stepCommonShape,
+  type: z.literal('barrier'),
+  identifier: barrierIdentifierSchema,
+  timeoutMs: fileDurationMsSchema.default(DEFAULT_BARRIER_TIMEOUT_MS),
+});
+
+export const stepFileSchema = z.discriminatedUnion('type', [
+  shellStepFileSchema,
+  httpStepFileSchema,
+  waitStepFileSchema,
+  barrierStepFileSchema,
+]);
+export type StepFile = z.infer<typeof stepFileSchema>;
+
+/** Rollback steps: no barriers (SPEC section 2 rule 4); the message says so (see `describeIssue`). */
+export const rollbackStepFileSchema = z.discriminatedUnion('type', [
+  shellStepFileSchema,
+  httpStepFileSchema,
+  waitStepFileSchema,
+]);
+export type RollbackStepFile = z.infer<typeof rollbackStepFileSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Workflows, stages, pipeline
+
+/** forEach items become part of workflow names (`payments[eu]`), so they follow the name rules. */
+const forEachItemSchema = z
+  .union([z.string(), z.number()], { error: 'expected a string or a number' })
+  .transform((item) => String(item))
+  .pipe(
+    z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters` })
+      .regex(NAME_PATTERN, {
+        error: "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
+      }),
+  );
+
+export const workflowFileSchema = z.strictObject({
+  name: nameSchema,
+  variables: variablesSchema.optional(),
+  forEach: z.array(forEachItemSchema).min(1, { error: 'expected at least one item' }).optional(),
+  failureStrategies: failureStrategiesSchema.optional(),
+  steps: z.array(stepFileSchema).min(1, { error: 'expected at least one step' }),
+  rollbackSteps: z.array(rollbackStepFileSchema).optional(),
+});
+export type WorkflowFile = z.infer<typeof workflowFileSchema>;
+
+export const stageFileSchema = z.strictObject({
+  name: nameSchema,
+  workflows: z.array(workflowFileSchema).min(1, { error: 'expected at least one workflow' }),
+});
+export type StageFile = z.infer<typeof stageFileSchema>;
+
+/** A whole pipeline file (SPEC section 1). */
+export const pipelineFileSchema = z.strictObject({
+  name: nameSchema,
+  variables: variablesSchema.optional(),
+  failureStrategies: failureStrategiesSchema.optional(),
+  stages: z.array(stageFileSchema).min(1, { error: 'expected at least one stage' }),
+});
+export type PipelineFile = z.infer<typeof pipelineFileSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Parsing with readable messages
+
+/** The outcome of checking plain data against the file schema. */
+export type FileParseResult = { ok: true; file: PipelineFile } | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Checks plain data (from `load.ts`) against {@link pipelineFileSchema}. Every field-level problem
+ * is reported, not just the first. Never throws.
+ */
+export function parsePipelineFile(data: unknown): FileParseResult {
+  const result = pipelineFileSchema.safeParse(data, { reportInput: true });
+  if (result.success) return { ok: true, file: result.data };
+  const issues: ValidationIssue[] = [];
+  for (const issue of result.error.issues) issues.push(...describeIssue(issue));
+  return { ok: false, issues };
+}
+
+/** Every field name the format knows, for "did you mean" hints on unknown fields. */
+const KNOWN_FIELDS: readonly string[] = [
+  ...new Set([
+    ...Object.keys(pipelineFileSchema.shape),
+    ...Object.keys(stageFileSchema.shape),
+    ...Object.keys(workflowFileSchema.shape),
+    ...Object.keys(shellStepFileSchema.shape),
+    ...Object.keys(httpStepFileSchema.shape),
+    ...Object.keys(waitStepFileSchema.shape),
+    ...Object.keys(barrierStepFileSchema.shape),
+    ...Object.keys(fileFailureRuleSchema.shape),
+    ...Object.keys(whenSchema.shape),
+  ]),
+];
+
+/** Translates one zod issue into one or more of ours (one per unknown key). */
+function describeIssue(issue: z.core.$ZodIssue): ValidationIssue[] {
+  const at = issue.path as PathSegment[];
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({
+        path: formatPath([...at, key]),
+        message: `unknown field${didYouMean(key)}`,
+      }));
+    case 'invalid_union': {
+      // A discriminated union whose `type` matched nothing: an unknown or missing step type.
+      if ((issue as { note?: string }).note === 'No matching discriminator') {
+        return [{ path: formatPath(at), message: describeStepType(at, input) }];
+      }
+      return [{ path: formatPath(at), message: issue.message }];
+    }
+    case 'invalid_type':
+      // A missing field reads "missing required field" even where the schema has its own message.
+      if (input === undefined) return [{ path: formatPath(at), message: 'missing required field' }];
+      if (isCustomMessage(issue)) return [{ path: formatPath(at), message: issue.message }];
+      return [{ path: formatPath(at), message: describeTypeProblem(issue.expected, input) }];
+    case 'invalid_value':
+      return [
+        {
+          path: formatPath(at),
+          message: `expected one of ${issue.values.map(String).join(', ')}${describeGot(input)}`,
+        },
+      ];
+    case 'invalid_key': {
+      const inner = issue.issues[0];
+      return [{ path: formatPath(at), message: inner ? inner.message : 'invalid key' }];
+    }
+    case 'too_small':
+      if (isCustomMessage(issue)) return [{ path: formatPath(at), message: issue.message }];
+      return [{ path: formatPath(at), message: describeBound('at least', issue.origin, issue.minimum) }];
+    case 'too_big':
+      if (isCustomMessage(issue)) return [{ path: formatPath(at), message: issue.message }];
+      return [{ path: formatPath(at), message: describeBound('at most', issue.origin, issue.maximum) }];
+    default:
+      return [{ path: formatPath(at), message: issue.message }];
+  }
+}
+
+/**
+ * Zod's own English messages start with "Invalid input"/"Too small"/"Too big"; ours (set on the
+ * schemas above) never do. This tells the two apart without keeping a list of our messages.
+ */
+function isCustomMessage(issue: { message: string }): boolean {
+  return !/^(Invalid|Too small|Too big)/.test(issue.message);
+}
+
+function describeStepType(at: PathSegment[], input: unknown): string {
+  const inRollback = at.includes('rollbackSteps');
+  const expected = inRollback ? STEP_TYPES.filter((type) => type !== 'barrier') : STEP_TYPES;
+  const type = isRecord(input) ? input['type'] : undefined;
+  if (type === undefined) return `missing step type; expected one of ${expected.join(', ')}`;
+  if (inRollback && type === 'barrier') return 'barrier steps are not allowed in rollbackSteps';
+  if (typeof type !== 'string') return `expected a step type, one of ${expected.join(', ')}`;
+  return `unknown step type '${type}'; expected one of ${expected.join(', ')}`;
+}
+
+function describeTypeProblem(expected: string, input: unknown): string {
+  if (input === undefined) return 'missing required field';
+  const expectedText: Record<string, string> = {
+    object: 'a mapping',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+  };
+  return `expected ${expectedText[expected] ?? expected}${describeGot(input)}`;
+}
+
+function describeGot(input: unknown): string {
+  if (input === undefined) return '';
+  if (input === null) return ', got null';
+  if (Array.isArray(input)) return ', got a list';
+  if (typeof input === 'object') return ', got a mapping';
+  if (typeof input === 'string') return `, got '${truncate(input)}'`;
+  return `, got ${String(input)}`;
+}
+
+function describeBound(relation: string, origin: string, bound: number | bigint): string {
+  if (origin === 'array' || origin === 'set') {
+    return `expected ${relation} ${bound} item${bound === 1 ? '' : 's'}`;
+  }
+  if (origin === 'string') {
+    return bound === 1 && relation === 'at least'
+      ? 'must not be empty'
+      : `must be ${relation} ${bound} characters`;
+  }
+  return `must be ${relation} ${bound}`;
+}
+
+function didYouMean(key: string): string {
+  let best: string | undefined;
+  let bestDistance = 3; // farther than 2 edits is a different word, not a typo
+  for (const known of KNOWN_FIELDS) {
+    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
+    if (distance < bestDistance) {
+      best = known;
+      bestDistance = distance;
+    }
+  }
+  return best === undefined ? ` '${truncate(key)}'` : ` '${truncate(key)}'; did you mean '${best}'?`;
+}
+
+/** Levenshtein distance, for typo hints only (inputs are short field names). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return 99;
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function truncate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

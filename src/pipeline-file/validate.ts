@@ -1,0 +1,232 @@
+/**
+ * The rules of SPEC section 2 that look across fields, on top of the file schema (schema.ts):
+ * unique names, barrier identifiers once per workflow, variables and expressions (via expand.ts),
+ * barrier-order deadlocks, and the two warnings. Every rule runs and every problem is collected.
+ *
+ * Rules judged field by field (identifier syntax and "no expressions in identifiers", duration
+ * ranges, no barrier in rollbackSteps, no retry on barrier errors, unknown fields and step types)
+ * are in the schema, so they are reported even when the file is too broken for the rules here.
+ *
+ * Pure module.
+ */
+import type { StageBarrierPlan, StagePlan } from '../model/plan';
+import { type PathSegment, type ValidationIssue, formatPath } from './issues';
+import type { PipelineFile } from './schema';
+import { type ExpandedWorkflow, checkVariableName, expandForEach, expandWorkflow } from './expand';
+import { describeDeadlock, findBarrierDeadlocks } from './barrier-order';
+
+/** Options of {@link validatePipeline}. */
+export interface ValidatePipelineOptions {
+  /** `--var` overrides. */
+  vars?: Readonly<Record<string, string>>;
+  /** Used by `${{ pipeline.id }}`; validation alone can pass any placeholder. */
+  pipelineId: string;
+}
+
+/** Errors, warnings and, when there are no errors, the expanded stages of the plan. */
+export interface PipelineValidation {
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  stages: StagePlan[];
+}
+
+/**
+ * Checks a schema-valid pipeline file against the cross-field rules and expands it into plan
+ * stages. Never throws for anything a file can hold.
+ */
+export function validatePipeline(file: PipelineFile, options: ValidatePipelineOptions): PipelineValidation {
+  const errors: ValidationIssue[] = [];
+  const warnings: ValidationIssue[] = [];
+  const error = (at: readonly PathSegment[], message: string): void => {
+    errors.push({ path: formatPath(at), message });
+  };
+
+  for (const name of Object.keys(options.vars ?? {})) {
+    const problem = checkVariableName(name);
+    if (problem) errors.push({ path: `--var ${name}`, message: problem });
+  }
+  checkUniqueStageNames(file, error);
+  checkUniqueWorkflowNames(file, error);
+  file.stages.forEach((stage, stageIndex) =>
+    stage.workflows.forEach((workflow, workflowIndex) =>
+      checkWorkflowSteps(workflow, ['stages', stageIndex, 'workflows', workflowIndex], error),
+    ),
+  );
+
+  const stages: StagePlan[] = [];
+  const stageSources: ExpandedWorkflow[][] = [];
+  file.stages.forEach((stage, stageIndex) => {
+    const expanded: ExpandedWorkflow[] = [];
+    stage.workflows.forEach((workflow, workflowIndex) => {
+      const result = expandWorkflow({
+        workflow,
+        path: ['stages', stageIndex, 'workflows', workflowIndex],
+        stageName: stage.name,
+        pipelineVariables: file.variables,
+        overrides: options.vars,
+        pipelineId: options.pipelineId,
+      });
+      errors.push(...result.issues);
+      expanded.push(...result.workflows);
+    });
+    stageSources.push(expanded);
+    stages.push({
+      name: stage.name,
+      workflows: expanded.map((workflow) => workflow.plan),
+      barriers: stageBarriers(expanded),
+    });
+  });
+
+  stages.forEach((stage, stageIndex) => {
+    const deadlocks = findBarrierDeadlocks(
+      stage.workflows.map((workflow) => ({
+        name: workflow.name,
+        barriers: workflow.steps.flatMap((step) =>
+          step.type === 'barrier' ? [{ identifier: step.identifier, skip: step.skip }] : [],
+        ),
+      })),
+    );
+    for (const deadlock of deadlocks) error(['stages', stageIndex], describeDeadlock(deadlock));
+  });
+
+  warnings.push(
+    ...singleParticipantWarnings(stages, stageSources),
+    ...reusedIdentifierWarnings(stages, stageSources),
+  );
+  return { errors, warnings, stages };
+}
+
+type ReportError = (at: readonly PathSegment[], message: string) => void;
+
+function checkUniqueStageNames(file: PipelineFile, error: ReportError): void {
+  const firstIndex = new Map<string, number>();
+  file.stages.forEach((stage, index) => {
+    const earlier = firstIndex.get(stage.name);
+    if (earlier === undefined) firstIndex.set(stage.name, index);
+    else error(['stages', index, 'name'], `duplicate stage name '${stage.name}' (also stages[${earlier}])`);
+  });
+}
+
+/** Workflow names are unique in the whole pipeline, `forEach` expansions (`payments[eu]`) included. */
+function checkUniqueWorkflowNames(file: PipelineFile, error: ReportError): void {
+  const firstPath = new Map<string, string>();
+  file.stages.forEach((stage, stageIndex) =>
+    stage.workflows.forEach((workflow, workflowIndex) => {
+      const at: PathSegment[] = ['stages', stageIndex, 'workflows', workflowIndex];
+      const workflowPath = formatPath(at);
+      expandForEach(workflow).forEach((expansion, itemIndex) => {
+        const earlier = firstPath.get(expansion.name);
+        if (earlier === undefined) {
+          firstPath.set(expansion.name, workflowPath);
+        } else if (expansion.item === undefined) {
+          error([...at, 'name'], `duplicate workflow name '${expansion.name}' (also ${earlier})`);
+        } else if (earlier === workflowPath) {
+          error([...at, 'forEach', itemIndex], `duplicate forEach item '${expansion.item}'`);
+        } else {
+          error(
+            [...at, 'forEach', itemIndex],
+            `workflow name '${expansion.name}' (from forEach) is already used by ${earlier}`,
+          );
+        }
+      });
+    }),
+  );
+}
+
+/** Step names unique across steps and rollbackSteps; a barrier identifier at most once. */
+function checkWorkflowSteps(
+  workflow: PipelineFile['stages'][number]['workflows'][number],
+  at: readonly PathSegment[],
+  error: ReportError,
+): void {
+  const stepNames = new Map<string, string>();
+  const barrierSteps = new Map<string, string>();
+  const check = (list: 'steps' | 'rollbackSteps') =>
+    (workflow[list] ?? []).forEach((step, index) => {
+      const where = `${list}[${index}]`;
+      const earlier = stepNames.get(step.name);
+      if (earlier === undefined) stepNames.set(step.name, where);
+      else error([...at, list, index, 'name'], `duplicate step name '${step.name}' (also ${earlier})`);
+      if (step.type === 'barrier') {
+        const earlierBarrier = barrierSteps.get(step.identifier);
+        if (earlierBarrier === undefined) barrierSteps.set(step.identifier, where);
+        else {
+          error(
+            [...at, list, index, 'identifier'],
+            `barrier '${step.identifier}' appears more than once in this workflow (also ${earlierBarrier})`,
+          );
+        }
+      }
+    });
+  check('steps');
+  check('rollbackSteps');
+}
+
+/** The stage's barriers in order of first appearance, each with every workflow that has it. */
+function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan[] {
+  const participants = new Map<string, string[]>();
+  for (const { plan } of workflows) {
+    for (const step of plan.steps) {
+      if (step.type !== 'barrier') continue;
+      const list = participants.get(step.identifier) ?? [];
+      // Skipped steps still make a participant: it withdraws (counts as arrived) at run time.
+      if (!list.includes(plan.name)) list.push(plan.name);
+      participants.set(step.identifier, list);
+    }
+  }
+  return [...participants].map(([identifier, names]) => ({ identifier, participants: names }));
+}
+
+/** Path of the first barrier step with `identifier` among a stage's expanded workflows. */
+function barrierStepPath(workflows: readonly ExpandedWorkflow[], identifier: string): string {
+  for (const workflow of workflows) {
+    const index = workflow.plan.steps.findIndex(
+      (step) => step.type === 'barrier' && step.identifier === identifier,
+    );
+    if (index >= 0) return formatPath([...workflow.path, 'steps', index, 'identifier']);
+  }
+  return '';
+}
+
+function singleParticipantWarnings(
+  stages: readonly StagePlan[],
+  sources: readonly ExpandedWorkflow[][],
+): ValidationIssue[] {
+  const warnings: ValidationIssue[] = [];
+  stages.forEach((stage, stageIndex) => {
+    for (const barrier of stage.barriers) {
+      if (barrier.participants.length !== 1) continue;
+      warnings.push({
+        path: barrierStepPath(sources[stageIndex]!, barrier.identifier),
+        message:
+          `barrier '${barrier.identifier}' has a single participant (${barrier.participants[0]}) ` +
+          `in stage '${stage.name}'; it passes at once`,
+      });
+    }
+  });
+  return warnings;
+}
+
+function reusedIdentifierWarnings(
+  stages: readonly StagePlan[],
+  sources: readonly ExpandedWorkflow[][],
+): ValidationIssue[] {
+  const warnings: ValidationIssue[] = [];
+  const firstStage = new Map<string, string>();
+  stages.forEach((stage, stageIndex) => {
+    for (const barrier of stage.barriers) {
+      const earlier = firstStage.get(barrier.identifier);
+      if (earlier === undefined) {
+        firstStage.set(barrier.identifier, stage.name);
+        continue;
+      }
+      warnings.push({
+        path: barrierStepPath(sources[stageIndex]!, barrier.identifier),
+        message:
+          `barrier '${barrier.identifier}' is also used in stage '${earlier}'; ` +
+          'barriers in different stages are independent',
+      });
+    }
+  });
+  return warnings;
+}

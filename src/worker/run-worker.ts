@@ -1,0 +1,36 @@
+/** `convoy worker`: the long-running worker process Kubernetes runs. */
+import { NativeConnection } from '@temporalio/worker';
+import { TemporalUnreachableError } from '../client/errors';
+import { prebuiltWorkflowBundle } from './bundle';
+import { temporalConfigFromEnv } from '../connection/config';
+import { createConvoyWorker, installQuietRuntime } from './worker';
+
+/**
+ * Connects to `TEMPORAL_ADDRESS` and runs the worker until SIGINT/SIGTERM, when the SDK drains
+ * in-flight tasks (activities get cancelled and kill their process groups) before it exits.
+ */
+export async function runWorkerFromEnv(log: (line: string) => void): Promise<void> {
+  installQuietRuntime('INFO');
+  const config = temporalConfigFromEnv();
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect({ address: config.address });
+  } catch (error) {
+    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address}: ${String(error)}`);
+  }
+  const worker = await createConvoyWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    workflowBundlePath: prebuiltWorkflowBundle(),
+    tuning: { shutdownGraceTime: '30s' },
+  });
+  log(
+    `convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}`,
+  );
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
