@@ -4,20 +4,9 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { abandonReason } from '../model/failure-policy';
+import { workflowAbandonSignal } from '../model/protocol';
 import { earlyAbandonSchema, type EarlyAbandon } from '../model/step-activities';
-
-/** The signal the pipeline workflow listens to (src/workflows/protocol.ts defines it). */
-const ABANDON_SIGNAL = 'convoy.workflowAbandon';
-
-/** The reason text, the same the deployment workflow sends for the same failure. */
-export function abandonReason(
-  workflowName: string,
-  stepName: string,
-  message: string,
-  action: string,
-): string {
-  return `${workflowName} failed at step ${stepName}: ${message} (action: ${action})`;
-}
 
 /** Wraps a step activity so that a terminal failure is announced to the coordinator first. */
 export function withEarlyAbandon<
@@ -38,7 +27,7 @@ export function withEarlyAbandon<
           try {
             await Context.current()
               .client.workflow.getHandle(notice.data.coordinatorId)
-              .signal(ABANDON_SIGNAL, {
+              .signal(workflowAbandonSignal, {
                 workflow: input.workflowName,
                 reason: abandonReason(input.workflowName, input.stepName, error.message, action),
               });

@@ -11,10 +11,10 @@
  *   maxHeartbeatThrottleInterval: '1s',
  * });
  * ```
- * Workflow side (type-only import, so no Node code enters the workflow bundle):
+ * Workflow side (the contract lives in src/model, so no Node code enters the workflow bundle):
  * ```ts
- * import type { ConvoyActivities } from './';
- * const { runShell } = proxyActivities<ConvoyActivities>({
+ * import type { StepActivities } from '../model/step-activities';
+ * const { runShell } = proxyActivities<StepActivities>({
  *   startToCloseTimeout: step.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, // from '../model/step-activities'
  *   heartbeatTimeout: '20s',
  *   retry: { maximumAttempts: 1 }, // failure strategies do the retrying
@@ -23,7 +23,7 @@
  * Failures are non-retryable `ApplicationFailure`s typed with {@link ActivityErrorTypes};
  * a cancelled activity ends with Temporal's `CancelledFailure`.
  */
-import type { ActivityTuning } from '../model/step-activities';
+import type { ActivityTuning, StepActivities } from '../model/step-activities';
 import { withEarlyAbandon } from './early-abandon';
 import { createHttpActivity, type RunHttp } from './http';
 import { createShellActivity, type RunShell } from './shell';
@@ -32,11 +32,9 @@ export * from '../model/step-activities';
 export { createHttpActivity, runHttp, type RunHttp } from './http';
 export { createShellActivity, runShell, type RunShell } from './shell';
 
-/** The activities a Convoy worker registers; their keys are the Temporal activity type names. */
-export interface ConvoyActivities {
-  /** Runs a `shell` step. */
+/** The activities a Convoy worker registers: the {@link StepActivities} contract, implemented. */
+export interface ConvoyActivities extends StepActivities {
   runShell: RunShell;
-  /** Runs an `http` step. */
   runHttp: RunHttp;
 }
 

@@ -50,6 +50,9 @@ export const DEFAULT_BARRIER_TIMEOUT_MS = 600_000;
 export const fallbackActionSchema = z.enum(['abort', 'rollback', 'ignore', 'manual-intervention']);
 export type FallbackAction = z.infer<typeof fallbackActionSchema>;
 
+/** Actions allowed as a manual intervention's `onTimeout`. */
+export const interventionTimeoutActionSchema = z.enum(['abort', 'rollback', 'ignore', 'mark-success']);
+
 /** A failure-strategy rule, already validated. */
 export const failureRuleSchema = z.object({
   on: z.array(errorTypeSchema).min(1),
@@ -63,7 +66,7 @@ export const failureRuleSchema = z.object({
   /** manual-intervention: how long to wait for an operator. */
   timeoutMs: durationMsSchema.optional(),
   /** manual-intervention: what to do when nobody decided in time (default abort). */
-  onTimeout: z.enum(['abort', 'rollback', 'ignore', 'mark-success']).optional(),
+  onTimeout: interventionTimeoutActionSchema.optional(),
 });
 export type FailureRule = z.infer<typeof failureRuleSchema>;
 

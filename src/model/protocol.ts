@@ -6,6 +6,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { BarrierErrorTypes, OutcomeKinds } from './barrier';
 import { interventionActionSchema } from './plan';
 import type { PipelineResult, WorkflowResult } from './result';
 
@@ -48,8 +49,8 @@ export const interventionStateSignal = defineSignal<[InterventionState]>('convoy
 /** Parent → child: the barrier this child waits at has resolved. */
 export const barrierOutcomeSchema = z.object({
   identifier: name,
-  kind: z.enum(['released', 'broken', 'timed-out']),
-  errorType: z.enum(['barrier-broken', 'barrier-timeout']).optional(),
+  kind: z.enum(OutcomeKinds),
+  errorType: z.enum(BarrierErrorTypes).optional(),
   message: z.string(),
 });
 export type BarrierOutcomeMessage = z.infer<typeof barrierOutcomeSchema>;

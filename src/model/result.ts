@@ -35,6 +35,24 @@ export const WorkflowStatuses = {
 } as const;
 export type WorkflowStatus = (typeof WorkflowStatuses)[keyof typeof WorkflowStatuses];
 
+/** The statuses a workflow ends with; once it has one, it never changes. */
+const FINAL_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([
+  WorkflowStatuses.succeeded,
+  WorkflowStatuses.failed,
+  WorkflowStatuses.aborted,
+  WorkflowStatuses.rolledBack,
+]);
+
+/** True when a workflow has ended (succeeded, failed, aborted or rolled back). */
+export function isFinalWorkflowStatus(status: WorkflowStatus): boolean {
+  return FINAL_WORKFLOW_STATUSES.has(status);
+}
+
+/** True while a workflow runs: started, not ended (whether running, at a barrier or waiting for an operator). */
+export function isLiveWorkflowStatus(status: WorkflowStatus): boolean {
+  return status !== WorkflowStatuses.notStarted && !isFinalWorkflowStatus(status);
+}
+
 export const StepStatuses = {
   running: 'running',
   waiting: 'waiting',

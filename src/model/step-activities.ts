@@ -125,3 +125,15 @@ export interface HttpFailureDetails {
   httpStatus?: number;
   bodyTail?: string;
 }
+
+/**
+ * The step activities a Convoy worker registers, as workflows see them: their keys are the
+ * Temporal activity type names. Workflows type `proxyActivities` with this, so they need no
+ * import from the activities' Node code.
+ */
+export interface StepActivities {
+  /** Runs a `shell` step. */
+  runShell(input: ShellActivityInput): Promise<ShellActivityResult>;
+  /** Runs an `http` step. */
+  runHttp(input: HttpActivityInput): Promise<HttpActivityResult>;
+}

@@ -8,8 +8,17 @@
  *
  * Every object is strict: a misspelt field (`comand:`) is an error, never silently ignored.
  */
+import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { DEFAULT_BARRIER_TIMEOUT_MS, MAX_DURATION_MS, fallbackActionSchema } from '../model/plan';
+import { isFinalErrorType } from '../model/failure-policy';
+import {
+  Actions,
+  DEFAULT_BARRIER_TIMEOUT_MS,
+  MAX_DURATION_MS,
+  errorTypeSchema,
+  fallbackActionSchema,
+  interventionTimeoutActionSchema,
+} from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 
 /** Pipeline, stage and workflow names: they appear in CLI arguments and Temporal workflow ids. */
@@ -104,16 +113,6 @@ export const barrierIdentifierSchema = z.string().superRefine((identifier, ctx) 
 // ---------------------------------------------------------------------------------------------
 // Failure strategies (SPEC section 4)
 
-export const fileErrorTypeSchema = z.enum([
-  'step-failed',
-  'step-timeout',
-  'barrier-broken',
-  'barrier-timeout',
-  'any',
-]);
-/** Error types a retry can never apply to: a barrier's outcome is final. */
-export const FINAL_ERROR_TYPES: readonly string[] = ['barrier-broken', 'barrier-timeout'];
-
 const RETRY_ONLY_FIELDS = ['retryCount', 'retryIntervalsMs', 'onRetryFailure'] as const;
 const INTERVENTION_ONLY_FIELDS = ['timeoutMs', 'onTimeout'] as const;
 
@@ -123,12 +122,12 @@ const INTERVENTION_ONLY_FIELDS = ['timeoutMs', 'onTimeout'] as const;
  *
  * `retry` on `barrier-broken` / `barrier-timeout` is rejected (SPEC section 2 rule 5). A retry rule
  * matching `any` is accepted: "retry whatever fails" is a common, sensible rule, and
- * `resolveFailureAction` never lets it retry a barrier error (see failure-strategy.ts).
+ * `resolveFailureAction` never lets it retry a barrier error (see model/failure-policy.ts).
  */
 export const fileFailureRuleSchema = z
   .strictObject({
-    on: z.array(fileErrorTypeSchema).min(1, { error: 'expected at least one error type' }),
-    action: z.enum(['abort', 'rollback', 'ignore', 'retry', 'manual-intervention']),
+    on: z.array(errorTypeSchema).min(1, { error: 'expected at least one error type' }),
+    action: z.enum(Actions),
     retryCount: z
       .number({ error: 'expected an integer from 1 to 1000' })
       .int({ error: 'expected an integer from 1 to 1000' })
@@ -138,11 +137,11 @@ export const fileFailureRuleSchema = z
     retryIntervalsMs: z.array(fileDurationMsSchema).min(1).optional(),
     onRetryFailure: fallbackActionSchema.optional(),
     timeoutMs: fileDurationMsSchema.optional(),
-    onTimeout: z.enum(['abort', 'rollback', 'ignore', 'mark-success']).optional(),
+    onTimeout: interventionTimeoutActionSchema.optional(),
   })
   .superRefine((rule, ctx) => {
     if (rule.action === 'retry') {
-      const final = rule.on.filter((type) => FINAL_ERROR_TYPES.includes(type));
+      const final = rule.on.filter(isFinalErrorType);
       if (final.length > 0) {
         ctx.addIssue({
           code: 'custom',
@@ -437,19 +436,10 @@ function didYouMean(key: string): string {
   return best === undefined ? ` '${truncate(key)}'` : ` '${truncate(key)}'; did you mean '${best}'?`;
 }
 
-/** Levenshtein distance, for typo hints only (inputs are short field names). */
+/** Edit distance, for typo hints only; keys of very different length or absurd size are no typo. */
 function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return 99;
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return Number.POSITIVE_INFINITY;
+  return levenshtein(a, b);
 }
 
 function truncate(text: string): string {

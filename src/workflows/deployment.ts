@@ -19,20 +19,20 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import type * as activities from '../activities';
-import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon } from '../model/step-activities';
-import { Patches } from './patches';
-import { resolveFailureAction } from '../model/failure-policy';
+import {
+  abandonReason,
+  afterDecision,
+  afterFailure,
+  type NextMove,
+  type TerminalAction,
+} from '../model/failure-policy';
 import {
   failureRuleSchema,
   workflowPlanSchema,
   type ErrorType,
-  type FailureRule,
-  type InterventionAction,
   type RollbackStepPlan,
   type StepPlan,
 } from '../model/plan';
-import { isoMs, type StepResult, type WorkflowResult, type WorkflowStatus } from '../model/result';
 import {
   barrierArriveSignal,
   barrierOutcomeSchema,
@@ -41,11 +41,14 @@ import {
   interventionDecisionSchema,
   interventionDecisionSignal,
   interventionStateSignal,
-  parsePayload,
   workflowAbandonSignal,
   workflowStatusQuery,
-  type BarrierOutcomeMessage,
 } from '../model/protocol';
+import { isoMs, type StepResult, type WorkflowResult } from '../model/result';
+import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon, type StepActivities } from '../model/step-activities';
+import { WorkflowRun } from '../model/workflow-run';
+import { onValidSignal } from './handlers';
+import { Patches } from './patches';
 
 /** Input of {@link deploymentWorkflow}. */
 export const deploymentInputSchema = z.object({
@@ -68,7 +71,7 @@ const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
  * killed.
  */
 function stepActivities(step: { timeoutMs?: number }, summary: string) {
-  return proxyActivities<typeof activities>({
+  return proxyActivities<StepActivities>({
     summary,
     startToCloseTimeout: (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) + ACTIVITY_TIMEOUT_MARGIN_MS,
     heartbeatTimeout: 30_000,
@@ -85,44 +88,25 @@ function stepActivities(step: { timeoutMs?: number }, summary: string) {
   });
 }
 
-/** The next move of failure handling for one failed attempt. */
-type FailureResponse =
-  | { kind: 'retry'; waitMs: number }
-  | { kind: 'intervene'; rule: FailureRule }
-  | { kind: 'ignore' }
-  | { kind: 'terminal'; action: 'abort' | 'rollback' };
-
 /** Thrown inside the step loop when failure handling ends the workflow. */
-type Terminal = { action: 'abort' | 'rollback'; reason: string };
+class Terminal {
+  constructor(
+    readonly action: TerminalAction,
+    readonly reason: string,
+  ) {}
+}
 
 export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<WorkflowResult> {
   const input = deploymentInputSchema.parse(rawInput);
   const plan = input.workflow;
+  const run = new WorkflowRun(plan, input.pipelineFailureStrategies);
   const coordinator = getExternalWorkflowHandle(input.coordinatorId);
 
-  let status: WorkflowStatus = 'running';
-  const steps: StepResult[] = [];
-  const outcomes = new Map<string, BarrierOutcomeMessage>();
-  let pendingDecision: InterventionAction | undefined;
-
-  setHandler(barrierOutcomeSignal, (payload) => {
-    const parsed = parsePayload(barrierOutcomeSchema, payload);
-    if (!parsed.ok) {
-      log.warn('rejected a malformed barrier outcome signal', { reason: parsed.reason });
-      return;
-    }
-    // The first outcome for a barrier is final; a repeated one cannot change it.
-    if (!outcomes.has(parsed.value.identifier)) outcomes.set(parsed.value.identifier, parsed.value);
-  });
-  setHandler(interventionDecisionSignal, (payload) => {
-    const parsed = parsePayload(interventionDecisionSchema, payload);
-    if (!parsed.ok) {
-      log.warn('rejected a malformed intervention decision', { reason: parsed.reason });
-      return;
-    }
-    if (status === 'waiting-for-intervention') pendingDecision = parsed.value.action;
-  });
-  setHandler(workflowStatusQuery, () => ({ name: plan.name, stage: plan.stage, status, steps }));
+  onValidSignal(barrierOutcomeSignal, barrierOutcomeSchema, (outcome) => run.takeOutcome(outcome));
+  onValidSignal(interventionDecisionSignal, interventionDecisionSchema, (decision) =>
+    run.takeDecision(decision.action),
+  );
+  setHandler(workflowStatusQuery, () => run.result());
 
   /** Signals to the coordinator never fail the workflow: a vanished parent must not strand us. */
   const tellCoordinator = async (send: () => Promise<void>): Promise<boolean> => {
@@ -133,29 +117,6 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       log.warn('could not signal the pipeline workflow', { error: String(error) });
       return false;
     }
-  };
-
-  const startRecord = (step: { name: string; type: string }, rollback = false): StepResult => {
-    const record: StepResult = {
-      name: step.name,
-      type: step.type,
-      status: 'running',
-      attempts: 0,
-      startedAt: isoMs(Date.now()),
-      ...(rollback ? { rollback: true } : {}),
-    };
-    steps.push(record);
-    return record;
-  };
-  const finishRecord = (
-    record: StepResult,
-    stepStatus: StepResult['status'],
-    error?: StepResult['error'],
-  ) => {
-    record.status = stepStatus;
-    record.endedAt = isoMs(Date.now());
-    if (error) record.error = error;
-    else delete record.error;
   };
 
   /** Runs one attempt of a step; throws an ApplicationFailure whose type is a Convoy error type. */
@@ -211,9 +172,9 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     const arrivedAt = Date.now();
     record.startedAt = isoMs(arrivedAt);
     record.status = 'waiting';
-    status = 'waiting-at-barrier';
+    run.status = 'waiting-at-barrier';
     let coordinatorGone = false;
-    if (!outcomes.has(identifier)) {
+    if (!run.outcomeOf(identifier)) {
       void tellCoordinator(() =>
         coordinator.signal(barrierArriveSignal, { workflow: plan.name, identifier, timeoutMs, arrivedAt }),
       ).then((ok) => {
@@ -221,11 +182,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       });
     }
     const answered = await condition(
-      () => outcomes.has(identifier) || coordinatorGone,
+      () => run.outcomeOf(identifier) !== undefined || coordinatorGone,
       timeoutMs + COORDINATOR_GRACE_MS,
     );
-    status = 'running';
-    const outcome = outcomes.get(identifier);
+    run.status = 'running';
+    const outcome = run.outcomeOf(identifier);
     if (outcome?.kind === 'released') return;
     if (outcome)
       throw ApplicationFailure.nonRetryable(outcome.message, outcome.errorType ?? 'barrier-broken');
@@ -237,64 +198,30 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     );
   };
 
-  /** What failure handling does next for a failed attempt: the rules of SPEC section 4. */
-  const respondToFailure = (errorType: string, step: StepPlan, retriesUsed: number): FailureResponse => {
-    const hasRollback = plan.rollbackSteps.length > 0;
-    const rule = resolveFailureAction(
-      errorType as ErrorType,
-      step.failureStrategies,
-      plan.failureStrategies,
-      input.pipelineFailureStrategies,
-      hasRollback,
-    );
-    let action = rule.action;
-    if (action === 'retry') {
-      // A barrier's outcome is final: retrying the step cannot change it.
-      const retryable = errorType !== 'barrier-broken' && errorType !== 'barrier-timeout';
-      if (retryable && retriesUsed < (rule.retryCount ?? 1)) {
-        const intervals = rule.retryIntervalsMs ?? [];
-        return {
-          kind: 'retry',
-          waitMs: intervals.length ? intervals[Math.min(retriesUsed, intervals.length - 1)]! : 0,
-        };
-      }
-      action = rule.onRetryFailure ?? (hasRollback ? 'rollback' : 'abort');
-    }
-    if (action === 'manual-intervention') return { kind: 'intervene', rule };
-    if (action === 'ignore') return { kind: 'ignore' };
-    return { kind: 'terminal', action: action === 'rollback' ? 'rollback' : 'abort' };
-  };
-
-  /** The error types for which this attempt's failure is already known to end the workflow. */
+  /** The early notice for a shell or http step's attempt, when its failure is known to be terminal. */
   const earlyAbandonFor = (step: StepPlan, retriesUsed: number): EarlyAbandon | undefined => {
-    if (step.type !== 'shell' && step.type !== 'http') return undefined;
-    const actions: EarlyAbandon['actions'] = {};
-    for (const errorType of ['step-failed', 'step-timeout'] as const) {
-      const response = respondToFailure(errorType, step, retriesUsed);
-      if (response.kind === 'terminal') actions[errorType] = response.action;
-    }
+    const actions = run.terminalActionsOf(step, retriesUsed);
     return Object.keys(actions).length > 0 ? { coordinatorId: input.coordinatorId, actions } : undefined;
   };
 
-  /** Waits for an operator decision; returns the action to take. */
-  const awaitIntervention = async (step: StepPlan, rule: FailureRule): Promise<InterventionAction> => {
-    status = 'waiting-for-intervention';
-    pendingDecision = undefined;
+  /** Waits for an operator decision (or the wait's timeout); returns what to do then. */
+  const awaitOperator = async (
+    step: StepPlan,
+    waiting: Extract<NextMove, { kind: 'wait-for-operator' }>,
+  ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
+    run.startWaitingForOperator();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: true, step: step.name }),
     );
     const decided =
-      rule.timeoutMs === undefined
-        ? await condition(() => pendingDecision !== undefined).then(() => true)
-        : await condition(() => pendingDecision !== undefined, rule.timeoutMs);
-    const decision: InterventionAction =
-      decided && pendingDecision ? pendingDecision : (rule.onTimeout ?? 'abort');
-    pendingDecision = undefined;
-    status = 'running';
+      waiting.timeoutMs === undefined
+        ? await condition(() => run.pendingDecision !== undefined).then(() => true)
+        : await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs);
+    const decision = run.stopWaitingForOperator();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: false, step: step.name }),
     );
-    return decision;
+    return afterDecision(decided ? decision : undefined, waiting);
   };
 
   /**
@@ -302,7 +229,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
    * the next step (success, ignore, mark-success); throws a Terminal when it must end.
    */
   const runStep = async (step: StepPlan): Promise<void> => {
-    const record = startRecord(step);
+    const record = run.startStep(step, Date.now());
     const position = `step ${plan.steps.indexOf(step) + 1}/${plan.steps.length}`;
     setCurrentDetails(
       step.type === 'barrier'
@@ -310,8 +237,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         : `**${position}: \`${step.name}\`** (${step.type})`,
     );
     if (step.skip) {
-      finishRecord(record, 'skipped');
-      record.endedAt = record.startedAt;
+      run.skipStep(record);
       if (step.type === 'barrier') {
         await tellCoordinator(() =>
           coordinator.signal(barrierWithdrawSignal, { workflow: plan.name, identifier: step.identifier }),
@@ -325,106 +251,72 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       record.status = 'running';
       try {
         await executeStep(step, record, earlyAbandonFor(step, retriesUsed));
-        finishRecord(record, 'succeeded');
+        run.finishStep(record, 'succeeded', Date.now());
         return;
       } catch (error) {
         if (isCancellation(error)) throw error;
         const failure = describeFailure(error);
-        finishRecord(record, 'failed', failure);
-        const response = respondToFailure(failure.type, step, retriesUsed);
-        if (response.kind === 'retry') {
-          retriesUsed += 1;
-          if (response.waitMs > 0) await sleep(response.waitMs);
-          continue;
-        }
-        let action: InterventionAction;
-        if (response.kind === 'intervene') {
-          action = await awaitIntervention(step, response.rule);
-          if (action === 'retry') {
-            retriesUsed = 0;
+        run.finishStep(record, 'failed', Date.now(), failure);
+        let move = afterFailure(failure.type as ErrorType, run.failureContext(step), retriesUsed);
+        if (move.kind === 'wait-for-operator') move = await awaitOperator(step, move);
+        switch (move.kind) {
+          case 'retry':
+            retriesUsed = move.resetRetries ? 0 : retriesUsed + 1;
+            if (move.waitMs > 0) await sleep(move.waitMs);
             continue;
-          }
-        } else {
-          action = response.kind === 'ignore' ? 'ignore' : response.action;
-        }
-        switch (action) {
-          case 'ignore':
-            record.status = 'ignored';
+          case 'continue':
+            record.status = move.stepStatus;
             return;
-          case 'mark-success':
-            record.status = 'succeeded';
-            return;
-          case 'abort':
-          case 'rollback':
-            throw {
-              action,
-              reason: `${plan.name} failed at step ${step.name}: ${failure.message}`,
-            } as Terminal;
+          case 'end':
+            throw new Terminal(
+              move.action,
+              abandonReason(plan.name, step.name, failure.message, move.action),
+            );
         }
       }
     }
   };
 
   const runRollback = async (): Promise<boolean> => {
-    let allSucceeded = true;
     for (const step of plan.rollbackSteps) {
-      const record = startRecord(step, true);
+      const record = run.startStep(step, Date.now(), true);
       record.attempts = 1;
       try {
         await executeStep(step, record);
-        finishRecord(record, 'succeeded');
+        run.finishStep(record, 'succeeded', Date.now());
       } catch (error) {
         if (isCancellation(error)) throw error;
-        finishRecord(record, 'failed', describeFailure(error));
-        allSucceeded = false;
+        run.finishStep(record, 'failed', Date.now(), describeFailure(error));
         // A failed rollback step stops the rollback: later steps may depend on it.
-        break;
+        return false;
       }
     }
-    return allSucceeded;
+    return true;
   };
 
   try {
     for (const step of plan.steps) await runStep(step);
-    status = 'succeeded';
+    run.status = 'succeeded';
   } catch (error) {
     if (isCancellation(error)) {
-      status = 'aborted';
-      for (const record of steps) {
-        if (record.status === 'running' || record.status === 'waiting') {
-          finishRecord(record, 'failed', { type: 'cancelled', message: 'the pipeline was aborted' });
-        }
-      }
-    } else if (isTerminal(error)) {
+      run.abort(Date.now());
+    } else if (error instanceof Terminal) {
       // Peers must learn now, not after our rollback: break our remaining barriers first.
       await tellCoordinator(() =>
-        coordinator.signal(workflowAbandonSignal, {
-          workflow: plan.name,
-          reason: `${error.reason} (action: ${error.action})`,
-        }),
+        coordinator.signal(workflowAbandonSignal, { workflow: plan.name, reason: error.reason }),
       );
       if (error.action === 'rollback') {
         const rolledBack = await CancellationScope.nonCancellable(runRollback);
-        status = rolledBack ? 'rolled-back' : 'failed';
+        run.status = rolledBack ? 'rolled-back' : 'failed';
       } else {
-        status = 'aborted';
+        run.status = 'aborted';
       }
     } else {
       throw error;
     }
   }
-  setCurrentDetails(`**${status}**`);
-  return { name: plan.name, stage: plan.stage, status, steps };
-}
-
-function isTerminal(value: unknown): value is Terminal {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'action' in value &&
-    'reason' in value &&
-    ((value as Terminal).action === 'abort' || (value as Terminal).action === 'rollback')
-  );
+  setCurrentDetails(`**${run.status}**`);
+  return run.result();
 }
 
 /** Maps whatever a step threw to a Convoy error type and message. */

@@ -12,6 +12,14 @@ import {
   workflowOf,
   type TestEnv,
 } from './harness';
+import {
+  barrierArriveSignal,
+  barrierOutcomeSignal,
+  barrierWithdrawSignal,
+  interventionDecisionSignal,
+  interventionStateSignal,
+  workflowAbandonSignal,
+} from '../../src/model/protocol';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -42,26 +50,26 @@ stages:
 
   // Malformed payloads, an unknown sender, a sender from no stage, and a forged arrival of the
   // late workflow's name with a bad type.
-  await parent.signal('convoy.barrierArrive', { workflow: 'late' });
-  await parent.signal('convoy.barrierArrive', {
+  await parent.signal(barrierArriveSignal.name, { workflow: 'late' });
+  await parent.signal(barrierArriveSignal.name, {
     workflow: 'late',
     identifier: 'gate',
     timeoutMs: 'soon',
     arrivedAt: 1,
   });
-  await parent.signal('convoy.barrierArrive', {
+  await parent.signal(barrierArriveSignal.name, {
     workflow: 'intruder',
     identifier: 'gate',
     timeoutMs: 1000,
     arrivedAt: 1,
   });
-  await parent.signal('convoy.barrierArrive', 42);
-  await parent.signal('convoy.barrierWithdraw', { identifier: ['gate'] });
-  await parent.signal('convoy.workflowAbandon', { workflow: 'late' });
-  await parent.signal('convoy.workflowAbandon', { workflow: 'ghost', reason: 'made up' });
-  await parent.signal('convoy.interventionState', { workflow: 'early', waiting: 'yes' });
-  await child.signal('convoy.barrierOutcome', { identifier: 'gate', kind: 'exploded' });
-  await child.signal('convoy.interventionDecision', { action: 'retry' }); // not waiting: ignored
+  await parent.signal(barrierArriveSignal.name, 42);
+  await parent.signal(barrierWithdrawSignal.name, { identifier: ['gate'] });
+  await parent.signal(workflowAbandonSignal.name, { workflow: 'late' });
+  await parent.signal(workflowAbandonSignal.name, { workflow: 'ghost', reason: 'made up' });
+  await parent.signal(interventionStateSignal.name, { workflow: 'early', waiting: 'yes' });
+  await child.signal(barrierOutcomeSignal.name, { identifier: 'gate', kind: 'exploded' });
+  await child.signal(interventionDecisionSignal.name, { action: 'retry' }); // not waiting: ignored
   for (const [update, args] of [
     ['barrierRelease', [{ stage: 'deploy' }]],
     ['barrierBreak', [{ stage: 7, identifier: 'gate' }]],
@@ -73,7 +81,11 @@ stages:
   }
 
   // An outcome for a barrier the child is not waiting at does not release it.
-  await child.signal('convoy.barrierOutcome', { identifier: 'other', kind: 'released', message: 'not ours' });
+  await child.signal(barrierOutcomeSignal.name, {
+    identifier: 'other',
+    kind: 'released',
+    message: 'not ours',
+  });
 
   const during = await describePipeline(env.client, started.pipelineId);
   expect(barrierOf(during, 'deploy', 'gate')).toEqual(before);

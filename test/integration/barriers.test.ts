@@ -14,6 +14,7 @@ import {
   workflowOf,
   type TestEnv,
 } from './harness';
+import { barrierOutcomeSignal, workflowAbandonSignal } from '../../src/model/protocol';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -65,7 +66,7 @@ ${[
   const releases = history.filter(
     (e) =>
       e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
-      e.signalName === 'convoy.barrierOutcome',
+      e.signalName === barrierOutcomeSignal.name,
   );
   expect(releases).toHaveLength(3);
   expect(new Set(releases.map((e) => e.workflowTaskCompletedEventId)).size).toBe(1);
@@ -129,7 +130,7 @@ stages:
     .filter(
       (e) =>
         e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
-        e.signalName === 'convoy.workflowAbandon',
+        e.signalName === workflowAbandonSignal.name,
     )
     .map((e) => {
       const attributes = e.raw.workflowExecutionSignaledEventAttributes!;

@@ -14,6 +14,7 @@ import {
   workflowOf,
   type TestEnv,
 } from './harness';
+import { barrierOutcomeSignal } from '../../src/model/protocol';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -68,7 +69,7 @@ stages:
   const outcomes = history.filter(
     (e) =>
       e.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
-      e.signalName === 'convoy.barrierOutcome',
+      e.signalName === barrierOutcomeSignal.name,
   );
   expect(outcomes).toHaveLength(6);
 });

@@ -75,7 +75,11 @@ export const OutcomeKinds = {
 export type OutcomeKind = (typeof OutcomeKinds)[keyof typeof OutcomeKinds];
 
 /** The failure-strategy error types a barrier step can fail with (SPEC section 4). */
-export type BarrierErrorType = typeof ErrorTypes.barrierBroken | typeof ErrorTypes.barrierTimeout;
+export const BarrierErrorTypes = {
+  broken: ErrorTypes.barrierBroken,
+  timedOut: ErrorTypes.barrierTimeout,
+} as const;
+export type BarrierErrorType = (typeof BarrierErrorTypes)[keyof typeof BarrierErrorTypes];
 
 /** One message for one participant's barrier step; the coordinator sends it to that child. */
 export interface Outcome extends BarrierKey {
@@ -366,7 +370,7 @@ function outcomeFor(state: BarrierState, participant: string): Outcome {
       return {
         ...base,
         kind: OutcomeKinds.broken,
-        errorType: ErrorTypes.barrierBroken,
+        errorType: BarrierErrorTypes.broken,
         message: `${subject} ${withReason(how, state.reason)}`,
       };
     }
@@ -374,7 +378,7 @@ function outcomeFor(state: BarrierState, participant: string): Outcome {
       return {
         ...base,
         kind: OutcomeKinds.timedOut,
-        errorType: ErrorTypes.barrierTimeout,
+        errorType: BarrierErrorTypes.timedOut,
         message: `${subject} timed out waiting for ${(state.missing ?? []).join(', ')}`,
       };
     case BarrierStatuses.standing:

@@ -67,7 +67,11 @@ export function listBarriers(book: BarrierBook): BarrierState[] {
   return Object.values(book.barriers);
 }
 
-/** {@link Barrier.arrive} on the barrier at `key`. */
+/**
+ * {@link Barrier.arrive} on the barrier at `key`. An arrival at a barrier the book does not have
+ * is rejected and still answered, with a `barrier-broken` outcome: every arrival gets exactly one
+ * outcome, so no participant is left waiting for a barrier that does not exist.
+ */
 export function arrive(
   book: BarrierBook,
   key: BarrierKey,
@@ -75,7 +79,16 @@ export function arrive(
   nowMs: number,
   timeoutMs: number,
 ): Transition<BarrierBook> {
-  return applyAt(book, key, (s) => Barrier.arrive(s, participant, nowMs, timeoutMs));
+  const transition = applyAt(book, key, (s) => Barrier.arrive(s, participant, nowMs, timeoutMs));
+  if (getBarrier(book, key) !== undefined) return transition;
+  const outcome: Outcome = {
+    ...key,
+    participant,
+    kind: Barrier.OutcomeKinds.broken,
+    errorType: Barrier.BarrierErrorTypes.broken,
+    message: `barrier ${key.identifier} is not a barrier of stage ${key.stage}`,
+  };
+  return { ...transition, outcomes: [outcome] };
 }
 
 /** {@link Barrier.withdraw} on the barrier at `key`. */

@@ -86,10 +86,23 @@ describe('operations addressed by key', () => {
     ]);
   });
 
-  it('reject an unknown key, returning the same book', () => {
+  it('reject an unknown key, returning the same book, and still answer the arrival', () => {
     const book = newBook();
     const t = Book.arrive(book, { stage: 'deploy', identifier: 'nope' }, 'a', T0, TIMEOUT);
-    expect(t).toEqual({ state: book, outcomes: [], rejected: 'no barrier "nope" in stage "deploy"' });
+    expect(t).toEqual({
+      state: book,
+      outcomes: [
+        {
+          stage: 'deploy',
+          identifier: 'nope',
+          participant: 'a',
+          kind: 'broken',
+          errorType: 'barrier-broken',
+          message: 'barrier nope is not a barrier of stage deploy',
+        },
+      ],
+      rejected: 'no barrier "nope" in stage "deploy"',
+    });
   });
 
   it('pass on the rejection of the barrier, returning the same book', () => {

@@ -3,8 +3,8 @@
  * operator can read without running `convoy status`. Pure functions, so they are unit-tested
  * and cost the workflows no history events (the UI reads them through a built-in query).
  */
-import type { BarrierState } from '../model/barrier';
-import type { PipelineStatus, StageStatus } from '../model/result';
+import type { BarrierState } from './barrier';
+import type { PipelineStatus, StageStatus } from './result';
 
 /** At most this many names are listed per barrier; the rest are counted. */
 const MAX_NAMES = 5;

@@ -1,5 +1,5 @@
 import { Book } from '../../../src/model/barrier';
-import { renderPipelineDetails } from '../../../src/workflows/details';
+import { renderPipelineDetails } from '../../../src/model/web-ui-details';
 
 const plan = {
   stages: [

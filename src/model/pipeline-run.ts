@@ -1,0 +1,342 @@
+/**
+ * What the pipeline workflow decides beyond the barrier book: which workflows' messages count,
+ * when an arrival happened, what a child's end means for its barriers, how stages and the
+ * pipeline end, which operator commands are allowed, and the result document. The pipeline
+ * workflow keeps one instance and only moves signals, updates, timers and child results in and
+ * out of it.
+ *
+ * Pure module (no clock: times are passed in as epoch milliseconds), so workflow code may use it.
+ */
+import { Book, type BarrierBook, type BarrierState, type Outcome, type Transition } from './barrier';
+import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
+import {
+  barrierCommandSchema,
+  interveneRequestSchema,
+  parsePayload,
+  type BarrierArrival,
+  type BarrierCommand,
+  type BarrierWithdrawal,
+  type InterveneRequest,
+  type InterventionState,
+  type WorkflowAbandon,
+} from './protocol';
+import {
+  isFinalWorkflowStatus,
+  isLiveWorkflowStatus,
+  isoMs,
+  workflowResultSchema,
+  type PipelineResult,
+  type PipelineStatus,
+  type StageStatus,
+  type WorkflowResult,
+} from './result';
+import { renderPipelineDetails } from './web-ui-details';
+
+/** Reason recorded on every barrier still standing when an operator aborts the pipeline. */
+export const PIPELINE_ABORTED_REASON = 'pipeline aborted';
+
+/** Default reasons of the operator commands. */
+export const OPERATOR_RELEASE_REASON = 'released by an operator';
+export const OPERATOR_BREAK_REASON = 'broken by an operator';
+
+/** What one input did, for the workflow to act on. */
+export interface Decision {
+  /** The document (and so the Web UI details) changed. */
+  readonly changed: boolean;
+  /** Barrier outcomes to signal, in order, each to its participant. */
+  readonly outcomes: readonly Outcome[];
+  /** Why the input was not applied, for the log. */
+  readonly rejected?: string;
+  /**
+   * A participant that broke the barriers itself: it is failing or gone, so an outcome for it
+   * would only cost history events.
+   */
+  readonly brokenBy?: string;
+}
+
+const NOTHING: Decision = { changed: false, outcomes: [] };
+
+export class PipelineRun {
+  private status: PipelineStatus = 'running';
+  private endedAt: number | undefined;
+  private aborted = false;
+  // Every barrier of every stage exists from the start; the document shows those of started stages.
+  private book: BarrierBook;
+  private readonly stageStatus: Map<string, StageStatus>;
+  private readonly stageStartedAt = new Map<string, number>();
+  /** The parent's view of each child: not started, running, or the result it ended with. */
+  private readonly workflows = new Map<string, WorkflowResult>();
+  private readonly waitingForIntervention = new Set<string>();
+
+  constructor(
+    readonly plan: PipelinePlan,
+    readonly pipelineId: string,
+    private readonly startedAt: number,
+  ) {
+    this.book = Book.createBookFromPlan(plan);
+    this.stageStatus = new Map(plan.stages.map((s) => [s.name, 'not-started']));
+    for (const stage of plan.stages) {
+      for (const wf of stage.workflows)
+        this.workflows.set(wf.name, { name: wf.name, stage: stage.name, status: 'not-started', steps: [] });
+    }
+  }
+
+  /** True once an operator aborted the pipeline. */
+  get isAborted(): boolean {
+    return this.aborted;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stages and children
+
+  /** `stage` starts at `nowMs`: arrivals in it cannot be earlier. */
+  startStage(stage: StagePlan, nowMs: number): void {
+    this.stageStatus.set(stage.name, 'running');
+    this.stageStartedAt.set(stage.name, nowMs);
+  }
+
+  /** The child for `wf` has been started. */
+  startWorkflow(wf: WorkflowPlan): void {
+    this.workflows.set(wf.name, { name: wf.name, stage: wf.stage, status: 'running', steps: [] });
+  }
+
+  /**
+   * The child for `wf` ended: it returned `returned`, or failed, was cancelled or terminated
+   * (`returned` undefined). Its result is the authoritative word: a child that died without
+   * signalling still breaks its barriers, and one that finished without reaching a barrier
+   * counts as arrived there.
+   */
+  endWorkflow(wf: WorkflowPlan, ended: { returned: unknown } | { threw: true }, nowMs: number): Decision {
+    let result: WorkflowResult;
+    if ('returned' in ended) {
+      const parsed = workflowResultSchema.safeParse(ended.returned);
+      result = parsed.success ? parsed.data : { name: wf.name, stage: wf.stage, status: 'failed', steps: [] };
+    } else {
+      result = { name: wf.name, stage: wf.stage, status: this.aborted ? 'aborted' : 'failed', steps: [] };
+    }
+    this.waitingForIntervention.delete(wf.name);
+    this.workflows.set(wf.name, result);
+    if (result.status === 'succeeded')
+      return this.apply(Book.withdrawAll(this.book, wf.stage, wf.name, nowMs));
+    return this.apply(
+      Book.abandonAll(this.book, wf.stage, wf.name, `${wf.name} ended ${result.status}`, nowMs),
+      wf.name,
+    );
+  }
+
+  /** `stage`'s children have all ended: records its status; true when the pipeline goes on. */
+  endStage(stage: StagePlan): boolean {
+    const succeeded = stage.workflows.every((wf) => this.workflows.get(wf.name)?.status === 'succeeded');
+    this.stageStatus.set(stage.name, this.aborted ? 'aborted' : succeeded ? 'succeeded' : 'failed');
+    return succeeded;
+  }
+
+  /** The pipeline ended at `nowMs` (every stage ran, or one did not succeed, or it was aborted). */
+  finish(nowMs: number): void {
+    this.status = this.aborted
+      ? 'aborted'
+      : [...this.stageStatus.values()].every((s) => s === 'succeeded')
+        ? 'succeeded'
+        : 'failed';
+    this.endedAt = nowMs;
+  }
+
+  /**
+   * An operator aborted the pipeline: every standing barrier breaks with
+   * {@link PIPELINE_ABORTED_REASON}, nobody is signalled (the children are cancelled instead).
+   * Returns the children to cancel, in the order they started.
+   */
+  abort(nowMs: number): { decision: Decision; cancel: string[] } {
+    this.aborted = true;
+    const transition = Book.breakAllStanding(this.book, PIPELINE_ABORTED_REASON, nowMs);
+    const decision = this.apply({ ...transition, outcomes: [] });
+    const cancel = [...this.workflows.values()].filter((wf) => wf.status === 'running').map((wf) => wf.name);
+    return { decision, cancel };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Children's messages
+
+  /**
+   * A child reached a barrier. Its own clock marks the arrival (a signal may wait in a backlog),
+   * bounded by its stage's start and now: a bad clock can neither extend a deadline nor time a
+   * barrier out at once. An arrival may carry a deadline already past (a slow signal): it is
+   * settled at once.
+   */
+  arrive(arrival: BarrierArrival, nowMs: number): Decision {
+    const sender = this.runningSender(arrival.workflow);
+    if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
+    const key = { stage: sender.stage, identifier: arrival.identifier };
+    const arrivedAt = Math.max(
+      this.stageStartedAt.get(sender.stage) ?? 0,
+      Math.min(arrival.arrivedAt, nowMs),
+    );
+    const arrived = this.apply(Book.arrive(this.book, key, arrival.workflow, arrivedAt, arrival.timeoutMs));
+    const settled = this.expire(nowMs);
+    return {
+      changed: arrived.changed || settled.changed,
+      outcomes: [...arrived.outcomes, ...settled.outcomes],
+      ...(arrived.rejected !== undefined ? { rejected: arrived.rejected } : {}),
+    };
+  }
+
+  /** A child will not reach a barrier (its step is skipped): it counts as arrived. */
+  withdraw(withdrawal: BarrierWithdrawal, nowMs: number): Decision {
+    const sender = this.runningSender(withdrawal.workflow);
+    if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
+    const key = { stage: sender.stage, identifier: withdrawal.identifier };
+    return this.apply(Book.withdraw(this.book, key, withdrawal.workflow, nowMs));
+  }
+
+  /** A child's failure handling ended it: it breaks every barrier it has not crossed. */
+  abandon(notice: WorkflowAbandon, nowMs: number): Decision {
+    const sender = this.runningSender(notice.workflow);
+    if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
+    return this.apply(
+      Book.abandonAll(this.book, sender.stage, notice.workflow, notice.reason, nowMs),
+      notice.workflow,
+    );
+  }
+
+  /** A child started or stopped waiting for an operator. */
+  interventionState(state: InterventionState): Decision {
+    const sender = this.runningSender(state.workflow);
+    if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
+    if (state.waiting) this.waitingForIntervention.add(state.workflow);
+    else this.waitingForIntervention.delete(state.workflow);
+    return NOTHING;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Deadlines
+
+  /** The earliest pending barrier deadline (epoch ms), if any: the one timer to keep. */
+  nextDeadline(): number | undefined {
+    return Book.nextDeadline(this.book);
+  }
+
+  /** Times out every barrier whose deadline has passed at `nowMs`. */
+  expire(nowMs: number): Decision {
+    return this.apply(Book.expireAll(this.book, nowMs));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Operator commands (updates: each validated before it is accepted)
+
+  /** Throws, with a reason for the operator, unless `request` may be given to its workflow now. */
+  validateIntervene(request: unknown): void {
+    const parsed = parsePayload(interveneRequestSchema, request);
+    if (!parsed.ok) throw new Error(`invalid intervene request: ${parsed.reason}`);
+    const wf = this.workflows.get(parsed.value.workflow);
+    if (!wf) throw new Error(`no workflow named ${parsed.value.workflow} in pipeline ${this.pipelineId}`);
+    if (!this.waitingForIntervention.has(wf.name)) {
+      throw new Error(
+        `workflow ${wf.name} is not waiting for manual intervention (it is ${this.statusOf(wf.name)})`,
+      );
+    }
+  }
+
+  /** The decision goes to the workflow: it no longer waits. */
+  intervene(request: InterveneRequest): void {
+    this.waitingForIntervention.delete(request.workflow);
+  }
+
+  /** Throws, with a reason for the operator, unless `command` names a standing barrier of a started stage. */
+  validateBarrierCommand(command: unknown): void {
+    const parsed = parsePayload(barrierCommandSchema, command);
+    if (!parsed.ok) throw new Error(`invalid barrier command: ${parsed.reason}`);
+    const { stage, identifier } = parsed.value;
+    if (!this.stageStatus.has(stage))
+      throw new Error(`no stage named ${stage} in pipeline ${this.pipelineId}`);
+    const barrier = Book.getBarrier(this.book, { stage, identifier });
+    if (!barrier) throw new Error(`no barrier ${identifier} in stage ${stage}`);
+    if (this.stageStatus.get(stage) === 'not-started') throw new Error(`stage ${stage} has not started yet`);
+    if (barrier.status !== 'standing')
+      throw new Error(`barrier ${identifier} in stage ${stage} is already ${barrier.status}`);
+  }
+
+  /** `convoy barrier release`: the barrier is forced open. */
+  releaseBarrier(command: BarrierCommand, nowMs: number): Decision {
+    return this.apply(
+      Book.operatorRelease(this.book, command, command.reason ?? OPERATOR_RELEASE_REASON, nowMs),
+    );
+  }
+
+  /** `convoy barrier break`: the barrier breaks. */
+  breakBarrier(command: BarrierCommand, nowMs: number): Decision {
+    return this.apply(Book.operatorBreak(this.book, command, command.reason ?? OPERATOR_BREAK_REASON, nowMs));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // What is shown
+
+  /** The SPEC section 5 document, as it stands. */
+  document(): PipelineResult {
+    return {
+      pipelineId: this.pipelineId,
+      name: this.plan.name,
+      status: this.status,
+      startedAt: isoMs(this.startedAt),
+      ...(this.endedAt !== undefined ? { endedAt: isoMs(this.endedAt) } : {}),
+      stages: this.plan.stages.map((s) => ({
+        name: s.name,
+        status: this.stageStatus.get(s.name)!,
+        workflows: s.workflows.map((w) => w.name),
+      })),
+      workflows: [...this.workflows.values()].map((wf) => ({ ...wf, status: this.statusOf(wf.name) })),
+      barriers: this.barriers()
+        .filter((b) => this.stageStatus.get(b.stage) !== 'not-started')
+        .map(Book.toBarrierResult),
+    };
+  }
+
+  /** The Web UI's "current details" of the pipeline. */
+  details(): string {
+    return renderPipelineDetails(
+      this.status,
+      this.plan.stages.map((s) => ({ name: s.name, status: this.stageStatus.get(s.name)! })),
+      this.barriers(),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  private barriers(): BarrierState[] {
+    return Book.listBarriers(this.book);
+  }
+
+  /** A workflow's live status: the parent's view refined by barriers and operator waits. */
+  private statusOf(name: string): WorkflowResult['status'] {
+    const wf = this.workflows.get(name)!;
+    if (!isLiveWorkflowStatus(wf.status)) return wf.status;
+    if (this.waitingForIntervention.has(name)) return 'waiting-for-intervention';
+    if (this.barriers().some((b) => b.stage === wf.stage && b.waiting.includes(name))) {
+      return 'waiting-at-barrier';
+    }
+    return 'running';
+  }
+
+  /**
+   * A message counts only from a workflow of this pipeline that is running now; otherwise the
+   * reason it does not.
+   */
+  private runningSender(name: string): WorkflowResult | string {
+    const wf = this.workflows.get(name);
+    if (!wf || wf.status === 'not-started' || isFinalWorkflowStatus(wf.status)) {
+      return `ignored a signal from an unknown or finished workflow: ${name}`;
+    }
+    return wf;
+  }
+
+  private apply(transition: Transition<BarrierBook>, brokenBy?: string): Decision {
+    const changed = transition.state !== this.book;
+    this.book = transition.state;
+    return {
+      changed,
+      outcomes: transition.outcomes,
+      ...(transition.rejected !== undefined ? { rejected: transition.rejected } : {}),
+      ...(brokenBy !== undefined ? { brokenBy } : {}),
+    };
+  }
+}

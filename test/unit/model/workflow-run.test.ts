@@ -1,0 +1,115 @@
+/** One deployment workflow's state, without Temporal. */
+import type { StepPlan, WorkflowPlan } from '../../../src/model/plan';
+import { WorkflowRun } from '../../../src/model/workflow-run';
+
+const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+const shell = (name: string, extra: Partial<StepPlan> = {}): StepPlan =>
+  ({
+    name,
+    type: 'shell',
+    command: 'true',
+    env: {},
+    skip: false,
+    failureStrategies: [],
+    ...extra,
+  }) as StepPlan;
+const plan = (extra: Partial<WorkflowPlan> = {}): WorkflowPlan => ({
+  name: 'payments',
+  stage: 'deploy',
+  variables: {},
+  steps: [shell('deploy')],
+  rollbackSteps: [],
+  failureStrategies: [],
+  ...extra,
+});
+
+describe('WorkflowRun', () => {
+  it('records steps from start to end, attempts and errors included', () => {
+    const run = new WorkflowRun(plan(), []);
+    const record = run.startStep({ name: 'deploy', type: 'shell' }, T0);
+    record.attempts = 2;
+    run.finishStep(record, 'failed', T0 + 5, { type: 'step-failed', message: 'exit 1' });
+    expect(run.result()).toEqual({
+      name: 'payments',
+      stage: 'deploy',
+      status: 'running',
+      steps: [
+        {
+          name: 'deploy',
+          type: 'shell',
+          status: 'failed',
+          attempts: 2,
+          startedAt: iso(T0),
+          endedAt: iso(T0 + 5),
+          error: { type: 'step-failed', message: 'exit 1' },
+        },
+      ],
+    });
+    run.finishStep(record, 'succeeded', T0 + 9);
+    expect(run.steps[0]).not.toHaveProperty('error');
+    const undo = run.startStep({ name: 'undo', type: 'shell' }, T0 + 10, true);
+    expect(undo.rollback).toBe(true);
+  });
+
+  it('a skipped step starts and ends at the same moment', () => {
+    const run = new WorkflowRun(plan(), []);
+    const record = run.startStep({ name: 'deploy', type: 'shell' }, T0);
+    run.skipStep(record);
+    expect(record).toMatchObject({ status: 'skipped', startedAt: iso(T0), endedAt: iso(T0) });
+  });
+
+  it('an abort fails every running or waiting step as cancelled, and only those', () => {
+    const run = new WorkflowRun(plan(), []);
+    const done = run.startStep({ name: 'a', type: 'shell' }, T0);
+    run.finishStep(done, 'succeeded', T0 + 1);
+    const waiting = run.startStep({ name: 'gate', type: 'barrier' }, T0 + 2);
+    waiting.status = 'waiting';
+    run.abort(T0 + 3);
+    expect(run.status).toBe('aborted');
+    expect(run.steps.map((s) => s.status)).toEqual(['succeeded', 'failed']);
+    expect(waiting.error).toEqual({ type: 'cancelled', message: 'the pipeline was aborted' });
+  });
+
+  it('keeps the first outcome of a barrier: a repeated one cannot change it', () => {
+    const run = new WorkflowRun(plan(), []);
+    expect(run.outcomeOf('gate')).toBeUndefined();
+    run.takeOutcome({ identifier: 'gate', kind: 'broken', errorType: 'barrier-broken', message: 'first' });
+    run.takeOutcome({ identifier: 'gate', kind: 'released', message: 'forged' });
+    expect(run.outcomeOf('gate')).toMatchObject({ kind: 'broken', message: 'first' });
+  });
+
+  it('takes an operator decision only while waiting for one', () => {
+    const run = new WorkflowRun(plan(), []);
+    run.takeDecision('retry');
+    expect(run.pendingDecision).toBeUndefined();
+    run.startWaitingForOperator();
+    expect(run.status).toBe('waiting-for-intervention');
+    run.takeDecision('ignore');
+    expect(run.pendingDecision).toBe('ignore');
+    expect(run.stopWaitingForOperator()).toBe('ignore');
+    expect(run.status).toBe('running');
+    expect(run.pendingDecision).toBeUndefined();
+  });
+
+  it('announces terminal actions early for shell and http steps only, under the step, workflow and pipeline rules', () => {
+    const run = new WorkflowRun(
+      plan({
+        rollbackSteps: [shell('undo') as never],
+        failureStrategies: [{ on: ['step-timeout'], action: 'ignore' }],
+      }),
+      [{ on: ['any'], action: 'abort' }],
+    );
+    expect(run.terminalActionsOf(shell('deploy'), 0)).toEqual({ 'step-failed': 'abort' });
+    const gate = {
+      name: 'gate',
+      type: 'barrier',
+      identifier: 'g',
+      timeoutMs: 1,
+      skip: false,
+      failureStrategies: [],
+    };
+    expect(run.terminalActionsOf(gate as StepPlan, 0)).toEqual({});
+    expect(run.failureContext(shell('deploy')).hasRollbackSteps).toBe(true);
+  });
+});
