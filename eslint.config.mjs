@@ -1,8 +1,27 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import boundaries from 'eslint-plugin-boundaries';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/**
+ * The layers of src/, lowest first. A folder may import only the folders listed for it, so
+ * imports between folders form no cycle: src/model is the workflow-safe base, the Node side
+ * builds on it, and the CLI sits on top.
+ */
+const layers = {
+  model: [],
+  package: [],
+  connection: [],
+  workflows: ['model'],
+  'pipeline-file': ['model'],
+  activities: ['model'],
+  worker: ['model', 'activities', 'workflows', 'connection', 'package'],
+  'dev-server': ['worker', 'package'],
+  client: ['model', 'workflows', 'connection'],
+  cli: ['model', 'pipeline-file', 'client', 'connection', 'dev-server', 'worker', 'package'],
+};
 
 export default tseslint.config(
   {
@@ -25,6 +44,29 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // No import cycles between folders: each layer imports only those below it (see `layers`).
+    files: ['src/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { project: './tsconfig.json' }, node: true },
+      'boundaries/include': ['src/**/*.ts'],
+      'boundaries/elements': Object.keys(layers).map((type) => ({ type, pattern: `src/${type}` })),
+    },
+    rules: {
+      'boundaries/no-unknown-files': 'error',
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          policies: Object.entries(layers).map(([type, allowed]) => ({
+            from: { element: { type } },
+            allow: { to: { element: { types: { anyOf: [type, ...allowed] } } } },
+          })),
+        },
+      ],
     },
   },
   {

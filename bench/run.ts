@@ -13,7 +13,7 @@ import { Client } from '@temporalio/client';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release as osRelease, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../src/dev-server/temporal-cli';
+import { packageRoot } from '../src/package/root';
 import { prebuiltWorkflowBundle, writeWorkflowBundle } from '../src/worker/bundle';
 import { startDevServer, type DevServer } from '../src/dev-server/dev-server';
 import { installQuietRuntime } from '../src/worker/worker';

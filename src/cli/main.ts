@@ -4,14 +4,15 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { ConvoyUsageError, ExitCodes, TemporalUnreachableError, type ExitCode } from '../client/errors';
+import { ConvoyUsageError } from '../client/errors';
+import { TemporalUnreachableError } from '../connection/errors';
+import { ExitCodes, type ExitCode } from './exit-codes';
 import { temporalConfigFromEnv } from '../connection/config';
 import { PipelineValidationError, compilePipeline } from '../pipeline-file';
 import { interventionActionSchema } from '../model/plan';
 import type { PipelineResult } from '../model/result';
-import { TemporalCliNotFoundError, packageRoot } from '../dev-server/temporal-cli';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { TemporalCliNotFoundError } from '../dev-server/temporal-cli';
+import { packageVersion } from '../package/root';
 import { formatPipelineResult } from './format';
 import { runValidate } from './validate';
 
@@ -253,12 +254,6 @@ export function buildProgram(io: CliIo = processIo): Command {
     });
 
   return program;
-}
-
-/** The package version, read at run time: from `src/` and from `dist/src/` alike. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-    .version;
 }
 
 function parsePort(value: string): number {

@@ -11,7 +11,12 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { PipelinePlan } from '../model/plan';
-import { pipelineResultSchema, type PipelineResult, type WorkflowResult } from '../model/result';
+import {
+  isLiveWorkflowStatus,
+  pipelineResultSchema,
+  type PipelineResult,
+  type WorkflowResult,
+} from '../model/result';
 import {
   breakBarrierUpdate,
   childWorkflowId,
@@ -23,7 +28,8 @@ import {
 import type { pipelineWorkflow } from '../workflows/pipeline';
 import type { TemporalConfig } from '../connection/config';
 import type { InterventionAction } from '../model/plan';
-import { ConvoyUsageError, TemporalUnreachableError } from './errors';
+import { TemporalUnreachableError } from '../connection/errors';
+import { ConvoyUsageError } from './errors';
 
 /** Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. */
 export async function connectClient(config: Pick<TemporalConfig, 'address' | 'namespace'>): Promise<Client> {
@@ -34,6 +40,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'address' | 'na
     throw new TemporalUnreachableError(
       `cannot reach Temporal at ${config.address}: ${error instanceof Error ? error.message : String(error)}` +
         ' (set TEMPORAL_ADDRESS, start a server with `convoy dev`, or use --embedded)',
+      { cause: error },
     );
   }
 }
@@ -92,9 +99,7 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
       throw new ConvoyUsageError(`no pipeline with id ${pipelineId}`);
     throw error;
   }
-  const live = doc.workflows.filter(
-    (wf) => !['not-started', 'succeeded', 'failed', 'aborted', 'rolled-back'].includes(wf.status),
-  );
+  const live = doc.workflows.filter((wf) => isLiveWorkflowStatus(wf.status));
   await Promise.all(
     live.map(async (wf) => {
       try {

@@ -13,9 +13,10 @@
  * Caches (3, 4) are looked at before anything is downloaded (5, 6) so that a machine that has
  * provisioned a binary once never reaches the network for it again.
  */
+import { packageRoot } from '../package/root';
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -69,17 +70,6 @@ export interface ResolveTemporalCliOptions {
   allowDownload?: boolean;
   /** Where progress lines go; default stderr. */
   log?: (line: string) => void;
-}
-
-/** The folder holding this package's package.json, found upwards from this file. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-  return dir;
 }
 
 /** The default tools folder: `CONVOY_TOOLS_DIR`, else `<package root>/.convoy`. */

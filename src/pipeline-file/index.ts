@@ -1,12 +1,7 @@
 /**
- * The pipeline file and its execution plan: everything a client needs to turn a file into a plan,
- * and the plan/result contracts shared with the workflows.
- *
- * Note for workflow code: import `./plan`, `./result` or `./failure-strategy` directly, not this
- * barrel; it pulls in `node:fs` (through load.ts), which the Temporal workflow sandbox forbids.
+ * The pipeline file: loading it from disk, its schema, validation, expansion, and compiling it
+ * into the execution plan (whose contract lives in src/model).
  */
-export * from '../model/plan';
-export * from '../model/result';
 export * from './issues';
 export {
   MAX_PIPELINE_FILE_BYTES,
@@ -49,7 +44,6 @@ export {
   findBarrierDeadlocks,
 } from './barrier-order';
 export { type PipelineValidation, validatePipeline } from './validate';
-export { defaultFailureRule, resolveFailureAction, ruleMatches } from '../model/failure-policy';
 export {
   type CompileOptions,
   type CompiledPipeline,

@@ -6,7 +6,7 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../dev-server/temporal-cli';
+import { packageRoot } from '../package/root';
 import { workflowsPath } from './worker';
 
 /** Where the build writes the bundle. */

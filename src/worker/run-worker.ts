@@ -1,6 +1,6 @@
 /** `convoy worker`: the long-running worker process Kubernetes runs. */
 import { NativeConnection } from '@temporalio/worker';
-import { TemporalUnreachableError } from '../client/errors';
+import { TemporalUnreachableError } from '../connection/errors';
 import { prebuiltWorkflowBundle } from './bundle';
 import { temporalConfigFromEnv } from '../connection/config';
 import { createConvoyWorker, installQuietRuntime } from './worker';
@@ -16,7 +16,9 @@ export async function runWorkerFromEnv(log: (line: string) => void): Promise<voi
   try {
     connection = await NativeConnection.connect({ address: config.address });
   } catch (error) {
-    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address}: ${String(error)}`);
+    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address}: ${String(error)}`, {
+      cause: error,
+    });
   }
   const worker = await createConvoyWorker({
     connection,

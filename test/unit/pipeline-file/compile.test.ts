@@ -2,7 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePipeline, compilePipelineText, validatePipelineFile } from '../../../src/pipeline-file/compile';
+import {
+  compilePipeline,
+  compilePipelineText,
+  validatePipelineFile,
+} from '../../../src/pipeline-file/compile';
 import { PipelineValidationError, formatIssue } from '../../../src/pipeline-file/issues';
 import { type BarrierStepPlan, type HttpStepPlan, pipelinePlanSchema } from '../../../src/model/plan';
 import { barrier, basePipeline, cleanupTempDirs, shell, validateFile, writePipeline } from './helpers';

@@ -15,7 +15,11 @@ import {
   parseVarAssignment,
   type ExpansionContext,
 } from '../../../src/pipeline-file/expand';
-import { ShellContexts, classifyExpressionContexts, shellQuote } from '../../../src/pipeline-file/shell-quoting';
+import {
+  ShellContexts,
+  classifyExpressionContexts,
+  shellQuote,
+} from '../../../src/pipeline-file/shell-quoting';
 import { compilePipeline } from '../../../src/pipeline-file/compile';
 import type { ShellStepPlan } from '../../../src/model/plan';
 import { basePipeline, cleanupTempDirs, makeTempDir, writePipeline } from './helpers';

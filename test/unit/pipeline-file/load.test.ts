@@ -5,7 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { MAX_NESTING_DEPTH, MAX_PIPELINE_FILE_BYTES, parsePipelineText } from '../../../src/pipeline-file/load';
+import {
+  MAX_NESTING_DEPTH,
+  MAX_PIPELINE_FILE_BYTES,
+  parsePipelineText,
+} from '../../../src/pipeline-file/load';
 import { parsePipelineFile } from '../../../src/pipeline-file/schema';
 import { runValidate } from '../../../src/cli/validate';
 import { basePipeline, cleanupTempDirs, makeTempDir, validate, validateFile, writePipeline } from './helpers';

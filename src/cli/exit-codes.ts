@@ -1,0 +1,8 @@
+/** Exit codes of the `convoy` command (SPEC section 5): the CLI's alone, not the library's. */
+export const ExitCodes = {
+  success: 0,
+  pipelineFailed: 1,
+  invalidInput: 2,
+  infrastructure: 3,
+} as const;
+export type ExitCode = (typeof ExitCodes)[keyof typeof ExitCodes];
