@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
+import { clearScreenDown, cursorTo } from 'node:readline';
 import { ConvoyUsageError } from '../client/errors';
 import { TemporalUnreachableError } from '../connection/errors';
 import { ExitCodes, type ExitCode } from './exit-codes';
@@ -158,7 +159,10 @@ export function buildProgram(io: CliIo = processIo): Command {
       await withClient(async (client) => {
         for (;;) {
           const doc = await describePipeline(client, id);
-          if (opts.watch && !opts.json && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+          if (opts.watch && !opts.json && process.stdout.isTTY) {
+            cursorTo(process.stdout, 0, 0);
+            clearScreenDown(process.stdout);
+          }
           printResult(io, doc, opts.json);
           if (!opts.watch || doc.status !== 'running')
             throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));

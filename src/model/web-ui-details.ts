@@ -37,3 +37,15 @@ export function renderPipelineDetails(
   }
   return lines.join('\n');
 }
+
+/** A deployment workflow's details while it runs a step: which step of how many, and for a barrier which one. */
+export function renderStepDetails(
+  step: { name: string; type: string; identifier?: string; timeoutMs?: number },
+  index: number,
+  count: number,
+): string {
+  const position = `step ${index + 1}/${count}`;
+  return step.type === 'barrier'
+    ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
+    : `**${position}: \`${step.name}\`** (${step.type})`;
+}

@@ -13,8 +13,17 @@ import {
   type StepErrorType,
   type TerminalAction,
 } from './failure-policy';
+import type { BarrierErrorType } from './barrier';
 import type { BarrierOutcomeMessage, InterventionDecision } from './protocol';
 import { isoMs, type StepError, type StepResult, type WorkflowResult, type WorkflowStatus } from './result';
+
+/** How long a child waits past a barrier's timeout for the coordinator before giving up on it. */
+export const COORDINATOR_GRACE_MS = 60_000;
+
+/** How a barrier step ends: released, or failing with a barrier error type and a message. */
+export type BarrierVerdict =
+  | { readonly released: true }
+  | { readonly released: false; readonly errorType: BarrierErrorType; readonly message: string };
 
 export class WorkflowRun {
   status: WorkflowStatus = 'running';
@@ -93,6 +102,36 @@ export class WorkflowRun {
   /** The coordinator's outcome for barrier `identifier`, once it came. */
   outcomeOf(identifier: string): BarrierOutcomeMessage | undefined {
     return this.outcomes.get(identifier);
+  }
+
+  /** The participant arrives at barrier `identifier` with its step's record, at `nowMs`. */
+  arriveAtBarrier(record: StepResult, nowMs: number): void {
+    record.startedAt = isoMs(nowMs);
+    record.status = 'waiting';
+    this.status = 'waiting-at-barrier';
+  }
+
+  /**
+   * The barrier step's end: the coordinator's outcome when it came; otherwise the coordinator is
+   * gone (`coordinatorGone`) or never answered within the barrier's timeout and the grace.
+   */
+  leaveBarrier(identifier: string, timeoutMs: number, coordinatorGone: boolean): BarrierVerdict {
+    this.status = 'running';
+    const outcome = this.outcomes.get(identifier);
+    if (outcome?.kind === 'released') return { released: true };
+    if (outcome)
+      return { released: false, errorType: outcome.errorType ?? 'barrier-broken', message: outcome.message };
+    return coordinatorGone
+      ? {
+          released: false,
+          errorType: 'barrier-broken',
+          message: `barrier ${identifier}: the pipeline workflow (coordinator) is gone`,
+        }
+      : {
+          released: false,
+          errorType: 'barrier-timeout',
+          message: `barrier ${identifier}: the pipeline workflow (coordinator) did not answer within ${timeoutMs + COORDINATOR_GRACE_MS} ms`,
+        };
   }
 
   /** Starts waiting for an operator: any decision given before now is forgotten. */

@@ -3,7 +3,7 @@
  * writes it once to `dist/workflow-bundle.js` and workers load that file; from TypeScript
  * sources (tests, `ts-node`) the worker bundles on start instead.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package/root';
@@ -25,7 +25,8 @@ export function prebuiltWorkflowBundle(): string | undefined {
 export async function writeWorkflowBundle(file = workflowBundleFile()): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: workflowsPath(),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+    // Webpack's progress is noise for a build step; its errors still show.
+    logger: new DefaultLogger('ERROR'),
   });
   writeFileSync(file, code);
   return file;

@@ -4,16 +4,12 @@
  * signalling the parent (the coordinator) and waiting for the parent's outcome signal.
  */
 import {
-  ActivityCancellationType,
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -44,11 +40,12 @@ import {
   workflowAbandonSignal,
   workflowStatusQuery,
 } from '../model/protocol';
-import { isoMs, type StepResult, type WorkflowResult } from '../model/result';
-import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon, type StepActivities } from '../model/step-activities';
-import { WorkflowRun } from '../model/workflow-run';
+import type { StepResult, WorkflowResult } from '../model/result';
+import { renderStepDetails } from '../model/web-ui-details';
+import type { EarlyAbandon } from '../model/step-activities';
+import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
 import { onValidSignal } from './handlers';
-import { Patches } from './patches';
+import { describeFailure, runActivityStep } from './steps';
 
 /** Input of {@link deploymentWorkflow}. */
 export const deploymentInputSchema = z.object({
@@ -59,34 +56,6 @@ export const deploymentInputSchema = z.object({
   pipelineFailureStrategies: z.array(failureRuleSchema),
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
-
-/** How long a child waits past a barrier's timeout for the coordinator before giving up on it. */
-const COORDINATOR_GRACE_MS = 60_000;
-/** A shell or http step without timeoutMs may run this long. */
-const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-
-/**
- * The activities for one step. The activity enforces the step's own timeout (so the error type is
- * `step-timeout`); Temporal's timeout is a margin later. Convoy waits for a cancelled step to be
- * killed.
- */
-function stepActivities(step: { timeoutMs?: number }, summary: string) {
-  return proxyActivities<StepActivities>({
-    summary,
-    startToCloseTimeout: (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) + ACTIVITY_TIMEOUT_MARGIN_MS,
-    heartbeatTimeout: 30_000,
-    // Failure strategies decide about retrying a step that failed (its failures are
-    // non-retryable); Temporal retries only what is not the step's fault: a worker that shut
-    // down (a Kubernetes rollout) or died (heartbeat timeout). The step then runs again on
-    // another worker.
-    retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-    // Pipelines started before this change reported a cancelled step at once, while its
-    // process group was still being killed; they keep doing so when replayed.
-    cancellationType: patched(Patches.waitForStepKill)
-      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-      : ActivityCancellationType.TRY_CANCEL,
-  });
-}
 
 /** Thrown inside the step loop when failure handling ends the workflow. */
 class Terminal {
@@ -120,59 +89,18 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   };
 
   /** Runs one attempt of a step; throws an ApplicationFailure whose type is a Convoy error type. */
-  const executeStep = async (
+  const executeStep = (
     step: StepPlan | RollbackStepPlan,
     record: StepResult,
     earlyAbandon?: EarlyAbandon,
-  ): Promise<void> => {
-    switch (step.type) {
-      case 'shell': {
-        const { runShell } = stepActivities(step, `shell step ${step.name}`);
-        const output = await runShell({
-          command: step.command,
-          env: step.env,
-          timeoutMs: step.timeoutMs,
-          workflowName: plan.name,
-          stepName: step.name,
-          earlyAbandon,
-        });
-        record.output = {
-          exitCode: output.exitCode,
-          stdoutTail: output.stdoutTail,
-          stderrTail: output.stderrTail,
-        };
-        return;
-      }
-      case 'http': {
-        const { runHttp } = stepActivities(step, `http step ${step.name}: ${step.method} ${step.url}`);
-        const output = await runHttp({
-          method: step.method,
-          url: step.url,
-          headers: step.headers,
-          body: step.body,
-          expectStatus: step.expectStatus,
-          timeoutMs: step.timeoutMs,
-          workflowName: plan.name,
-          stepName: step.name,
-          earlyAbandon,
-        });
-        record.output = { httpStatus: output.httpStatus };
-        return;
-      }
-      case 'wait':
-        await sleep(step.durationMs);
-        return;
-      case 'barrier':
-        await crossBarrier(step.identifier, step.timeoutMs, record);
-        return;
-    }
-  };
+  ): Promise<void> =>
+    step.type === 'barrier'
+      ? crossBarrier(step.identifier, step.timeoutMs, record)
+      : runActivityStep(step, record, plan.name, earlyAbandon);
 
   const crossBarrier = async (identifier: string, timeoutMs: number, record: StepResult): Promise<void> => {
     const arrivedAt = Date.now();
-    record.startedAt = isoMs(arrivedAt);
-    record.status = 'waiting';
-    run.status = 'waiting-at-barrier';
+    run.arriveAtBarrier(record, arrivedAt);
     let coordinatorGone = false;
     if (!run.outcomeOf(identifier)) {
       void tellCoordinator(() =>
@@ -185,17 +113,8 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       () => run.outcomeOf(identifier) !== undefined || coordinatorGone,
       timeoutMs + COORDINATOR_GRACE_MS,
     );
-    run.status = 'running';
-    const outcome = run.outcomeOf(identifier);
-    if (outcome?.kind === 'released') return;
-    if (outcome)
-      throw ApplicationFailure.nonRetryable(outcome.message, outcome.errorType ?? 'barrier-broken');
-    throw ApplicationFailure.nonRetryable(
-      answered
-        ? `barrier ${identifier}: the pipeline workflow (coordinator) is gone`
-        : `barrier ${identifier}: the pipeline workflow (coordinator) did not answer within ${timeoutMs + COORDINATOR_GRACE_MS} ms`,
-      answered ? 'barrier-broken' : 'barrier-timeout',
-    );
+    const verdict = run.leaveBarrier(identifier, timeoutMs, answered);
+    if (!verdict.released) throw ApplicationFailure.nonRetryable(verdict.message, verdict.errorType);
   };
 
   /** The early notice for a shell or http step's attempt, when its failure is known to be terminal. */
@@ -230,12 +149,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
    */
   const runStep = async (step: StepPlan): Promise<void> => {
     const record = run.startStep(step, Date.now());
-    const position = `step ${plan.steps.indexOf(step) + 1}/${plan.steps.length}`;
-    setCurrentDetails(
-      step.type === 'barrier'
-        ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
-        : `**${position}: \`${step.name}\`** (${step.type})`,
-    );
+    setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
     if (step.skip) {
       run.skipStep(record);
       if (step.type === 'barrier') {
@@ -317,17 +231,4 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   }
   setCurrentDetails(`**${run.status}**`);
   return run.result();
-}
-
-/** Maps whatever a step threw to a Convoy error type and message. */
-function describeFailure(error: unknown): { type: string; message: string } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure && cause.type) {
-    return { type: cause.type, message: cause.message };
-  }
-  if (error instanceof ActivityFailure) {
-    // Temporal's own timeouts (a worker lost mid-step) and other infrastructure failures.
-    return { type: 'step-failed', message: cause instanceof Error ? cause.message : error.message };
-  }
-  return { type: 'step-failed', message: error instanceof Error ? error.message : String(error) };
 }

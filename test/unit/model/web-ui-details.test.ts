@@ -1,5 +1,5 @@
 import { Book } from '../../../src/model/barrier';
-import { renderPipelineDetails } from '../../../src/model/web-ui-details';
+import { renderPipelineDetails, renderStepDetails } from '../../../src/model/web-ui-details';
 
 const plan = {
   stages: [
@@ -50,4 +50,15 @@ test('long lists are cut, and a resolved barrier shows its reason', () => {
   expect(broken).toMatch(
     /`services-deployed` \(stage deploy\): \*\*broken\*\*, 1\/7 arrived — .*c: step deploy failed/,
   );
+});
+
+test('step details name the step, its position and, for a barrier, which one and its timeout', () => {
+  expect(renderStepDetails({ name: 'deploy', type: 'shell' }, 0, 3)).toBe('**step 1/3: `deploy`** (shell)');
+  expect(
+    renderStepDetails(
+      { name: 'all-in', type: 'barrier', identifier: 'services-deployed', timeoutMs: 600000 },
+      1,
+      3,
+    ),
+  ).toBe('**step 2/3: `all-in`** — barrier `services-deployed` (timeout 600000 ms)');
 });

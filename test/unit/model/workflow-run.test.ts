@@ -1,6 +1,6 @@
 /** One deployment workflow's state, without Temporal. */
 import type { StepPlan, WorkflowPlan } from '../../../src/model/plan';
-import { WorkflowRun } from '../../../src/model/workflow-run';
+import { COORDINATOR_GRACE_MS, WorkflowRun } from '../../../src/model/workflow-run';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -111,5 +111,37 @@ describe('WorkflowRun', () => {
     };
     expect(run.terminalActionsOf(gate as StepPlan, 0)).toEqual({});
     expect(run.failureContext(shell('deploy')).hasRollbackSteps).toBe(true);
+  });
+
+  it("waits at a barrier, then ends the step by the coordinator's outcome or its absence", () => {
+    const run = new WorkflowRun(plan(), []);
+    const record = run.startStep({ name: 'gate', type: 'barrier' }, T0);
+    run.arriveAtBarrier(record, T0 + 7);
+    expect(record).toMatchObject({ status: 'waiting', startedAt: iso(T0 + 7) });
+    expect(run.status).toBe('waiting-at-barrier');
+    expect(run.leaveBarrier('gate', 1000, false)).toEqual({
+      released: false,
+      errorType: 'barrier-timeout',
+      message: `barrier gate: the pipeline workflow (coordinator) did not answer within ${1000 + COORDINATOR_GRACE_MS} ms`,
+    });
+    expect(run.status).toBe('running');
+    expect(run.leaveBarrier('gate', 1000, true)).toEqual({
+      released: false,
+      errorType: 'barrier-broken',
+      message: 'barrier gate: the pipeline workflow (coordinator) is gone',
+    });
+    run.takeOutcome({
+      identifier: 'gate',
+      kind: 'timed-out',
+      errorType: 'barrier-timeout',
+      message: 'waited for b',
+    });
+    expect(run.leaveBarrier('gate', 1000, true)).toEqual({
+      released: false,
+      errorType: 'barrier-timeout',
+      message: 'waited for b',
+    });
+    run.takeOutcome({ identifier: 'next', kind: 'released', message: 'crossed' });
+    expect(run.leaveBarrier('next', 1000, false)).toEqual({ released: true });
   });
 });

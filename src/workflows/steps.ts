@@ -1,0 +1,106 @@
+/**
+ * Running one attempt of a shell, http or wait step from workflow code: the activity options and
+ * how a step's outcome or failure is read back. Barrier steps are the deployment workflow's own
+ * (they talk to the coordinator).
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
+import type { RollbackStepPlan, StepPlan } from '../model/plan';
+import type { StepError, StepResult } from '../model/result';
+import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon, type StepActivities } from '../model/step-activities';
+import { Patches } from './patches';
+
+/** A shell or http step without timeoutMs may run this long. */
+const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The activities for one step. The activity enforces the step's own timeout (so the error type is
+ * `step-timeout`); Temporal's timeout is a margin later. Convoy waits for a cancelled step to be
+ * killed.
+ */
+function stepActivities(step: { timeoutMs?: number }, summary: string) {
+  return proxyActivities<StepActivities>({
+    summary,
+    startToCloseTimeout: (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) + ACTIVITY_TIMEOUT_MARGIN_MS,
+    heartbeatTimeout: 30_000,
+    // Failure strategies decide about retrying a step that failed (its failures are
+    // non-retryable); Temporal retries only what is not the step's fault: a worker that shut
+    // down (a Kubernetes rollout) or died (heartbeat timeout). The step then runs again on
+    // another worker.
+    retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    // Pipelines started before this change reported a cancelled step at once, while its
+    // process group was still being killed; they keep doing so when replayed.
+    cancellationType: patched(Patches.waitForStepKill)
+      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+      : ActivityCancellationType.TRY_CANCEL,
+  });
+}
+
+/**
+ * Runs one attempt of a shell, http or wait step and records its output; throws an
+ * ApplicationFailure whose type is a Convoy error type when the step fails.
+ */
+export async function runActivityStep(
+  step: Exclude<StepPlan | RollbackStepPlan, { type: 'barrier' }>,
+  record: StepResult,
+  workflowName: string,
+  earlyAbandon?: EarlyAbandon,
+): Promise<void> {
+  switch (step.type) {
+    case 'shell': {
+      const { runShell } = stepActivities(step, `shell step ${step.name}`);
+      const output = await runShell({
+        command: step.command,
+        env: step.env,
+        timeoutMs: step.timeoutMs,
+        workflowName,
+        stepName: step.name,
+        earlyAbandon,
+      });
+      record.output = {
+        exitCode: output.exitCode,
+        stdoutTail: output.stdoutTail,
+        stderrTail: output.stderrTail,
+      };
+      return;
+    }
+    case 'http': {
+      const { runHttp } = stepActivities(step, `http step ${step.name}: ${step.method} ${step.url}`);
+      const output = await runHttp({
+        method: step.method,
+        url: step.url,
+        headers: step.headers,
+        body: step.body,
+        expectStatus: step.expectStatus,
+        timeoutMs: step.timeoutMs,
+        workflowName,
+        stepName: step.name,
+        earlyAbandon,
+      });
+      record.output = { httpStatus: output.httpStatus };
+      return;
+    }
+    case 'wait':
+      await sleep(step.durationMs);
+      return;
+  }
+}
+
+/** Maps whatever a step threw to a Convoy error type and message. */
+export function describeFailure(error: unknown): StepError {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type) {
+    return { type: cause.type, message: cause.message };
+  }
+  if (error instanceof ActivityFailure) {
+    // Temporal's own timeouts (a worker lost mid-step) and other infrastructure failures.
+    return { type: 'step-failed', message: cause instanceof Error ? cause.message : error.message };
+  }
+  return { type: 'step-failed', message: error instanceof Error ? error.message : String(error) };
+}
