@@ -327,6 +327,6 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
     for (const e of details.errors) lines.push(`- **${e.benchmark}**: ${e.message.replace(/\n/g, ' ')}`);
     lines.push('');
   }
-  lines.push('Reproduce: `npm run build && node dist/bench/run.js` (add `--quick` for the short run).', '');
+  lines.push('Reproduce: `npm run bench` (add `-- --quick` for the short run).', '');
   return lines.join('\n');
 }

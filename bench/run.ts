@@ -1,6 +1,8 @@
 /**
- * `npm run bench` (`node dist/bench/run.js [--quick] [--only a,b]`): starts an embedded Temporal
- * dev server and measures, in one run, the floor, release latency, failure propagation, timeout
+ * The benchmark runner, a development tool built apart from Convoy: `npm run bench` runs
+ * `npm run build`, compiles bench/ into dist-bench/ (tsconfig.bench.json) and runs
+ * `node dist-bench/bench/run.js [--quick] [--only a,b]`. It starts an embedded Temporal dev
+ * server and measures, in one run, the floor, release latency, failure propagation, timeout
  * precision, scale and throughput (issue 5). Writes bench/results/latest.json, latest.md and
  * release-latency.svg.
  *
