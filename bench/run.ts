@@ -10,12 +10,12 @@
  *   --only LIST     only these benchmarks: floor,release,failure,timeout,scale,throughput
  *   --out DIR       where to write the results (default bench/results of the package)
  *   --rebundle      bundle Convoy's workflows afresh instead of using dist/workflow-bundle.js
+ * (bench/args.ts parses them; `--help` lists them).
  */
 import { Client } from '@temporalio/client';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release as osRelease, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { packageRoot } from '../src/dev-server/temporal-cli';
+import { join } from 'node:path';
 import { prebuiltWorkflowBundle, writeWorkflowBundle } from '../src/worker/bundle';
 import { startDevServer, type DevServer } from '../src/dev-server/dev-server';
 import { installQuietRuntime } from '../src/worker/worker';
@@ -28,14 +28,12 @@ import {
   withConvoyWorker,
   type ConvoyContext,
 } from './convoy-scenarios';
+import { parseArgs, type Benchmark } from './args';
 import { runFloor } from './floor';
 import { renderMarkdown, type BenchDetails, type BenchResults, type MachineInfo } from './report';
 import { percentile, ratio, round, summarize } from './stats';
 import { renderReleaseChart } from './svg';
 import { describeError, log } from './util';
-
-const BENCHMARKS = ['floor', 'release', 'failure', 'timeout', 'scale', 'throughput'] as const;
-type Benchmark = (typeof BENCHMARKS)[number];
 
 /** What each mode runs. */
 export interface BenchConfig {
@@ -90,41 +88,6 @@ export const FULL: BenchConfig = {
   scale: { workflows: 500, barriers: 4 },
   throughputPipelines: 50,
 };
-
-interface Args {
-  quick: boolean;
-  only: Set<Benchmark>;
-  out: string;
-  rebundle: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    quick: false,
-    only: new Set(BENCHMARKS),
-    out: join(packageRoot(), 'bench', 'results'),
-    rebundle: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--quick') args.quick = true;
-    else if (arg === '--rebundle') args.rebundle = true;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
-      const list = arg.includes('=') ? arg.slice(7) : (argv[++i] ?? '');
-      const names = list
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      for (const n of names)
-        if (!BENCHMARKS.includes(n as Benchmark))
-          throw new Error(`unknown benchmark ${n}; known: ${BENCHMARKS.join(', ')}`);
-      args.only = new Set(names as Benchmark[]);
-    } else if (arg === '--out' || arg.startsWith('--out=')) {
-      args.out = resolve(arg.includes('=') ? arg.slice(6) : (argv[++i] ?? ''));
-    } else throw new Error(`unknown argument ${arg}`);
-  }
-  return args;
-}
 
 function machineInfo(dev: DevServer): MachineInfo {
   const cpu = cpus();
