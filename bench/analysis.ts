@@ -11,14 +11,16 @@ import {
   signalsSent,
   type BenchEvent,
 } from './history';
+import { pingSignal, pongSignal } from './floor-workflows';
+import { barrierArriveSignal, barrierOutcomeSignal, workflowAbandonSignal } from '../src/model/protocol';
 
-/** Convoy's signal names (src/workflows/protocol.ts), spelled out so a rename shows up here. */
+/** The signal names the analyses look for: Convoy's from its protocol, the floor's own. */
 export const Signals = {
-  arrive: 'convoy.barrierArrive',
-  outcome: 'convoy.barrierOutcome',
-  abandon: 'convoy.workflowAbandon',
-  ping: 'ping',
-  pong: 'pong',
+  arrive: barrierArriveSignal.name,
+  outcome: barrierOutcomeSignal.name,
+  abandon: workflowAbandonSignal.name,
+  ping: pingSignal.name,
+  pong: pongSignal.name,
 } as const;
 
 /** Histories of a pipeline's children, keyed by workflow (participant) name. */

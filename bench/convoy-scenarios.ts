@@ -1,7 +1,8 @@
 /**
- * The Convoy benchmarks: release latency, failure propagation, timeout precision, scale and
- * throughput. Each starts real pipelines (plans from bench/plans.ts) on a worker process of its
- * own and reads the outcome from the workflow histories (bench/analysis.ts).
+ * The Convoy benchmarks' workloads: release latency, failure propagation, timeout precision,
+ * scale and throughput. Each starts real pipelines (plans from bench/plans.ts) on a worker process
+ * of its own and reads the outcome from the workflow histories (bench/analysis.ts); the matching
+ * bench/scenarios/*.ts turns what it returns into the report's figures.
  */
 import type { Client } from '@temporalio/client';
 import { startPipeline } from '../src/client/pipelines';

@@ -13,7 +13,7 @@
  * A timer probe runs alongside: how late the server fires timers of various lengths.
  */
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { floorRoundTrips, timerObservations, type TimerObservation } from './analysis';
@@ -25,7 +25,7 @@ import { fetchEvents, log, sleepMs, withTimeout } from './util';
 export async function bundleFloorWorkflows(dir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./floor-workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+    logger: new DefaultLogger('ERROR'),
   });
   const file = join(dir, 'floor-bundle.js');
   writeFileSync(file, code);

@@ -1,7 +1,8 @@
 /**
  * Reading the server's record of what happened and when. Every latency the benchmarks report is
  * a difference of two history event timestamps, both stamped by the one Temporal server, so the
- * clocks agree whichever process did the work.
+ * clocks agree whichever process did the work. The integration tests read histories through this
+ * module too (test/integration/history.ts).
  *
  * Pure functions over fetched histories (no client calls here), so unit tests can feed them
  * hand-made events.
@@ -25,6 +26,8 @@ export interface BenchEvent {
   payload?: unknown;
   /** For a signal sent: the workflow ID it was sent to. */
   target?: string;
+  /** For a signal sent (a command): the WorkflowTaskCompleted event of the task that issued it. */
+  workflowTaskCompletedEventId?: number;
   /** For TimerStarted and TimerFired: the timer's ID. */
   timerId?: string;
   /** For TimerStarted: the duration the workflow asked for, in ms. */
@@ -70,6 +73,8 @@ export function flattenHistory(history: temporal.api.history.v1.IHistory): Bench
       event.signalName = sent.signalName ?? undefined;
       event.payload = decodeFirst(sent.input);
       event.target = sent.workflowExecution?.workflowId ?? undefined;
+      if (sent.workflowTaskCompletedEventId)
+        event.workflowTaskCompletedEventId = Number(sent.workflowTaskCompletedEventId);
     } else if (received) {
       event.signalName = received.signalName ?? undefined;
       event.payload = decodeFirst(received.input);

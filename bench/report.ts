@@ -2,6 +2,7 @@
  * The results document (bench/results/latest.json), its Markdown rendering and the check of
  * issue 5's targets. Pure.
  */
+import json2md from 'json2md';
 import { ratio } from './stats';
 
 /** The machine the figures came from. */
@@ -192,6 +193,11 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
   return checks;
 }
 
+/** A GFM table as lines: json2md writes the header and delimiter rows and escapes `|` in cells. */
+function table(headers: string[], rows: string[][]): string[] {
+  return json2md({ table: { headers, rows } }).trimEnd().split('\n');
+}
+
 /** bench/results/latest.md */
 export function renderMarkdown(results: BenchResults, details: BenchDetails): string {
   const m = results.machine;
@@ -203,62 +209,99 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
       'all on 127.0.0.1. Times are differences of history event timestamps (one server clock); percentiles are nearest-rank.',
     '',
   );
-  lines.push('## Summary', '', '| benchmark | p50 | p99 | other |', '|---|---|---|---|');
-  lines.push(
-    `| floor: signal child → parent → child | ${fmt(results.floor.p50Ms, ' ms')} | ${fmt(results.floor.p99Ms, ' ms')} | ` +
-      `${details.floor ? `${details.floor.samples} round trips, each after a 1 s timer; max ${details.floor.maxMs} ms` : ''} |`,
-  );
+  const summary: string[][] = [
+    [
+      'floor: signal child → parent → child',
+      fmt(results.floor.p50Ms, ' ms'),
+      fmt(results.floor.p99Ms, ' ms'),
+      details.floor
+        ? `${details.floor.samples} round trips, each after a 1 s timer; max ${details.floor.maxMs} ms`
+        : '',
+    ],
+  ];
   if (details.floor) {
     const b = details.floor.backToBack;
-    lines.push(
-      `| floor, back-to-back rounds (no pause) | ${fmt(b.p50Ms, ' ms')} | ${fmt(b.p99Ms, ' ms')} | ${b.samples} round trips; not the floor, see notes |`,
-    );
+    summary.push([
+      'floor, back-to-back rounds (no pause)',
+      fmt(b.p50Ms, ' ms'),
+      fmt(b.p99Ms, ' ms'),
+      `${b.samples} round trips; not the floor, see notes`,
+    ]);
   }
   for (const r of results.release) {
     const d = details.release.find((x) => x.participants === r.participants);
-    lines.push(
-      `| release, ${r.participants} participants | ${fmt(r.p50Ms, ' ms')} | ${fmt(r.p99Ms, ' ms')} | ` +
-        `${fmt(r.ratioToFloorP50, '×')} floor p50${d ? `; ${d.samples} samples over ${d.rounds} barriers, max ${d.maxMs} ms` : ''} |`,
-    );
+    summary.push([
+      `release, ${r.participants} participants`,
+      fmt(r.p50Ms, ' ms'),
+      fmt(r.p99Ms, ' ms'),
+      `${fmt(r.ratioToFloorP50, '×')} floor p50${d ? `; ${d.samples} samples over ${d.rounds} barriers, max ${d.maxMs} ms` : ''}`,
+    ]);
   }
   const f = details.failure;
-  lines.push(
-    `| failure propagation (failing step → peers' outcome) | ${fmt(results.failurePropagation.p50Ms, ' ms')} | ${fmt(results.failurePropagation.p99Ms, ' ms')} | ` +
-      `${f ? `${f.samples} peers over ${f.pipelines} pipelines; from the abandon signal: p50 ${f.fromAbandonP50Ms} ms, p99 ${f.fromAbandonP99Ms} ms` : ''} |`,
-  );
+  summary.push([
+    "failure propagation (failing step → peers' outcome)",
+    fmt(results.failurePropagation.p50Ms, ' ms'),
+    fmt(results.failurePropagation.p99Ms, ' ms'),
+    f
+      ? `${f.samples} peers over ${f.pipelines} pipelines; from the abandon signal: p50 ${f.fromAbandonP50Ms} ms, p99 ${f.fromAbandonP99Ms} ms`
+      : '',
+  ]);
   const t = results.timeoutLateness;
-  lines.push(
-    `| timeout lateness (outcome − arrival − timeoutMs) | ${fmt(t.p50Ms, ' ms')} | ${fmt(t.p99Ms, ' ms')} | ` +
-      `max ${fmt(t.maxMs, ' ms')}, ${t.samples} barriers${details.timeout ? `; against the arrivedAt payload: p50 ${details.timeout.fromPayloadP50Ms} ms, p99 ${details.timeout.fromPayloadP99Ms} ms, max ${details.timeout.fromPayloadMaxMs} ms` : ''} |`,
-  );
-  lines.push('');
+  summary.push([
+    'timeout lateness (outcome − arrival − timeoutMs)',
+    fmt(t.p50Ms, ' ms'),
+    fmt(t.p99Ms, ' ms'),
+    `max ${fmt(t.maxMs, ' ms')}, ${t.samples} barriers${details.timeout ? `; against the arrivedAt payload: p50 ${details.timeout.fromPayloadP50Ms} ms, p99 ${details.timeout.fromPayloadP99Ms} ms, max ${details.timeout.fromPayloadMaxMs} ms` : ''}`,
+  ]);
+  lines.push('## Summary', '', ...table(['benchmark', 'p50', 'p99', 'other'], summary), '');
   const s = results.scale;
   lines.push(
     '## Scale and throughput',
     '',
-    '| measure | value |',
-    '|---|---|',
-    `| scale pipeline | ${s.workflows} workflows × ${s.barriersPerWorkflow} barriers${details.scale ? ` (${details.scale.status})` : ''} |`,
-    `| wall time | ${fmt(s.wallSeconds, ' s')} |`,
-    `| parent history events | ${fmt(s.parentHistoryEvents)} (server warns at 10,240, limit 51,200) |`,
-    `| worker peak RSS (VmHWM) | ${fmt(s.workerPeakRssMb, ' MiB')}${details.scale ? ` (${fmt(details.scale.workerBaselineRssMb, ' MiB')} when it started polling)` : ''} |`,
-    ...(details.scale
-      ? [
-          `| parent events by type | ${Object.entries(details.scale.parentEventsByType)
-            .map(([type, n]) => `${type} ${n}`)
-            .join(', ')} |`,
-          `| parent workflow tasks | ${details.scale.parentTasks}, p50 ${details.scale.parentTaskP50Ms} ms, slowest ${details.scale.parentTaskMaxMs} ms on the worker; ` +
-            `failed by the server: ${
-              Object.entries(details.scale.parentTasksFailed)
-                .map(([cause, n]) => `${n} × ${cause}`)
-                .join(', ') || 'none'
-            } |`,
-          `| largest child history (of 5 sampled) | ${details.scale.childEventsMax} events |`,
-          `| CPU during the scale run | server ${fmt(details.scale.cpu.serverSeconds, ' s')}, worker ${fmt(details.scale.cpu.workerSeconds, ' s')} (of ${fmt(s.wallSeconds === null ? null : s.wallSeconds * m.cores, ' s')} on ${m.cores} cores) |`,
-        ]
-      : []),
-    `| throughput | ${results.throughput.pipelines} concurrent pipelines of 10 workflows × 2 barriers: ${fmt(results.throughput.pipelinesPerMinute)} pipelines/min` +
-      `${details.throughput ? ` (${details.throughput.wallSeconds} s wall; CPU: server ${fmt(details.throughput.cpu.serverSeconds, ' s')}, worker ${fmt(details.throughput.cpu.workerSeconds, ' s')})` : ''} |`,
+    ...table(
+      ['measure', 'value'],
+      [
+        [
+          'scale pipeline',
+          `${s.workflows} workflows × ${s.barriersPerWorkflow} barriers${details.scale ? ` (${details.scale.status})` : ''}`,
+        ],
+        ['wall time', fmt(s.wallSeconds, ' s')],
+        ['parent history events', `${fmt(s.parentHistoryEvents)} (server warns at 10,240, limit 51,200)`],
+        [
+          'worker peak RSS (VmHWM)',
+          `${fmt(s.workerPeakRssMb, ' MiB')}${details.scale ? ` (${fmt(details.scale.workerBaselineRssMb, ' MiB')} when it started polling)` : ''}`,
+        ],
+        ...(details.scale
+          ? [
+              [
+                'parent events by type',
+                Object.entries(details.scale.parentEventsByType)
+                  .map(([type, n]) => `${type} ${n}`)
+                  .join(', '),
+              ],
+              [
+                'parent workflow tasks',
+                `${details.scale.parentTasks}, p50 ${details.scale.parentTaskP50Ms} ms, slowest ${details.scale.parentTaskMaxMs} ms on the worker; ` +
+                  `failed by the server: ${
+                    Object.entries(details.scale.parentTasksFailed)
+                      .map(([cause, n]) => `${n} × ${cause}`)
+                      .join(', ') || 'none'
+                  }`,
+              ],
+              ['largest child history (of 5 sampled)', `${details.scale.childEventsMax} events`],
+              [
+                'CPU during the scale run',
+                `server ${fmt(details.scale.cpu.serverSeconds, ' s')}, worker ${fmt(details.scale.cpu.workerSeconds, ' s')} (of ${fmt(s.wallSeconds === null ? null : s.wallSeconds * m.cores, ' s')} on ${m.cores} cores)`,
+              ],
+            ]
+          : []),
+        [
+          'throughput',
+          `${results.throughput.pipelines} concurrent pipelines of 10 workflows × 2 barriers: ${fmt(results.throughput.pipelinesPerMinute)} pipelines/min` +
+            `${details.throughput ? ` (${details.throughput.wallSeconds} s wall; CPU: server ${fmt(details.throughput.cpu.serverSeconds, ' s')}, worker ${fmt(details.throughput.cpu.workerSeconds, ' s')})` : ''}`,
+        ],
+      ],
+    ),
     '',
   );
   if (details.timeout?.byTimeout.length) {
@@ -267,15 +310,21 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
       '',
       "Lateness split into legs: the parent's timer fired after the deadline (server timer), the parent's workflow task then initiated the outcome (decide), and the outcome reached the waiter (transit).",
       '',
-      '| barrier timeoutMs | barriers | p50 | p99 | max | timer p50 | decide p50 | transit p50 |',
-      '|---|---|---|---|---|---|---|---|',
+      ...table(
+        ['barrier timeoutMs', 'barriers', 'p50', 'p99', 'max', 'timer p50', 'decide p50', 'transit p50'],
+        details.timeout.byTimeout.map((b) => [
+          b.range,
+          String(b.samples),
+          fmt(b.p50Ms, ' ms'),
+          fmt(b.p99Ms, ' ms'),
+          fmt(b.maxMs, ' ms'),
+          fmt(b.timerP50Ms, ' ms'),
+          fmt(b.decideP50Ms, ' ms'),
+          fmt(b.transitP50Ms, ' ms'),
+        ]),
+      ),
+      '',
     );
-    for (const b of details.timeout.byTimeout) {
-      lines.push(
-        `| ${b.range} | ${b.samples} | ${fmt(b.p50Ms, ' ms')} | ${fmt(b.p99Ms, ' ms')} | ${fmt(b.maxMs, ' ms')} | ${fmt(b.timerP50Ms, ' ms')} | ${fmt(b.decideP50Ms, ' ms')} | ${fmt(b.transitP50Ms, ' ms')} |`,
-      );
-    }
-    lines.push('');
   }
   if (details.floor?.timers.length) {
     lines.push(
@@ -283,15 +332,16 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
       '',
       'One workflow sleeping each duration in turn; TimerStarted → TimerFired in its history. Barrier timeouts and `wait` steps ride on these timers.',
       '',
-      '| requested | fired after | late by |',
-      '|---|---|---|',
+      ...table(
+        ['requested', 'fired after', 'late by'],
+        details.floor.timers.map((timer) => [
+          `${timer.requestedMs} ms`,
+          `${timer.firedAfterMs} ms`,
+          `${Math.round((timer.firedAfterMs - timer.requestedMs) * 10) / 10} ms`,
+        ]),
+      ),
+      '',
     );
-    for (const t of details.floor.timers) {
-      lines.push(
-        `| ${t.requestedMs} ms | ${t.firedAfterMs} ms | ${Math.round((t.firedAfterMs - t.requestedMs) * 10) / 10} ms |`,
-      );
-    }
-    lines.push('');
   }
   if (details.release.length) {
     lines.push(
@@ -301,22 +351,44 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
         'initiates one outcome signal per participant, and each outcome travels to its child. The quiet gap is the time ' +
         'between the last two arrivals: the coordinator should be idle when the last one comes.',
       '',
-      '| participants | deliver p50 | decide p50 / p99 | transit p50 | min quiet gap | outcomes | missing | slowest coordinator task | coordinator tasks failed |',
-      '|---|---|---|---|---|---|---|---|---|',
-    );
-    for (const d of details.release) {
-      lines.push(
-        `| ${d.participants} | ${fmt(d.deliverP50Ms, ' ms')} | ${fmt(d.decideP50Ms, ' ms')} / ${fmt(d.decideP99Ms, ' ms')} | ${fmt(d.transitP50Ms, ' ms')} | ` +
-          `${fmt(d.minQuietGapMs, ' ms')} | ${Object.entries(d.kinds)
+      ...table(
+        [
+          'participants',
+          'deliver p50',
+          'decide p50 / p99',
+          'transit p50',
+          'min quiet gap',
+          'outcomes',
+          'missing',
+          'slowest coordinator task',
+          'coordinator tasks failed',
+        ],
+        details.release.map((d) => [
+          String(d.participants),
+          fmt(d.deliverP50Ms, ' ms'),
+          `${fmt(d.decideP50Ms, ' ms')} / ${fmt(d.decideP99Ms, ' ms')}`,
+          fmt(d.transitP50Ms, ' ms'),
+          fmt(d.minQuietGapMs, ' ms'),
+          Object.entries(d.kinds)
             .map(([k, n]) => `${k} ${n}`)
-            .join(', ')} | ${d.missing} | ${fmt(d.parentTaskMaxMs, ' ms')} | ${d.parentTasksFailed} |`,
-      );
-    }
-    lines.push('');
+            .join(', '),
+          String(d.missing),
+          fmt(d.parentTaskMaxMs, ' ms'),
+          String(d.parentTasksFailed),
+        ]),
+      ),
+      '',
+    );
   }
-  lines.push('## Targets (issue 5)', '', '| target | measured | verdict |', '|---|---|---|');
-  for (const c of checkTargets(results)) lines.push(`| ${c.target} | ${c.measured} | ${c.verdict} |`);
-  lines.push('');
+  lines.push(
+    '## Targets (issue 5)',
+    '',
+    ...table(
+      ['target', 'measured', 'verdict'],
+      checkTargets(results).map((c) => [c.target, c.measured, c.verdict]),
+    ),
+    '',
+  );
   if (details.notes.length) {
     lines.push('## Notes', '');
     for (const n of details.notes) lines.push(`- ${n}`);
@@ -327,6 +399,6 @@ export function renderMarkdown(results: BenchResults, details: BenchDetails): st
     for (const e of details.errors) lines.push(`- **${e.benchmark}**: ${e.message.replace(/\n/g, ' ')}`);
     lines.push('');
   }
-  lines.push('Reproduce: `npm run build && node dist/bench/run.js` (add `--quick` for the short run).', '');
+  lines.push('Reproduce: `npm run bench` (add `-- --quick` for the short run).', '');
   return lines.join('\n');
 }

@@ -51,3 +51,13 @@ export function ratio(a: number, b: number): number | null {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
   return round(a / b, 2);
 }
+
+/** A figure for the results document: rounded, or null when missing (undefined, NaN or infinite). */
+export function nullable(value: number | undefined): number | null {
+  return value === undefined || !Number.isFinite(value) ? null : round(value);
+}
+
+/** The p50 and p99 of a summary, for the results document. */
+export function p50p99(s: Summary): { p50Ms: number | null; p99Ms: number | null } {
+  return { p50Ms: nullable(s.p50Ms), p99Ms: nullable(s.p99Ms) };
+}

@@ -24,11 +24,11 @@ export interface WorkerProcess {
   stop(): Promise<number | undefined>;
 }
 
-/** Runs the compiled worker-process.js next to this file (the runner runs from dist/bench). */
+/** Runs the compiled worker-process.js next to this file (the runner runs from dist-bench/bench). */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const script = join(__dirname, 'worker-process.js');
   if (!existsSync(script))
-    throw new Error(`${script} is missing: run the benchmarks compiled (npm run build)`);
+    throw new Error(`${script} is missing: run the benchmarks compiled (npm run bench)`);
   const child: ChildProcess = fork(script, [], {
     env: {
       ...process.env,

@@ -3,7 +3,7 @@
  * workflow code once; test files reach both through environment variables. Per-file servers
  * would cost a second each and the bundling several; one shared server keeps CI fast on 2 cores.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ export default async function globalSetup(): Promise<void> {
 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+    logger: new DefaultLogger('ERROR'),
   });
   const dir = mkdtempSync(join(tmpdir(), 'convoy-test-bundle-'));
   const bundlePath = join(dir, 'workflow-bundle.js');

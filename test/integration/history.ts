@@ -1,42 +1,22 @@
-/** Reading workflow histories in tests: the server's own record of what happened and when. */
-import { temporal } from '@temporalio/proto';
+/**
+ * Reading workflow histories in tests: the server's own record of what happened and when. The
+ * flattening is the benchmark's (bench/history.ts); tests also get the raw event.
+ */
+import type { temporal } from '@temporalio/proto';
+import { EventType, flattenHistory, type BenchEvent } from '../../bench/history';
 import type { TestEnv } from './harness';
 
-export const EventType = temporal.api.enums.v1.EventType;
+export { EventType };
 
-/** A history event with the fields tests look at, flattened. */
-export interface FlatEvent {
-  eventId: number;
-  eventType: temporal.api.enums.v1.EventType;
-  timeMs: number;
-  /** For signals sent or received. */
-  signalName?: string;
-  /** For commands: the workflow task whose completion issued them. */
-  workflowTaskCompletedEventId?: number;
+/** A history event with the fields tests look at, flattened, and the event as fetched. */
+export interface FlatEvent extends BenchEvent {
   raw: temporal.api.history.v1.IHistoryEvent;
-}
-
-function toMs(time: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
-  if (!time) return 0;
-  return Number(time.seconds ?? 0) * 1000 + Math.floor((time.nanos ?? 0) / 1e6);
 }
 
 /** Flattens a fetched history. */
 export function flatten(history: temporal.api.history.v1.IHistory): FlatEvent[] {
-  return (history.events ?? []).map((e) => {
-    const sent = e.signalExternalWorkflowExecutionInitiatedEventAttributes;
-    const received = e.workflowExecutionSignaledEventAttributes;
-    return {
-      eventId: Number(e.eventId),
-      eventType: e.eventType!,
-      timeMs: toMs(e.eventTime),
-      signalName: sent?.signalName ?? received?.signalName ?? undefined,
-      workflowTaskCompletedEventId: sent?.workflowTaskCompletedEventId
-        ? Number(sent.workflowTaskCompletedEventId)
-        : undefined,
-      raw: e,
-    };
-  });
+  const raw = history.events ?? [];
+  return flattenHistory(history).map((event, i) => ({ ...event, raw: raw[i]! }));
 }
 
 /** The flattened history of a pipeline (or any) workflow. */

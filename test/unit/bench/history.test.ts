@@ -23,6 +23,7 @@ const history = temporal.api.history.v1.History.fromObject({
       signalExternalWorkflowExecutionInitiatedEventAttributes: {
         signalName: 'convoy.barrierArrive',
         workflowExecution: { workflowId: 'p1' },
+        workflowTaskCompletedEventId: 1,
         input: payloads({ workflow: 'a', identifier: 'b1', timeoutMs: 1000, arrivedAt: 1_009 }),
       },
     },
@@ -66,10 +67,11 @@ describe('flattenHistory', () => {
     expect(timestampMs(undefined)).toBeNaN();
   });
 
-  it('decodes signal names, payloads and targets', () => {
+  it('decodes signal names, payloads, targets and the task that sent a signal', () => {
     expect(events[1]).toMatchObject({
       signalName: 'convoy.barrierArrive',
       target: 'p1',
+      workflowTaskCompletedEventId: 1,
       payload: { identifier: 'b1', arrivedAt: 1_009 },
     });
     expect(events[2]).toMatchObject({ signalName: 'convoy.barrierOutcome', payload: { kind: 'released' } });

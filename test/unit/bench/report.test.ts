@@ -70,6 +70,34 @@ describe('renderMarkdown', () => {
     expect(md).toContain('- a note');
     expect(md).not.toContain('## Errors');
   });
+
+  it('writes GFM tables, escaping a | inside a cell', () => {
+    const withKinds: BenchDetails = {
+      ...details,
+      release: [
+        {
+          participants: 2,
+          samples: 2,
+          rounds: 1,
+          maxMs: 30,
+          minQuietGapMs: 900,
+          deliverP50Ms: 3,
+          decideP50Ms: 4,
+          decideP99Ms: 8,
+          transitP50Ms: 5,
+          kinds: { 'released|late': 2 },
+          missing: 0,
+          parentTaskMaxMs: 12,
+          parentTasksFailed: 0,
+        },
+      ],
+    };
+    const md = renderMarkdown(results, withKinds);
+    expect(md).toContain(
+      '| benchmark | p50 | p99 | other |\n| --------- | --- | --- | ----- |\n| floor: signal',
+    );
+    expect(md).toContain('| 2 | 3 ms | 4 ms / 8 ms | 5 ms | 900 ms | released\\|late 2 | 0 | 12 ms | 0 |');
+  });
 });
 
 describe('renderReleaseChart', () => {

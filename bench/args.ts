@@ -1,0 +1,63 @@
+/** The runner's command line, parsed by commander (as the `convoy` CLI is). */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../src/package/root';
+
+/** The benchmarks, in the order a run measures them. */
+export const BENCHMARKS = ['floor', 'release', 'failure', 'timeout', 'scale', 'throughput'] as const;
+export type Benchmark = (typeof BENCHMARKS)[number];
+
+export interface Args {
+  quick: boolean;
+  only: Set<Benchmark>;
+  /** Absolute. */
+  out: string;
+  rebundle: boolean;
+}
+
+function isBenchmark(name: string): name is Benchmark {
+  return (BENCHMARKS as readonly string[]).includes(name);
+}
+
+/** `--only floor,release`: known names only, so a typo stops the run before the dev server starts. */
+function parseOnly(list: string): Set<Benchmark> {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !isBenchmark(n));
+  if (unknown.length)
+    throw new InvalidArgumentError(
+      `unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`,
+    );
+  return new Set(names.filter(isBenchmark));
+}
+
+/** The runner's options; tests add `exitOverride()` to get errors thrown instead of an exit. */
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description(
+      'Measure the floor, release latency, failure propagation, timeout precision, scale and ' +
+        'throughput on an embedded Temporal dev server.',
+    )
+    .option('--quick', 'a smaller run of the same (under three minutes on 2 cores)', false)
+    .addOption(
+      new Option('--only <list>', `only these benchmarks, comma-separated: ${BENCHMARKS.join(',')}`)
+        .argParser(parseOnly)
+        .default(new Set(BENCHMARKS), 'all'),
+    )
+    .addOption(
+      new Option('--out <dir>', 'where to write the results').default(
+        join(packageRoot(), 'bench', 'results'),
+        'bench/results of the repository',
+      ),
+    )
+    .option('--rebundle', "bundle Convoy's workflows afresh instead of using dist/workflow-bundle.js", false)
+    .showHelpAfterError('(add --help for the options)');
+}
+
+/** Parses the arguments after `node run.js`. */
+export function parseArgs(argv: readonly string[], command: Command = benchCommand()): Args {
+  const opts = command.parse(argv, { from: 'user' }).opts<Args>();
+  return { quick: opts.quick, only: opts.only, out: resolve(opts.out), rebundle: opts.rebundle };
+}

@@ -1,0 +1,44 @@
+/** What a run has measured so far: the scenarios record into it, the runner writes it out. */
+import type { BenchDetails, BenchResults } from '../report';
+import { describeError, log } from '../util';
+
+export class BenchRecord {
+  constructor(
+    /** bench/results/latest.json */
+    readonly results: BenchResults,
+    /** What latest.md adds to it. */
+    readonly details: BenchDetails,
+  ) {}
+
+  note(text: string): void {
+    this.details.notes.push(text);
+  }
+
+  /**
+   * Runs one benchmark, or one part of one: a failure is logged and recorded under `benchmark`,
+   * and the run goes on with the next.
+   */
+  async attempt<T>(benchmark: string, body: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await body();
+    } catch (error) {
+      const message = describeError(error);
+      log(`${benchmark} FAILED: ${message}`);
+      this.details.errors.push({ benchmark, message });
+      return undefined;
+    }
+  }
+
+  /** Says so when the server failed coordinator workflow tasks (their work is thrown away and redone). */
+  forceClosedNote(benchmark: string, failed: Record<string, number>): void {
+    const entries = Object.entries(failed);
+    if (!entries.length) return;
+    this.note(
+      `${benchmark}: the server failed ${entries.map(([cause, n]) => `${n} coordinator workflow task(s) with ${cause}`).join(' and ')}` +
+        (failed.FORCE_CLOSE_COMMAND
+          ? ' — more events arrived for the pipeline workflow while one of its workflow tasks ran than the server buffers (about 100), ' +
+            'so it discarded that task and scheduled a new one: the worker does that work again.'
+          : '.'),
+    );
+  }
+}

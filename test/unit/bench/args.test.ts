@@ -1,0 +1,45 @@
+import { join, resolve } from 'node:path';
+import { BENCHMARKS, benchCommand, parseArgs } from '../../../bench/args';
+import { packageRoot } from '../../../src/package/root';
+
+/** Throws instead of exiting, and keeps commander's message off the test output. */
+const parse = (...argv: string[]) =>
+  parseArgs(
+    argv,
+    benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined }),
+  );
+
+describe('parseArgs', () => {
+  it('runs every benchmark in full into bench/results of the package by default', () => {
+    expect(parse()).toEqual({
+      quick: false,
+      only: new Set(BENCHMARKS),
+      out: join(packageRoot(), 'bench', 'results'),
+      rebundle: false,
+    });
+  });
+
+  it('reads --quick, --rebundle, --only and --out, with or without =', () => {
+    const args = parse('--quick', '--only', 'floor, release', '--out=tmp/x', '--rebundle');
+    expect(args).toEqual({
+      quick: true,
+      only: new Set(['floor', 'release']),
+      out: resolve('tmp/x'),
+      rebundle: true,
+    });
+    expect(parse('--only=timeout').only).toEqual(new Set(['timeout']));
+  });
+
+  it('names the unknown benchmark and the known ones', () => {
+    expect(() => parse('--only', 'floor,relase')).toThrow(
+      'unknown benchmark relase; known: floor, release, failure, timeout, scale, throughput',
+    );
+  });
+
+  it('rejects unknown options and stray arguments', () => {
+    expect(() => parse('--fast')).toThrow(/unknown option '--fast'/);
+    expect(() => parse('floor')).toThrow(/too many arguments/);
+  });
+});
