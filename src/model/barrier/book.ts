@@ -145,14 +145,8 @@ export function abandonAll(
   reason: string,
   nowMs: number,
 ): Transition<BarrierBook> {
-  return applyToEach(
-    book,
-    (s) =>
-      s.stage === stage &&
-      Barrier.isStanding(s) &&
-      s.participants.includes(participant) &&
-      !s.withdrawn.includes(participant),
-    (s) => Barrier.abandon(s, participant, reason, nowMs),
+  return applyToEach(book, standingFor(stage, participant), (s) =>
+    Barrier.abandon(s, participant, reason, nowMs),
   );
 }
 
@@ -166,14 +160,10 @@ export function withdrawAll(
   participant: string,
   nowMs: number,
 ): Transition<BarrierBook> {
+  const open = standingFor(stage, participant);
   return applyToEach(
     book,
-    (s) =>
-      s.stage === stage &&
-      Barrier.isStanding(s) &&
-      s.participants.includes(participant) &&
-      !Object.hasOwn(s.arrivals, participant) &&
-      !s.withdrawn.includes(participant),
+    (s) => open(s) && !Object.hasOwn(s.arrivals, participant),
     (s) => Barrier.withdraw(s, participant, nowMs),
   );
 }
@@ -234,6 +224,15 @@ function applyAt(
   return next.rejected === undefined
     ? { state: updated, outcomes: next.outcomes }
     : { state: updated, outcomes: next.outcomes, rejected: next.rejected };
+}
+
+/** Selects the standing barriers of `stage` that `participant` takes part in and has not withdrawn from. */
+function standingFor(stage: string, participant: string): (state: BarrierState) => boolean {
+  return (s) =>
+    s.stage === stage &&
+    Barrier.isStanding(s) &&
+    s.participants.includes(participant) &&
+    !s.withdrawn.includes(participant);
 }
 
 /** Applies `operation` to every selected barrier, in book order, collecting all outcomes. */
