@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dynamicConfigArgs, readDynamicConfig, type DynamicConfig } from './dynamic-config';
 import { resolveTemporalCli, type ResolvedTemporalCli, type ResolveTemporalCliOptions } from './temporal-cli';
 
 /** Options of {@link startDevServer}. */
@@ -25,6 +26,11 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Passed to {@link resolveTemporalCli}. */
   resolve?: ResolveTemporalCliOptions;
+  /**
+   * Dynamic config values over the ones Convoy ships (config/temporal/dynamic-config.yaml);
+   * a key set to `null` falls back to the server's own default.
+   */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /** Connections to a running dev server. */
@@ -41,6 +47,8 @@ export interface DevServer {
   namespace: string;
   uiUrl: string;
   cli: ResolvedTemporalCli;
+  /** The dynamic config values the server was started with (all else is the server's default). */
+  dynamicConfig: DynamicConfig;
   /** Open connections (closed by `stop()`). */
   env: DevServerConnections;
   /** The server process. */
@@ -98,6 +106,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     String(uiPort),
   ];
   args.push('--log-level', 'error');
+  const dynamicConfig = withOverrides(readDynamicConfig(), options.dynamicConfig ?? {});
+  args.push(...dynamicConfigArgs(dynamicConfig));
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
 
@@ -147,6 +157,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     namespace,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     cli,
+    dynamicConfig,
     env: { connection, nativeConnection, client },
     process: child,
     async stop() {
@@ -162,4 +173,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       clearTimeout(timer);
     },
   };
+}
+
+function withOverrides(
+  shipped: DynamicConfig,
+  overrides: Readonly<Record<string, string | number | boolean | null>>,
+): DynamicConfig {
+  const merged: Record<string, string | number | boolean> = { ...shipped };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
 }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { freePort } from '../../src/dev-server/dev-server';
+import { dynamicConfigArgs, readDynamicConfig } from '../../src/dev-server/dynamic-config';
 
 const repo = resolve(__dirname, '..', '..');
 const compose = parse(readFileSync(join(repo, 'docker-compose.temporal.yml'), 'utf8')) as {
@@ -38,6 +39,13 @@ test('the compose file runs the official temporal image and a Convoy worker wire
   const cmd = /CMD \["node", "([^"]+)"\]/.exec(dockerfile)?.[1];
   expect(cmd).toBe('dist/workers/worker.js');
   expect(existsSync(join(repo, cmd!))).toBe(true);
+});
+
+test("the compose file's server gets exactly the dynamic config Convoy ships", () => {
+  const command = compose.services.temporal!.command!;
+  const flags = command.flatMap((arg, i) => (command[i - 1] === '--dynamic-config-value' ? [arg] : []));
+  const shipped = dynamicConfigArgs(readDynamicConfig()).filter((arg) => arg !== '--dynamic-config-value');
+  expect(flags).toEqual(shipped);
 });
 
 test("the compose file's server command and healthcheck work with this temporal CLI", async () => {

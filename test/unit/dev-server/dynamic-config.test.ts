@@ -1,0 +1,43 @@
+/** The dynamic config Convoy ships and how it reaches the dev server's command line. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dynamicConfigArgs, readDynamicConfig } from '../../../src/dev-server/dynamic-config';
+
+const file = (text: string): string => {
+  const path = join(mkdtempSync(join(tmpdir(), 'convoy-dc-')), 'dynamic-config.yaml');
+  writeFileSync(path, text);
+  return path;
+};
+
+test('the shipped file sets timer precision and lifts the queue poll limits', () => {
+  expect(readDynamicConfig()).toEqual({
+    'history.timerProcessorMaxTimeShift': '10ms',
+    'history.transferProcessorMaxPollRPS': 1000,
+    'history.timerProcessorMaxPollRPS': 1000,
+  });
+});
+
+test('each key becomes one --dynamic-config-value flag with a JSON value', () => {
+  expect(
+    dynamicConfigArgs({ 'history.timerProcessorMaxTimeShift': '10ms', 'history.x': 5, 'a.b': true }),
+  ).toEqual([
+    '--dynamic-config-value',
+    'history.timerProcessorMaxTimeShift="10ms"',
+    '--dynamic-config-value',
+    'history.x=5',
+    '--dynamic-config-value',
+    'a.b=true',
+  ]);
+});
+
+test('a malformed file is rejected naming the file and the key', () => {
+  const bad = file('history.timerProcessorMaxTimeShift:\n  - value: 10ms\n  - value: 20ms\n');
+  expect(() => readDynamicConfig(bad)).toThrow(
+    `${bad}: history.timerProcessorMaxTimeShift: Convoy ships exactly one global value per key`,
+  );
+  const badKey = file('NotAKey:\n  - value: 1\n');
+  expect(() => readDynamicConfig(badKey)).toThrow(/NotAKey: expected a dynamic config key/);
+  const extra = file('history.x:\n  - value: 1\n    colour: blue\n');
+  expect(() => readDynamicConfig(extra)).toThrow(/history\.x\.0/);
+});
