@@ -9,6 +9,7 @@
  *
  * Pure module.
  */
+import { HISTORY_LIMIT_EVENTS, HISTORY_WARN_EVENTS, predictParentHistoryEvents } from './history-budget';
 import type { StageBarrierPlan, StagePlan } from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 import type { PipelineFile } from './schema';
@@ -92,6 +93,8 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
   warnings.push(
     ...singleParticipantWarnings(stages, stageSources),
     ...reusedIdentifierWarnings(stages, stageSources),
+    ...subSecondTimerWarnings(file),
+    ...historyBudgetWarnings(stages),
   );
   return { errors, warnings, stages };
 }
@@ -229,4 +232,57 @@ function reusedIdentifierWarnings(
     }
   });
   return warnings;
+}
+
+/** Timer precision needs a server setting; Convoy's own servers have it, other clusters may not. */
+export const SUB_SECOND_TIMER_WARNING =
+  'a timer under 1 s fires up to a second late unless the Temporal server sets ' +
+  "history.timerProcessorMaxTimeShift (Convoy's servers set 10ms; see README, Timer precision)";
+
+function subSecondTimerWarnings(file: PipelineFile): ValidationIssue[] {
+  const warnings: ValidationIssue[] = [];
+  file.stages.forEach((stage, stageIndex) =>
+    stage.workflows.forEach((workflow, workflowIndex) =>
+      workflow.steps.forEach((step, stepIndex) => {
+        const timer =
+          step.type === 'barrier'
+            ? { field: 'timeoutMs', ms: step.timeoutMs }
+            : step.type === 'wait'
+              ? { field: 'durationMs', ms: step.durationMs }
+              : undefined;
+        if (timer?.ms === undefined || timer.ms >= 1000) return;
+        warnings.push({
+          path: formatPath([
+            'stages',
+            stageIndex,
+            'workflows',
+            workflowIndex,
+            'steps',
+            stepIndex,
+            timer.field,
+          ]),
+          message: SUB_SECOND_TIMER_WARNING,
+        });
+      }),
+    ),
+  );
+  return warnings;
+}
+
+function historyBudgetWarnings(stages: readonly StagePlan[]): ValidationIssue[] {
+  const prediction = predictParentHistoryEvents(stages);
+  if (prediction.events <= HISTORY_WARN_EVENTS) return [];
+  const limit =
+    prediction.events > HISTORY_LIMIT_EVENTS
+      ? `past Temporal's limit of ${HISTORY_LIMIT_EVENTS.toLocaleString('en-US')}, where the server terminates it`
+      : `past the ${HISTORY_WARN_EVENTS.toLocaleString('en-US')} at which Temporal warns`;
+  return [
+    {
+      path: 'stages',
+      message:
+        `the pipeline workflow's history may reach ${prediction.events.toLocaleString('en-US')} events ` +
+        `(${prediction.workflows} workflows, ${prediction.arrivals} barrier arrivals), ${limit}; ` +
+        'split it into several pipelines or fewer barriers per workflow',
+    },
+  ];
 }

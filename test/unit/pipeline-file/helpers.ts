@@ -98,7 +98,7 @@ export function basePipeline(): PipelineDraft {
                 timeoutMs: 60000,
               },
               { name: 'all-deployed', type: 'barrier', identifier: 'services-deployed' },
-              { name: 'verify', type: 'wait', durationMs: 100 },
+              { name: 'verify', type: 'wait', durationMs: 1000 },
             ],
             rollbackSteps: [{ name: 'undo', type: 'shell', command: 'echo undo' }],
           },

@@ -3,6 +3,7 @@
  * `convoy validate` and the path of the offending field in the message.
  */
 import { type PipelineDraft, barrier, basePipeline, cleanupTempDirs, shell, validate } from './helpers';
+import { SUB_SECOND_TIMER_WARNING } from '../../../src/pipeline-file/validate';
 
 afterAll(cleanupTempDirs);
 
@@ -591,5 +592,35 @@ describe('all errors at once', () => {
     const result = validate(pipeline);
     expect(result.code).toBe(2);
     expect(result.errors).toHaveLength(3);
+  });
+});
+
+describe('precision and history warnings', () => {
+  it('warns once per barrier timeout or wait under a second, naming the server setting', () => {
+    const pipeline = basePipeline();
+    pipeline.stages[0].workflows[0].steps[1].timeoutMs = 999;
+    pipeline.stages[0].workflows[0].steps[2].durationMs = 250;
+    const result = validate(pipeline);
+    expect(result.code).toBe(0);
+    expect(result.warnings).toEqual([
+      `warning: pipeline.yaml: stages[0].workflows[0].steps[1].timeoutMs: ${SUB_SECOND_TIMER_WARNING}`,
+      `warning: pipeline.yaml: stages[0].workflows[0].steps[2].durationMs: ${SUB_SECOND_TIMER_WARNING}`,
+    ]);
+    expect(SUB_SECOND_TIMER_WARNING).toContain('history.timerProcessorMaxTimeShift');
+  });
+
+  it('warns with the figure when the pipeline workflow history may pass 10,240 events', () => {
+    const pipeline = basePipeline();
+    const orders = pipeline.stages[0].workflows[1];
+    orders.forEach = Array.from({ length: 700 }, (_, i) => `r${i}`);
+    const result = validate(pipeline);
+    expect(result.code).toBe(0);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^warning: pipeline\.yaml: stages: the pipeline workflow's history may reach 10,5\d\d events \(701 workflows, 701 barrier arrivals\), past the 10,240 at which Temporal warns;/,
+      ),
+    ]);
+    orders.forEach = Array.from({ length: 600 }, (_, i) => `r${i}`);
+    expect(validate(pipeline).warnings).toEqual([]);
   });
 });
