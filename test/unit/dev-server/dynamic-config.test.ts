@@ -10,11 +10,12 @@ const file = (text: string): string => {
   return path;
 };
 
-test('the shipped file sets timer precision and lifts the queue poll limits', () => {
+test('the shipped file sets timer precision, lifts the queue poll limits and the event buffer', () => {
   expect(readDynamicConfig()).toEqual({
     'history.timerProcessorMaxTimeShift': '10ms',
     'history.transferProcessorMaxPollRPS': 1000,
     'history.timerProcessorMaxPollRPS': 1000,
+    'history.maximumBufferedEventsBatch': 1000,
   });
 });
 
