@@ -3,8 +3,10 @@
  * `convoy worker`, configured by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE.
  */
 import { runWorkerFromEnv } from '../src/worker/run-worker';
+import { WorkerSettingsError } from '../src/worker/settings';
 
 runWorkerFromEnv((line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
   process.stderr.write(`convoy worker: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(3);
+  // 2: a bad CONVOY_* setting (nothing started); 3: Temporal unreachable or another failure.
+  process.exit(error instanceof WorkerSettingsError ? 2 : 3);
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { clearScreenDown, cursorTo } from 'node:readline';
 import { ConvoyUsageError } from '../client/errors';
 import { TemporalUnreachableError } from '../connection/errors';
+import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
 import { temporalConfigFromEnv } from '../connection/config';
 import { PipelineValidationError, compilePipeline } from '../pipeline-file';
@@ -296,7 +297,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? ExitCodes.success : ExitCodes.invalidInput;
     }
-    if (error instanceof ConvoyUsageError) {
+    if (error instanceof ConvoyUsageError || error instanceof WorkerSettingsError) {
       io.err(`convoy: ${error.message}`);
       return ExitCodes.invalidInput;
     }

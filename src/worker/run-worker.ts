@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../connection/errors';
 import { prebuiltWorkflowBundle } from './bundle';
 import { temporalConfigFromEnv } from '../connection/config';
+import { workerSettingsFromEnv } from './settings';
 import { createConvoyWorker, installQuietRuntime } from './worker';
 
 /**
@@ -11,6 +12,7 @@ import { createConvoyWorker, installQuietRuntime } from './worker';
  */
 export async function runWorkerFromEnv(log: (line: string) => void): Promise<void> {
   installQuietRuntime('INFO');
+  const settings = workerSettingsFromEnv();
   const config = temporalConfigFromEnv();
   let connection: NativeConnection;
   try {
@@ -25,10 +27,11 @@ export async function runWorkerFromEnv(log: (line: string) => void): Promise<voi
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     workflowBundlePath: prebuiltWorkflowBundle(),
-    tuning: { shutdownGraceTime: '30s' },
+    tuning: { shutdownGraceTime: '30s', maxCachedWorkflows: settings.maxCachedWorkflows },
   });
   log(
-    `convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}`,
+    `convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}; ` +
+      `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}`,
   );
   try {
     await worker.run();

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pipelineResultSchema } from '../../src/model/result';
 import { freePort } from '../../src/dev-server/dev-server';
 import { connectTestEnv, eventually, type TestEnv } from './harness';
+import { cachedWorkflowsFor } from '../../src/worker/sizing';
 
 const repo = resolve(__dirname, '..', '..');
 const convoy = join(repo, 'bin', 'convoy');
@@ -231,13 +232,30 @@ test('convoy worker runs pipelines from TEMPORAL_TASK_QUEUE and stops cleanly on
     TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
     TEMPORAL_TASK_QUEUE: queue,
   };
-  const worker = startConvoy(['worker'], serverEnv, /convoy worker polling .* task queue cli-worker-/);
+  const worker = startConvoy(
+    ['worker'],
+    { ...serverEnv, CONVOY_WORKER_MEMORY_MB: '1024' },
+    new RegExp(
+      `convoy worker polling .* task queue cli-worker-.*; caching up to ${cachedWorkflowsFor(1024)} workflows for 1024 MiB \\(CONVOY_WORKER_MEMORY_MB\\)`,
+    ),
+  );
   await worker.up;
   const result = await runConvoy(['run', file('worker.yaml', twoServices), '--json'], serverEnv);
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout).status).toBe('succeeded');
   worker.child.kill('SIGTERM');
   expect(await worker.exited).toBe(0);
+});
+
+test('convoy worker with a bad CONVOY_* setting exits 2 naming it, before connecting', async () => {
+  const result = await runConvoy(['worker'], {
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    CONVOY_MAX_CACHED_WORKFLOWS: 'many',
+  });
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim()).toBe(
+    'convoy: CONVOY_MAX_CACHED_WORKFLOWS=many: expected a number of workflows (a positive integer)',
+  );
 });
 
 test('convoy dev serves Temporal and its Web UI on the given ports until Ctrl-C', async () => {
