@@ -83,22 +83,32 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
   const act = (decision: Decision): void => {
     if (decision.changed) showDetails();
     if (decision.rejected) log.info('barrier input ignored', { reason: decision.rejected });
-    for (const outcome of decision.outcomes) {
-      if (outcome.participant === decision.brokenBy && patched(Patches.noOutcomeToAbandoner)) continue;
-      uncancellable(() =>
-        childHandle(outcome.participant).signal(barrierOutcomeSignal, {
+    if (decision.outcomes.length === 0) return;
+    // One non-cancellable scope for the whole release: a scope per signal cost the coordinator
+    // time in proportion to the participants, in the very task that releases them.
+    void uncancellable(async () => {
+      const sends: Promise<void>[] = [];
+      for (const outcome of decision.outcomes) {
+        if (outcome.participant === decision.brokenBy && patched(Patches.noOutcomeToAbandoner)) continue;
+        const message = {
           identifier: outcome.identifier,
           kind: outcome.kind,
           errorType: outcome.errorType,
           message: outcome.message,
-        }),
-      ).catch((error: unknown) =>
-        log.warn('could not deliver a barrier outcome', {
-          participant: outcome.participant,
-          error: String(error),
-        }),
-      );
-    }
+        };
+        sends.push(
+          childHandle(outcome.participant)
+            .signal(barrierOutcomeSignal, message)
+            .catch((error: unknown) =>
+              log.warn('could not deliver a barrier outcome', {
+                participant: outcome.participant,
+                error: String(error),
+              }),
+            ),
+        );
+      }
+      await Promise.all(sends);
+    });
   };
 
   onValidSignal(barrierArriveSignal, barrierArrivalSchema, (arrival) => act(run.arrive(arrival, Date.now())));
