@@ -75,6 +75,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on 127.0.0.1:`port` (we could bind it). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}
+
 /** Every dev server this process started, killed on exit even if nobody called stop(). */
 const started = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -90,6 +100,16 @@ function killOnExit(child: ChildProcess): void {
 
 /** Starts a dev server on 127.0.0.1 with its Web UI, and waits until it accepts connections. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  // A taken port would let the server fail to bind while a client happily connects to whatever
+  // else listens there: refuse before starting anything.
+  for (const [flag, value] of [
+    ['port', options.port],
+    ['Web UI port', options.uiPort],
+  ] as const) {
+    if (value !== undefined && !(await isPortFree(value))) {
+      throw new DevServerStartError(`${flag} ${value} on 127.0.0.1 is already in use; choose another`);
+    }
+  }
   const cli = await resolveTemporalCli(options.resolve);
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort ?? (await freePort());

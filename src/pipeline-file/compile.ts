@@ -78,8 +78,8 @@ export function validatePipelineFile(
 }
 
 function compileLoaded(loaded: LoadResult, source: string, options: CompileOptions): CompileOutcome {
-  if (options.pipelineId === '')
-    return { errors: [{ path: '--id', message: 'the pipeline id must not be empty' }], warnings: [] };
+  const idProblem = checkPipelineId(options.pipelineId);
+  if (idProblem) return { errors: [{ path: '--id', message: idProblem }], warnings: [] };
   if (!loaded.ok) return { errors: loaded.issues, warnings: [] };
   const parsed = parsePipelineFile(loaded.data);
   if (!parsed.ok) return { errors: parsed.issues, warnings: [] };
@@ -97,6 +97,25 @@ function compileLoaded(loaded: LoadResult, source: string, options: CompileOptio
     stages: validation.stages,
   });
   return { plan, warnings: validation.warnings };
+}
+
+/**
+ * Pipeline ids: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 200
+ * characters. A child's workflow id is `<pipeline id>/<workflow name>`, so a `/` (or anything
+ * outside this set) could make two pipelines' children indistinguishable.
+ */
+export const PIPELINE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** Why `id` cannot be a pipeline id, or undefined when it can. */
+export function checkPipelineId(id: string): string | undefined {
+  if (id === '') return 'the pipeline id must not be empty';
+  if (!PIPELINE_ID_PATTERN.test(id)) {
+    return (
+      'a pipeline id is letters, digits, ".", "_" and "-", starting with a letter or digit, at most ' +
+      '200 characters (children are named <pipeline id>/<workflow>, so "/" and other characters would make them ambiguous)'
+    );
+  }
+  return undefined;
 }
 
 function unwrap(file: string, outcome: CompileOutcome): CompiledPipeline {

@@ -36,9 +36,27 @@ export function formatPath(segments: readonly PathSegment[]): string {
   return text;
 }
 
+/**
+ * Control characters from a file (or its name) are written as escapes, so that a message stays
+ * one line and no terminal escape sequence from a file reaches the user's terminal.
+ */
+export function escapeControlCharacters(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Formats an issue as the one line the CLI prints: `FILE: path: message` (or `FILE: message`). */
 export function formatIssue(file: string, issue: ValidationIssue): string {
-  return issue.path === '' ? `${file}: ${issue.message}` : `${file}: ${issue.path}: ${issue.message}`;
+  const line = issue.path === '' ? `${file}: ${issue.message}` : `${file}: ${issue.path}: ${issue.message}`;
+  return escapeControlCharacters(line);
 }
 
 /** Formats a warning line as the CLI prints it on stderr: `warning: FILE: path: message`. */

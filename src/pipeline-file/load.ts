@@ -71,7 +71,19 @@ export function readPipelineFile(filePath: string): LoadResult {
   }
   // The file may have grown between stat and read.
   if (bytes.length > MAX_PIPELINE_FILE_BYTES) return fileProblem(tooLargeMessage(bytes.length));
+  if (!isText(bytes)) return fileProblem('is not a text file (a pipeline file is UTF-8 YAML or JSON)');
   return parsePipelineText(bytes.toString('utf8'), formatForFile(filePath));
+}
+
+/** UTF-8 without NUL bytes: what any YAML or JSON file is. */
+function isText(bytes: Buffer): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -13,7 +13,13 @@ import { HISTORY_LIMIT_EVENTS, HISTORY_WARN_EVENTS, predictParentHistoryEvents }
 import type { StageBarrierPlan, StagePlan } from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 import type { PipelineFile } from './schema';
-import { type ExpandedWorkflow, checkVariableName, expandForEach, expandWorkflow } from './expand';
+import {
+  type ExpandedWorkflow,
+  checkVariableName,
+  envNameForVariable,
+  expandForEach,
+  expandWorkflow,
+} from './expand';
 import { describeDeadlock, findBarrierDeadlocks } from './barrier-order';
 
 /** Options of {@link validatePipeline}. */
@@ -42,9 +48,16 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
     errors.push({ path: formatPath(at), message });
   };
 
+  const declared = declaredVariables(file);
   for (const name of Object.keys(options.vars ?? {})) {
     const problem = checkVariableName(name);
     if (problem) errors.push({ path: `--var ${name}`, message: problem });
+    else if (!declared.has(name)) {
+      warnings.push({
+        path: `--var ${name}`,
+        message: `the file declares no variable '${name}': the value is only exported as ${envNameForVariable(name)}`,
+      });
+    }
   }
   checkUniqueStageNames(file, error);
   checkUniqueWorkflowNames(file, error);
@@ -285,4 +298,13 @@ function historyBudgetWarnings(stages: readonly StagePlan[]): ValidationIssue[] 
         'split it into several pipelines or fewer barriers per workflow',
     },
   ];
+}
+
+/** Variables the file declares, pipeline-wide or in any workflow. */
+function declaredVariables(file: PipelineFile): Set<string> {
+  const names = new Set(Object.keys(file.variables ?? {}));
+  for (const stage of file.stages)
+    for (const workflow of stage.workflows)
+      for (const name of Object.keys(workflow.variables ?? {})) names.add(name);
+  return names;
 }

@@ -10,6 +10,7 @@ import { pipelineResultSchema } from '../../src/model/result';
 import { freePort } from '../../src/dev-server/dev-server';
 import { connectTestEnv, eventually, type TestEnv } from './harness';
 import { cachedWorkflowsFor } from '../../src/worker/sizing';
+import { createServer, type AddressInfo } from 'node:net';
 
 const repo = resolve(__dirname, '..', '..');
 const convoy = join(repo, 'bin', 'convoy');
@@ -256,6 +257,20 @@ test('convoy worker with a bad CONVOY_* setting exits 2 naming it, before connec
   expect(result.stderr.trim()).toBe(
     'convoy: CONVOY_MAX_CACHED_WORKFLOWS=many: expected a number of workflows (a positive integer)',
   );
+});
+
+test('convoy dev on a taken port exits 3 naming the port, and starts nothing', async () => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const result = await runConvoy(['dev', '--port', String(port), '--ui-port', String(await freePort())]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(result.stdout).not.toMatch(/ready/i);
+  } finally {
+    taken.close();
+  }
 });
 
 test('convoy dev serves Temporal and its Web UI on the given ports until Ctrl-C', async () => {
