@@ -41,7 +41,6 @@ export function formatPath(segments: readonly PathSegment[]): string {
  * one line and no terminal escape sequence from a file reaches the user's terminal.
  */
 export function escapeControlCharacters(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     const code = c.charCodeAt(0);
     if (c === '\n') return '\\n';
