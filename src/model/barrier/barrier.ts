@@ -49,8 +49,14 @@ export interface BarrierState extends BarrierKey {
   readonly arrivals: Readonly<Record<string, number>>;
   /** Participants that withdrew (step skipped, or finished without reaching it); they count as arrived. */
   readonly withdrawn: readonly string[];
-  /** Waiting participant -> its deadline (its arrival + its own timeoutMs). Empty once final. */
-  readonly deadlines: Readonly<Record<string, number>>;
+  /**
+   * The earliest deadline of a waiting participant (its arrival + its own timeoutMs): the barrier
+   * times out when it passes. Absent while nobody waits and once final. Deadlines are only ever
+   * added while the barrier stands, so the earliest is all the barrier needs to keep.
+   */
+  readonly deadline?: number;
+  /** How many participants have neither arrived nor withdrawn; the barrier crosses at 0. */
+  readonly pending: number;
   /** Arrived participants not yet given an outcome, in arrival order. Empty once final. */
   readonly waiting: readonly string[];
   /** When the barrier left `standing` (epoch ms). */
@@ -124,7 +130,7 @@ export function createBarrier(
     status: BarrierStatuses.standing,
     arrivals: {},
     withdrawn: [],
-    deadlines: {},
+    pending: unique.length,
     waiting: [],
   };
 }
@@ -150,16 +156,18 @@ export function arrive(
     }
 
     const arrivals = { ...current.arrivals, [participant]: nowMs };
+    const pending = hasWithdrawn(current, participant) ? current.pending : current.pending - 1;
     if (current.status !== BarrierStatuses.standing) {
       // Late arrival at a final barrier: it gets the same outcome its peers got.
-      const recorded = { ...current, arrivals };
+      const recorded = { ...current, arrivals, pending };
       return { state: recorded, outcomes: [outcomeFor(recorded, participant)] };
     }
     const waiting: BarrierState = {
       ...current,
       arrivals,
+      pending,
       waiting: [...current.waiting, participant],
-      deadlines: { ...current.deadlines, [participant]: nowMs + timeoutMs },
+      deadline: Math.min(current.deadline ?? Number.POSITIVE_INFINITY, nowMs + timeoutMs),
     };
     return crossIfComplete(waiting, nowMs);
   });
@@ -184,7 +192,10 @@ export function withdraw(state: BarrierState, participant: string, nowMs: number
     if (current.status !== BarrierStatuses.standing) {
       return reject(current, `${label(current)} is already ${current.status}; a withdrawal has no effect`);
     }
-    return crossIfComplete({ ...current, withdrawn: [...current.withdrawn, participant] }, nowMs);
+    return crossIfComplete(
+      { ...current, withdrawn: [...current.withdrawn, participant], pending: current.pending - 1 },
+      nowMs,
+    );
   });
 }
 
@@ -269,9 +280,7 @@ export function expire(state: BarrierState, nowMs: number): Transition<BarrierSt
 
 /** Earliest deadline of a waiting participant while standing; `undefined` when none or final. */
 export function nextDeadline(state: BarrierState): number | undefined {
-  if (state.status !== BarrierStatuses.standing) return undefined;
-  const deadlines = Object.values(state.deadlines);
-  return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+  return state.status === BarrierStatuses.standing ? state.deadline : undefined;
 }
 
 /** True while the barrier is `standing`; every other status is final. */
@@ -340,7 +349,7 @@ function afterCatchUp(
 
 /** Crosses the barrier once every participant has arrived or withdrawn. */
 function crossIfComplete(state: BarrierState, nowMs: number): Transition<BarrierState> {
-  if (missingParticipants(state).length > 0) return unchanged(state);
+  if (state.pending > 0) return unchanged(state);
   return resolve(state, { status: BarrierStatuses.crossed, resolvedAt: nowMs });
 }
 
@@ -348,7 +357,8 @@ function crossIfComplete(state: BarrierState, nowMs: number): Transition<Barrier
 function resolve(state: BarrierState, resolution: Resolution): Transition<BarrierState> {
   // Only defined fields are copied so that the state round-trips through JSON unchanged.
   const defined = Object.fromEntries(Object.entries(resolution).filter(([, v]) => v !== undefined));
-  const final: BarrierState = { ...state, ...defined, waiting: [], deadlines: {} };
+  const { deadline, ...rest } = state; // a final barrier has no deadline
+  const final: BarrierState = { ...rest, ...defined, waiting: [] };
   return { state: final, outcomes: state.waiting.map((p) => outcomeFor(final, p)) };
 }
 

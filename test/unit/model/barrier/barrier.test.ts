@@ -38,7 +38,7 @@ describe('createBarrier', () => {
       status: 'standing',
       arrivals: {},
       withdrawn: [],
-      deadlines: {},
+      pending: 3,
       waiting: [],
     });
   });
@@ -77,7 +77,8 @@ describe('arrive', () => {
       status: 'standing',
       arrivals: { a: T0 },
       waiting: ['a'],
-      deadlines: { a: T0 + TIMEOUT },
+      pending: 2,
+      deadline: T0 + TIMEOUT,
     });
   });
 
@@ -88,7 +89,8 @@ describe('arrive', () => {
       (s) => arrive(s, 'a', T0 + 5, TIMEOUT),
     );
     const t = arrive(s, 'c', T0 + 10, TIMEOUT);
-    expect(t.state).toMatchObject({ status: 'crossed', resolvedAt: T0 + 10, waiting: [], deadlines: {} });
+    expect(t.state).toMatchObject({ status: 'crossed', resolvedAt: T0 + 10, waiting: [], pending: 0 });
+    expect(t.state).not.toHaveProperty('deadline');
     expect(t.outcomes.map((o) => [o.participant, o.kind])).toEqual([
       ['b', 'released'],
       ['a', 'released'],
@@ -261,8 +263,8 @@ describe('abandon', () => {
       reason: 'step deploy failed',
       brokenBy: 'c',
       waiting: [],
-      deadlines: {},
     });
+    expect(t.state).not.toHaveProperty('deadline');
     const message = 'Barrier "services-deployed" in stage "deploy" broken by c: step deploy failed';
     expect(t.outcomes).toEqual([
       {
@@ -357,8 +359,8 @@ describe('expire', () => {
       missing: ['c'],
       reason: 'timed out waiting for c',
       waiting: [],
-      deadlines: {},
     });
+    expect(t.state).not.toHaveProperty('deadline');
     const message = 'Barrier "services-deployed" in stage "deploy" timed out waiting for c';
     expect(t.outcomes).toEqual([
       expect.objectContaining({ participant: 'a', kind: 'timed-out', errorType: 'barrier-timeout', message }),

@@ -123,11 +123,11 @@ function apply(
   }
 }
 
-/** The earliest deadline of a waiting participant over the standing barriers, computed from the raw data. */
+/** The earliest deadline over the standing barriers, computed from each barrier's own. */
 function expectedNextDeadline(book: BarrierBook): number | undefined {
   const all = Book.listBarriers(book)
     .filter((b) => b.status === 'standing')
-    .flatMap((b) => Object.values(b.deadlines));
+    .flatMap((b) => (b.deadline === undefined ? [] : [b.deadline]));
   return all.length === 0 ? undefined : Math.min(...all);
 }
 
