@@ -49,7 +49,11 @@ export function reportBarrierPitfalls(pipeline: ImportedPipeline, report: Import
     for (const use of occurrences) {
       const others = occurrences
         .filter((other) => other.stage !== use.stage)
-        .map((other) => `${other.at.file}: ${describeLocation(other.at)}`);
+        .map((other) =>
+          other.at.file === use.at.file
+            ? describeLocation(other.at)
+            : `${other.at.file}: ${describeLocation(other.at)}`,
+        );
       report.error(
         use.at,
         `barrier '${identifier}' is also used by ${others.join(', ')}, in a stage that does not run in ` +

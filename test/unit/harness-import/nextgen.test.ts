@@ -411,9 +411,9 @@ describe('barriers', () => {
     const tail =
       'in a stage that does not run in parallel with this one: in Harness the stage that reaches it first waits for a stage that has not started, until the barrier times out. Use a barrier only in stages that run in parallel';
     expect(errors).toEqual([
-      `p.yaml: ${stepPath('pipeline.stages[0].parallel[0]', 0)}: barrier 'go' is also used by p.yaml: ${stepPath('pipeline.stages[1]', 1)}, ${tail}`,
-      `p.yaml: ${stepPath('pipeline.stages[0].parallel[1]', 0)}: barrier 'go' is also used by p.yaml: ${stepPath('pipeline.stages[1]', 1)}, ${tail}`,
-      `p.yaml: ${stepPath('pipeline.stages[1]', 1)}: barrier 'go' is also used by p.yaml: ${stepPath('pipeline.stages[0].parallel[0]', 0)}, p.yaml: ${stepPath('pipeline.stages[0].parallel[1]', 0)}, ${tail}`,
+      `p.yaml: ${stepPath('pipeline.stages[0].parallel[0]', 0)}: barrier 'go' is also used by ${stepPath('pipeline.stages[1]', 1)}, ${tail}`,
+      `p.yaml: ${stepPath('pipeline.stages[0].parallel[1]', 0)}: barrier 'go' is also used by ${stepPath('pipeline.stages[1]', 1)}, ${tail}`,
+      `p.yaml: ${stepPath('pipeline.stages[1]', 1)}: barrier 'go' is also used by ${stepPath('pipeline.stages[0].parallel[0]', 0)}, ${stepPath('pipeline.stages[0].parallel[1]', 0)}, ${tail}`,
     ]);
   });
 
