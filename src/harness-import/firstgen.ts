@@ -32,13 +32,7 @@ import type {
 import type { StepMappings } from './mappings';
 import { type HarnessLocation, type ImportReport, below } from './report';
 import { bashScriptBody, isBash, otherStepBody } from './steps';
-import { type HarnessRecord, HarnessReader, convoyName } from './values';
-
-/** A Harness file as loaded: the name the user gave and its plain data. */
-export interface HarnessFile {
-  file: string;
-  data: unknown;
-}
+import { type HarnessDocument, type HarnessRecord, HarnessReader, convoyName } from './values';
 
 /** FirstGen failure types (`failureTypes`) and what each stands for in Convoy. */
 export const FIRSTGEN_ERROR_TYPES: Readonly<Record<string, readonly ErrorType[] | null>> = {
@@ -119,8 +113,8 @@ interface StrategyRules {
 
 /** Imports a FirstGen pipeline and the workflows it runs. */
 export function importFirstGen(
-  pipelineFile: HarnessFile & { data: HarnessRecord },
-  workflowFiles: readonly (HarnessFile & { data: HarnessRecord })[],
+  pipelineFile: HarnessDocument,
+  workflowFiles: readonly HarnessDocument[],
   mappings: StepMappings,
   report: ImportReport,
 ): ImportedPipeline {
@@ -186,7 +180,7 @@ function importElement(
   context: Context,
   element: HarnessRecord,
   at: HarnessLocation,
-  workflowsByName: ReadonlyMap<string, HarnessFile & { data: HarnessRecord }>,
+  workflowsByName: ReadonlyMap<string, HarnessDocument>,
   used: Set<string>,
 ): ImportedWorkflow | undefined {
   const { reader, report } = context;
@@ -307,7 +301,7 @@ function importSkipCondition(context: Context, value: unknown, at: HarnessLocati
  */
 function importVariables(
   context: Context,
-  workflowFile: HarnessFile & { data: HarnessRecord },
+  workflowFile: HarnessDocument,
   stageValue: unknown,
   stageAt: HarnessLocation,
 ): Record<string, string> {
@@ -376,7 +370,7 @@ function importLoop(
 /** A workflow file's steps, rollback steps and workflow-level rules. */
 function importWorkflow(
   context: Context,
-  workflowFile: HarnessFile & { data: HarnessRecord },
+  workflowFile: HarnessDocument,
   resolve: VariableResolver,
 ): Pick<ImportedWorkflow, 'at' | 'rules' | 'steps' | 'rollbackSteps'> {
   const { reader, report } = context;
@@ -572,6 +566,13 @@ function importShellScript(
   const scriptAt = below(at, 'scriptString');
   const script = reader.text(properties['scriptString'], scriptAt, true);
   if (script === undefined) return undefined;
+  const workingDirectory = reader.text(properties['commandPath'], below(at, 'commandPath'));
+  if (workingDirectory !== undefined && workingDirectory.trim() !== '') {
+    report.warn(
+      below(at, 'commandPath'),
+      `working directory '${workingDirectory}' is not carried over: the script runs in the worker's`,
+    );
+  }
   if (!reader.flag(properties['executeOnDelegate'], below(at, 'executeOnDelegate'), true)) {
     report.warn(below(at, 'executeOnDelegate'), 'runs on the Convoy worker, not on the target host');
   }

@@ -9,14 +9,14 @@
  */
 import { stringify } from 'yaml';
 import { reportBarrierPitfalls, reportConvoyValidation } from './checks';
-import { type HarnessFile, importFirstGen } from './firstgen';
+import { importFirstGen } from './firstgen';
 import { type HarnessGeneration, type ImportedPipeline, assemble } from './imported';
 import type { StepMappings } from './mappings';
 import { importNextGen } from './nextgen';
 import { type ImportIssue, ImportReport } from './report';
-import type { HarnessRecord } from './values';
+import type { HarnessDocument, HarnessFile, HarnessRecord } from './values';
 
-export type { HarnessFile } from './firstgen';
+export type { HarnessFile } from './values';
 export type { HarnessGeneration } from './imported';
 export { type ImportIssue, formatImportIssue, formatImportWarning } from './report';
 export { type StepMappings, parseMapOption, readMappingData } from './mappings';
@@ -71,7 +71,7 @@ function translate(
   mappings: StepMappings,
   report: ImportReport,
 ): ImportedPipeline | undefined {
-  const byKind = new Map<FileKind, (HarnessFile & { data: HarnessRecord })[]>();
+  const byKind = new Map<FileKind, HarnessDocument[]>();
   for (const file of files) {
     const kind = kindOf(file.data);
     if (kind === undefined) {
@@ -82,7 +82,7 @@ function translate(
       continue;
     }
     const list = byKind.get(kind) ?? [];
-    list.push(file as HarnessFile & { data: HarnessRecord });
+    list.push(file as HarnessDocument);
     byKind.set(kind, list);
   }
   if (report.errors.length > 0) return undefined;

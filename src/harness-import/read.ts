@@ -3,7 +3,7 @@
  * files with the pipeline-file loader (size cap, alias and nesting limits, no prototype keys).
  */
 import { readPipelineFile } from '../pipeline-file/load';
-import type { HarnessFile } from './firstgen';
+import type { HarnessFile } from './values';
 import { readMappingData } from './mappings';
 import type { ImportIssue } from './report';
 
@@ -16,7 +16,7 @@ export function readHarnessFiles(paths: readonly string[]): { files: HarnessFile
     if (loaded.ok) files.push({ file, data: loaded.data });
     else
       errors.push(
-        ...loaded.issues.map((issue) => ({ file, ...issue, message: harnessMessage(issue.message) })),
+        ...loaded.issues.map((issue) => ({ file, ...issue, message: relabel(issue.message, 'harness') })),
       );
   }
   return { files, errors };
@@ -33,7 +33,7 @@ export function readMappings(
     const loaded = readPipelineFile(file);
     if (!loaded.ok) {
       errors.push(
-        ...loaded.issues.map((issue) => ({ file, ...issue, message: mappingMessage(issue.message) })),
+        ...loaded.issues.map((issue) => ({ file, ...issue, message: relabel(issue.message, 'mapping') })),
       );
       continue;
     }
@@ -45,13 +45,13 @@ export function readMappings(
   return { mappings, errors };
 }
 
-/** The loader speaks of pipeline files; here the file is a Harness one. */
-function harnessMessage(message: string): string {
-  return message.replace('expected a pipeline definition', 'expected a Harness pipeline or workflow');
-}
-
-function mappingMessage(message: string): string {
+/** The loader speaks of pipeline files; these are Harness files or mapping files. */
+function relabel(message: string, kind: 'harness' | 'mapping'): string {
+  const [expected, file] =
+    kind === 'harness'
+      ? ['a Harness pipeline or workflow', 'a Harness file']
+      : ['step mappings (STEP_TYPE: COMMAND)', 'a mapping file'];
   return message
-    .replace('expected a pipeline definition', 'expected step mappings (STEP_TYPE: COMMAND)')
-    .replace('is a directory, not a pipeline file', 'is a directory, not a mapping file');
+    .replace('expected a pipeline definition', `expected ${expected}`)
+    .replace('not a pipeline file', `not ${file}`);
 }

@@ -12,6 +12,15 @@ import { type HarnessLocation, type ImportReport, below } from './report';
 /** A Harness mapping as the loader returns it (null-prototype object). */
 export type HarnessRecord = Readonly<Record<string, unknown>>;
 
+/** A Harness file as loaded: the name the user gave and its plain data. */
+export interface HarnessFile {
+  file: string;
+  data: unknown;
+}
+
+/** A Harness file whose top level is a mapping. */
+export type HarnessDocument = HarnessFile & { data: HarnessRecord };
+
 /** Which keys of a mapping the importer reads, and which it knows to have no effect in Convoy. */
 export interface KeyRules {
   /** Keys the importer reads (and reports on itself). */

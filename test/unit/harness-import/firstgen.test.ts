@@ -247,7 +247,11 @@ describe('workflow steps', () => {
         ...fgWorkflow([
           { type: 'K8S_DEPLOYMENT_ROLLING', name: 'Rollout', properties: { timeoutMillis: 600000 } },
           fgShell('ps', 'Write-Host', { scriptType: 'POWERSHELL' }),
-          fgShell('remote', 'uptime', { executeOnDelegate: false, outputVars: 'UPTIME' }),
+          fgShell('remote', 'uptime', {
+            executeOnDelegate: false,
+            outputVars: 'UPTIME',
+            commandPath: '/opt/app',
+          }),
         ]),
         rollbackPhases: [
           {
@@ -266,6 +270,7 @@ describe('workflow steps', () => {
       'w.yaml: rollbackPhases[0].phaseSteps[0].stepsInParallel: steps in parallel are not supported yet (they need Convoy parallel step groups, which come with the barrier-topologies issue): run them one after another',
     ]);
     expect(warnings).toEqual([
+      `warning: w.yaml: ${step(2)}.properties.commandPath: working directory '/opt/app' is not carried over: the script runs in the worker's`,
       `warning: w.yaml: ${step(2)}.properties.executeOnDelegate: runs on the Convoy worker, not on the target host`,
       `warning: w.yaml: ${step(2)}.properties: published output variables are not carried over: later steps cannot read them`,
     ]);
