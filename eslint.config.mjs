@@ -16,11 +16,21 @@ const layers = {
   connection: [],
   workflows: ['model'],
   'pipeline-file': ['model'],
+  'harness-import': ['model', 'pipeline-file'],
   activities: ['model'],
   worker: ['model', 'activities', 'workflows', 'connection', 'package'],
   'dev-server': ['worker', 'package'],
   client: ['model', 'workflows', 'connection'],
-  cli: ['model', 'pipeline-file', 'client', 'connection', 'dev-server', 'worker', 'package'],
+  cli: [
+    'model',
+    'pipeline-file',
+    'harness-import',
+    'client',
+    'connection',
+    'dev-server',
+    'worker',
+    'package',
+  ],
 };
 
 export default tseslint.config(

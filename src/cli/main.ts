@@ -10,13 +10,20 @@ import { TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
 import { temporalConfigFromEnv } from '../connection/config';
-import { PipelineValidationError, compilePipeline } from '../pipeline-file';
+import {
+  type CompiledPipeline,
+  PipelineValidationError,
+  compilePipeline,
+  compilePipelineText,
+  formatWarning,
+} from '../pipeline-file';
 import { interventionActionSchema } from '../model/plan';
 import type { PipelineResult } from '../model/result';
 import { TemporalCliNotFoundError } from '../dev-server/temporal-cli';
 import { packageVersion } from '../package/root';
 import { formatPipelineResult } from './format';
 import { runValidate } from './validate';
+import { type ImportOptions, collectList, collectMap, importForCli, runHarnessImport } from './import';
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -85,69 +92,88 @@ export function buildProgram(io: CliIo = processIo): Command {
     });
 
   program
+    .command('import')
+    .description('import pipelines from other tools')
+    .command('harness')
+    .argument(
+      '<files...>',
+      'Harness NextGen pipeline YAML, or a FirstGen pipeline and its workflow YAML files',
+    )
+    .option('-o, --output <file>', 'write the Convoy pipeline file here (stdout when absent)')
+    .option(
+      '--map <type=command>',
+      'run Harness steps of this type as this shell command (repeatable)',
+      collectMap,
+      {},
+    )
+    .option('--map-file <file>', 'a YAML file of STEP_TYPE: COMMAND mappings (repeatable)', collectList, [])
+    .description('write a Convoy pipeline file for a Harness pipeline')
+    .action((files: string[], opts: ImportOptions & { output?: string }) => {
+      throw new ExitWith(runHarnessImport(files, opts, io) as ExitCode);
+    });
+
+  program
     .command('run')
-    .argument('<file>', 'pipeline file (YAML or JSON)')
+    .argument('<files...>', 'pipeline file (YAML or JSON); with --from harness, the Harness files')
     .option('--var <name=value>', 'override a variable (repeatable)', collectVar, {})
     .option('--id <id>', 'pipeline ID (the pipeline workflow ID); generated when absent')
     .option('--embedded', 'start a local Temporal dev server and worker for this run')
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--no-wait', 'start the pipeline and return at once')
+    .addOption(
+      new Option('--from <tool>', 'import the pipeline from another tool first').choices(['harness']),
+    )
+    .option(
+      '--map <type=command>',
+      'with --from harness: run Harness steps of this type as this command',
+      collectMap,
+      {},
+    )
+    .option(
+      '--map-file <file>',
+      'with --from harness: a YAML file of STEP_TYPE: COMMAND mappings',
+      collectList,
+      [],
+    )
     .description('start a pipeline and wait for its result')
-    .action(
-      async (
-        file: string,
-        opts: { var: Record<string, string>; id?: string; embedded?: boolean; json?: boolean; wait: boolean },
-      ) => {
-        const name = peekName(file);
-        const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
-        let compiled;
+    .action(async (files: string[], opts: RunOptions) => {
+      const source = compileForRun(files, opts, io);
+      const { compiled, pipelineId } = source;
+      const { startPipeline, waitForPipeline } = await import('../client/pipelines');
+      if (opts.embedded) {
+        if (!opts.wait) {
+          throw new ConvoyUsageError(
+            '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
+          );
+        }
+        const { startEmbedded } = await import('../dev-server/embedded');
+        const embedded = await startEmbedded({ log: io.err });
         try {
-          compiled = compilePipeline(file, { vars: opts.var, pipelineId });
-        } catch (error) {
-          if (error instanceof PipelineValidationError) {
-            for (const line of error.lines ?? [error.message]) io.err(line);
-            throw new ExitWith(ExitCodes.invalidInput);
-          }
-          throw error;
-        }
-        for (const warning of compiled.warnings)
-          io.err(`warning: ${file}: ${warning.path}: ${warning.message}`);
-        const { startPipeline, waitForPipeline } = await import('../client/pipelines');
-        if (opts.embedded) {
-          if (!opts.wait) {
-            throw new ConvoyUsageError(
-              '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
-            );
-          }
-          const { startEmbedded } = await import('../dev-server/embedded');
-          const embedded = await startEmbedded({ log: io.err });
-          try {
-            await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
-            io.err(
-              `pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`,
-            );
-            const doc = await waitForPipeline(embedded.client, pipelineId);
-            printResult(io, doc, opts.json);
-            throw new ExitWith(exitCodeFor(doc));
-          } finally {
-            await embedded.stop();
-          }
-        }
-        const config = temporalConfigFromEnv();
-        await withClient(async (client) => {
-          await startPipeline(client, compiled.plan, config.taskQueue);
-          if (!opts.wait) {
-            if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
-            else io.out(pipelineId);
-            throw new ExitWith(ExitCodes.success);
-          }
-          io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
-          const doc = await waitForPipeline(client, pipelineId);
+          await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
+          io.err(
+            `pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`,
+          );
+          const doc = await waitForPipeline(embedded.client, pipelineId);
           printResult(io, doc, opts.json);
           throw new ExitWith(exitCodeFor(doc));
-        });
-      },
-    );
+        } finally {
+          await embedded.stop();
+        }
+      }
+      const config = temporalConfigFromEnv();
+      await withClient(async (client) => {
+        await startPipeline(client, compiled.plan, config.taskQueue);
+        if (!opts.wait) {
+          if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
+          else io.out(pipelineId);
+          throw new ExitWith(ExitCodes.success);
+        }
+        io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
+        const doc = await waitForPipeline(client, pipelineId);
+        printResult(io, doc, opts.json);
+        throw new ExitWith(exitCodeFor(doc));
+      });
+    });
 
   program
     .command('status')
@@ -259,6 +285,63 @@ export function buildProgram(io: CliIo = processIo): Command {
     });
 
   return program;
+}
+
+/** Options of `convoy run`. */
+interface RunOptions extends ImportOptions {
+  var: Record<string, string>;
+  id?: string;
+  embedded?: boolean;
+  json?: boolean;
+  wait: boolean;
+  from?: 'harness';
+}
+
+/**
+ * The plan `convoy run` starts: compiled from the pipeline file, or, with `--from harness`,
+ * imported from the Harness files first. Invalid input prints every problem and exits 2 before
+ * anything connects or starts.
+ */
+function compileForRun(
+  files: readonly string[],
+  opts: RunOptions,
+  io: CliIo,
+): { compiled: CompiledPipeline; pipelineId: string } {
+  const mapsGiven = Object.keys(opts.map).length > 0 || opts.mapFile.length > 0;
+  if (opts.from === undefined && mapsGiven)
+    throw new ConvoyUsageError('--map and --map-file go with --from harness');
+  if (opts.from === undefined && files.length !== 1) {
+    throw new ConvoyUsageError(
+      `run takes one pipeline file (got ${files.length}); several go with --from harness`,
+    );
+  }
+  let text: string | undefined;
+  let name: string | undefined;
+  let file = files[0]!;
+  if (opts.from === 'harness') {
+    const imported = importForCli(files, opts, io);
+    if ('exitCode' in imported) throw new ExitWith(imported.exitCode as ExitCode);
+    ({ text, name } = imported.result);
+    file = `${file} (imported from Harness)`;
+  } else {
+    name = peekName(file);
+  }
+  const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
+  try {
+    const compiled =
+      text === undefined
+        ? compilePipeline(file, { vars: opts.var, pipelineId })
+        : compilePipelineText(text, file, { vars: opts.var, pipelineId });
+    // An import has printed Convoy's warnings already, at their Harness paths.
+    if (text === undefined) for (const warning of compiled.warnings) io.err(formatWarning(file, warning));
+    return { compiled, pipelineId };
+  } catch (error) {
+    if (error instanceof PipelineValidationError) {
+      for (const line of error.lines ?? [error.message]) io.err(line);
+      throw new ExitWith(ExitCodes.invalidInput);
+    }
+    throw error;
+  }
 }
 
 function parsePort(value: string): number {

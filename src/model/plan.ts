@@ -72,6 +72,8 @@ export type FailureRule = z.infer<typeof failureRuleSchema>;
 
 const stepCommon = {
   name: z.string().min(1),
+  /** Free text from the file (e.g. where an imported step came from); shown nowhere yet. */
+  description: z.string().optional(),
   /** Step timeout; for barrier steps this is the barrier timeout. */
   timeoutMs: durationMsSchema.optional(),
   /** True when the step's `when` condition evaluated false: the step is skipped. */

@@ -341,6 +341,7 @@ function expandStep(
   if (condition.problem) issues.add([...at, 'when', 'var'], condition.problem);
   const common = {
     name: step.name,
+    ...(step.description === undefined ? {} : { description: step.description }),
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
     skip: condition.skip,
     failureStrategies: copyRules(step.failureStrategies),

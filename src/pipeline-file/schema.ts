@@ -186,8 +186,19 @@ export const whenSchema = z
   });
 export type WhenCondition = z.infer<typeof whenSchema>;
 
+/**
+ * A step's free-text description: kept in the plan, shown nowhere yet. Importers use it to say
+ * where a step came from (e.g. its Harness path), so an operator can find the original.
+ */
+export const MAX_DESCRIPTION_LENGTH = 1024;
+const descriptionSchema = z
+  .string()
+  .max(MAX_DESCRIPTION_LENGTH, { error: `must be at most ${MAX_DESCRIPTION_LENGTH} characters` })
+  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must be one line without control characters' });
+
 const stepCommonShape = {
   name: stepNameSchema,
+  description: descriptionSchema.optional(),
   timeoutMs: fileDurationMsSchema.optional(),
   when: whenSchema.optional(),
   failureStrategies: failureStrategiesSchema.optional(),

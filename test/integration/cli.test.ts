@@ -8,41 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipelineResultSchema } from '../../src/model/result';
 import { freePort } from '../../src/dev-server/dev-server';
-import { connectTestEnv, eventually, type TestEnv } from './harness';
+import { CONVOY_BIN, connectTestEnv, eventually, runConvoy, type TestEnv } from './harness';
 import { cachedWorkflowsFor } from '../../src/worker/sizing';
 import { createServer, type AddressInfo } from 'node:net';
 
 const repo = resolve(__dirname, '..', '..');
-const convoy = join(repo, 'bin', 'convoy');
+const convoy = CONVOY_BIN;
 const dir = mkdtempSync(join(tmpdir(), 'convoy-cli-'));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runConvoy(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<Run> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(convoy, args, {
-      cwd: repo,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`convoy ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
 
 function file(name: string, text: string): string {
   const path = join(dir, name);

@@ -6,10 +6,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { createConvoyWorker } from '../../src/worker/worker';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { compilePipeline } from '../../src/pipeline-file';
 import { startPipeline, waitForPipeline } from '../../src/client/pipelines';
@@ -198,4 +198,45 @@ export function barrierOf(doc: PipelineResult, stage: string, identifier: string
   const b = doc.barriers.find((x) => x.stage === stage && x.identifier === identifier);
   if (!b) throw new Error(`no barrier ${stage}/${identifier} in ${JSON.stringify(doc.barriers)}`);
   return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `convoy` command as users run it.
+
+const repoRoot = resolve(__dirname, '..', '..');
+/** `./bin/convoy` (it runs dist/: `npm run build` first). */
+export const CONVOY_BIN = join(repoRoot, 'bin', 'convoy');
+
+/** What a `convoy` process did. */
+export interface ConvoyRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `convoy ARGS` from the repository root and collects its exit code and output. */
+export function runConvoy(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 90_000,
+): Promise<ConvoyRun> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(CONVOY_BIN, args, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`convoy ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
 }

@@ -96,6 +96,30 @@ describe('compilePipeline', () => {
     expect(plan.source).toBe('inline.json');
   });
 
+  it('carries an optional step description into the plan, and leaves it out when absent', () => {
+    const pipeline = basePipeline();
+    pipeline.stages[0].workflows[0].steps[0].description = 'Harness step deploy at pipeline.stages[0].stage';
+    pipeline.stages[0].workflows[0].rollbackSteps[0].description = 'undoes the deploy';
+    const { plan } = compilePipeline(writePipeline(pipeline), { pipelineId: 'p' });
+    const payments = plan.stages[0]!.workflows[0]!;
+    expect(payments.steps[0]!.description).toBe('Harness step deploy at pipeline.stages[0].stage');
+    expect(payments.rollbackSteps[0]!.description).toBe('undoes the deploy');
+    expect(payments.steps[1]).not.toHaveProperty('description');
+  });
+
+  it('rejects a description that is not one line of at most 1024 characters', () => {
+    const pipeline = basePipeline();
+    pipeline.stages[0].workflows[0].steps[0].description = 'two\nlines';
+    pipeline.stages[0].workflows[0].steps[1].description = 'x'.repeat(1025);
+    pipeline.stages[0].workflows[0].steps[2].description = 42;
+    const result = validateFile(writePipeline(pipeline));
+    expect(result.errors).toEqual([
+      'pipeline.yaml: stages[0].workflows[0].steps[0].description: must be one line without control characters',
+      'pipeline.yaml: stages[0].workflows[0].steps[1].description: must be at most 1024 characters',
+      'pipeline.yaml: stages[0].workflows[0].steps[2].description: expected a string, got 42',
+    ]);
+  });
+
   it('returns warnings alongside the plan', () => {
     const pipeline = basePipeline();
     pipeline.stages[0].workflows[1].steps[1].identifier = 'alone';
