@@ -5,7 +5,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { clearScreenDown, cursorTo } from 'node:readline';
-import { ConvoyUsageError } from '../client/errors';
+import {
+  OperatorCommandRejectedError,
+  PipelineAlreadyExistsError,
+  PipelineNotFoundError,
+} from '../client/errors';
+import { ConvoyUsageError } from './usage-error';
 import { TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
@@ -297,7 +302,16 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? ExitCodes.success : ExitCodes.invalidInput;
     }
-    if (error instanceof ConvoyUsageError || error instanceof WorkerSettingsError) {
+    if (error instanceof PipelineAlreadyExistsError) {
+      io.err(`convoy: ${error.message}; choose another --id`);
+      return ExitCodes.invalidInput;
+    }
+    if (
+      error instanceof ConvoyUsageError ||
+      error instanceof WorkerSettingsError ||
+      error instanceof PipelineNotFoundError ||
+      error instanceof OperatorCommandRejectedError
+    ) {
       io.err(`convoy: ${error.message}`);
       return ExitCodes.invalidInput;
     }
