@@ -19,7 +19,7 @@ const layers = {
   activities: ['model'],
   worker: ['model', 'activities', 'workflows', 'connection', 'package'],
   'dev-server': ['worker', 'package'],
-  client: ['model', 'workflows', 'connection'],
+  client: ['model', 'workflows', 'pipeline-file', 'connection'],
   cli: ['model', 'pipeline-file', 'client', 'connection', 'dev-server', 'worker', 'package'],
 };
 

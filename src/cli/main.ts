@@ -3,13 +3,13 @@
  * aborted, 2 invalid input or usage, 3 Temporal unreachable or infrastructure error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { randomBytes } from 'node:crypto';
 import { clearScreenDown, cursorTo } from 'node:readline';
 import {
   OperatorCommandRejectedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
 } from '../client/errors';
+import { generatePipelineId } from '../client/pipeline-id';
 import { ConvoyUsageError } from './usage-error';
 import { TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
@@ -45,16 +45,6 @@ function collectVar(value: string, previous: Record<string, string>): Record<str
   const eq = value.indexOf('=');
   if (eq <= 0) throw new ConvoyUsageError(`--var ${value}: expected NAME=VALUE`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
-/** A readable, unique pipeline ID: `<name>-<utc timestamp>-<random>`. */
-export function generatePipelineId(name: string, now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-    .replace('T', '-');
-  return `${name}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 function exitCodeFor(doc: PipelineResult): ExitCode {
