@@ -50,6 +50,9 @@ export async function connectClient(config: Pick<TemporalConfig, 'address' | 'na
   }
 }
 
+/** The Temporal workflow type of every pipeline workflow. */
+export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
+
 /** Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. */
 export async function startPipeline(
   client: Client,
@@ -57,7 +60,7 @@ export async function startPipeline(
   taskQueue: string,
 ): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
   try {
-    return await client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+    return await client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
       workflowId: plan.pipelineId,
       taskQueue,
       args: [{ plan }],
