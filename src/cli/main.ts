@@ -9,13 +9,14 @@ import {
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
 } from '../client/errors';
-import { generatePipelineId } from '../client/pipeline-id';
+import type { ConvoyClient } from '../client/convoy-client';
+import { loadPipeline } from '../client/source';
 import { ConvoyUsageError } from './usage-error';
 import { TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
 import { temporalConfigFromEnv } from '../connection/config';
-import { PipelineValidationError, compilePipeline } from '../pipeline-file';
+import { PipelineValidationError, formatWarning } from '../pipeline-file';
 import { interventionActionSchema } from '../model/plan';
 import type { PipelineResult } from '../model/result';
 import { TemporalCliNotFoundError } from '../dev-server/temporal-cli';
@@ -51,13 +52,15 @@ function exitCodeFor(doc: PipelineResult): ExitCode {
   return doc.status === 'succeeded' ? ExitCodes.success : ExitCodes.pipelineFailed;
 }
 
-async function withClient<T>(fn: (client: import('@temporalio/client').Client) => Promise<T>): Promise<T> {
-  const { connectClient } = await import('../client/pipelines');
-  const client = await connectClient(temporalConfigFromEnv());
+/** Runs `fn` with a client connected as SPEC section 5 says (TEMPORAL_ADDRESS, …), then closes it. */
+async function withClient<T>(fn: (client: ConvoyClient) => Promise<T>): Promise<T> {
+  // Loaded on demand: `convoy validate` and `--help` need no Temporal client.
+  const { ConvoyClient } = await import('../client/convoy-client');
+  const client = await ConvoyClient.connect();
   try {
     return await fn(client);
   } finally {
-    await client.connection.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
   }
 }
 
@@ -93,51 +96,45 @@ export function buildProgram(io: CliIo = processIo): Command {
         file: string,
         opts: { var: Record<string, string>; id?: string; embedded?: boolean; json?: boolean; wait: boolean },
       ) => {
-        const name = peekName(file);
-        const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
-        let compiled;
-        try {
-          compiled = compilePipeline(file, { vars: opts.var, pipelineId });
-        } catch (error) {
-          if (error instanceof PipelineValidationError) {
-            for (const line of error.lines ?? [error.message]) io.err(line);
-            throw new ExitWith(ExitCodes.invalidInput);
-          }
-          throw error;
-        }
-        for (const warning of compiled.warnings)
-          io.err(`warning: ${file}: ${warning.path}: ${warning.message}`);
-        const { startPipeline, waitForPipeline } = await import('../client/pipelines');
+        // Every problem is reported before anything connects (a PipelineValidationError: exit 2).
+        const pipeline = loadPipeline(file, { variables: opts.var, pipelineId: opts.id });
+        for (const warning of pipeline.warnings) io.err(formatWarning(file, warning));
+        const start = { id: opts.id, variables: opts.var };
         if (opts.embedded) {
           if (!opts.wait) {
             throw new ConvoyUsageError(
               '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
             );
           }
-          const { startEmbedded } = await import('../dev-server/embedded');
+          const [{ startEmbedded }, { ConvoyClient }] = await Promise.all([
+            import('../dev-server/embedded'),
+            import('../client/convoy-client'),
+          ]);
           const embedded = await startEmbedded({ log: io.err });
           try {
-            await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
+            const client = new ConvoyClient({ client: embedded.client, taskQueue: embedded.taskQueue });
+            const handle = await client.start(pipeline, start);
             io.err(
-              `pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`,
+              `pipeline ${handle.pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.pipelineId)})`,
             );
-            const doc = await waitForPipeline(embedded.client, pipelineId);
+            const doc = await handle.result();
             printResult(io, doc, opts.json);
             throw new ExitWith(exitCodeFor(doc));
           } finally {
             await embedded.stop();
           }
         }
-        const config = temporalConfigFromEnv();
         await withClient(async (client) => {
-          await startPipeline(client, compiled.plan, config.taskQueue);
+          const handle = await client.start(pipeline, start);
           if (!opts.wait) {
-            if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
-            else io.out(pipelineId);
+            if (opts.json) io.out(JSON.stringify({ pipelineId: handle.pipelineId, status: 'running' }));
+            else io.out(handle.pipelineId);
             throw new ExitWith(ExitCodes.success);
           }
-          io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
-          const doc = await waitForPipeline(client, pipelineId);
+          io.err(
+            `pipeline ${handle.pipelineId} started on ${temporalConfigFromEnv().address} (task queue ${client.taskQueue})`,
+          );
+          const doc = await handle.result();
           printResult(io, doc, opts.json);
           throw new ExitWith(exitCodeFor(doc));
         });
@@ -151,10 +148,10 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--watch', 'refresh until the pipeline ends')
     .description("live state from the pipeline workflow's status query")
     .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
-      const { describePipeline } = await import('../client/pipelines');
       await withClient(async (client) => {
+        const pipeline = client.getHandle(id);
         for (;;) {
-          const doc = await describePipeline(client, id);
+          const doc = await pipeline.status();
           if (opts.watch && !opts.json && process.stdout.isTTY) {
             cursorTo(process.stdout, 0, 0);
             clearScreenDown(process.stdout);
@@ -183,8 +180,9 @@ export function buildProgram(io: CliIo = processIo): Command {
         workflow: string,
         opts: { action: (typeof interventionActionSchema.options)[number] },
       ) => {
-        const { intervene } = await import('../client/pipelines');
-        await withClient(async (client) => io.out(await intervene(client, id, workflow, opts.action)));
+        await withClient(async (client) =>
+          io.out(await client.getHandle(id).intervene({ workflow, action: opts.action })),
+        );
       },
     );
 
@@ -202,10 +200,13 @@ export function buildProgram(io: CliIo = processIo): Command {
           : 'fail the barrier for every participant',
       )
       .action(async (id: string, stage: string, identifier: string, opts: { reason?: string }) => {
-        const { overrideBarrier } = await import('../client/pipelines');
-        await withClient(async (client) =>
-          io.out(await overrideBarrier(client, id, command, stage, identifier, opts.reason)),
-        );
+        await withClient(async (client) => {
+          const pipeline = client.getHandle(id);
+          const barrier = { stage, identifier, reason: opts.reason };
+          io.out(
+            await (command === 'release' ? pipeline.releaseBarrier(barrier) : pipeline.breakBarrier(barrier)),
+          );
+        });
       });
   }
 
@@ -214,9 +215,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     .argument('<id>', 'pipeline ID')
     .description('abort a pipeline (standing barriers break with reason "pipeline aborted")')
     .action(async (id: string) => {
-      const { cancelPipeline } = await import('../client/pipelines');
       await withClient(async (client) => {
-        await cancelPipeline(client, id);
+        await client.getHandle(id).cancel();
         io.out(`abort requested for ${id}`);
       });
     });
@@ -263,19 +263,6 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** Reads the pipeline name for the generated ID without failing (validation reports problems). */
-function peekName(file: string): string | undefined {
-  try {
-    const text = require('node:fs').readFileSync(file, 'utf8') as string;
-    const match =
-      /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)/m.exec(text) ??
-      /"name"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]*)"/.exec(text);
-    return match?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 function printResult(io: CliIo, doc: PipelineResult, json: boolean | undefined): void {
   if (json) io.out(JSON.stringify(doc, null, 2));
   else io.out(formatPipelineResult(doc));
@@ -291,6 +278,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (error instanceof ExitWith) return error.code;
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? ExitCodes.success : ExitCodes.invalidInput;
+    }
+    if (error instanceof PipelineValidationError) {
+      for (const line of error.lines) io.err(line);
+      return ExitCodes.invalidInput;
     }
     if (error instanceof PipelineAlreadyExistsError) {
       io.err(`convoy: ${error.message}; choose another --id`);
