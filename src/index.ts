@@ -45,6 +45,7 @@ export {
   type ValidatePipelineOptions,
 } from './client/source';
 export { formatIssue, type ValidationIssue } from './pipeline-file/issues';
+export { pipelineJsonSchema } from './pipeline-file/json-schema';
 
 // What watch() yields.
 export type {

@@ -21,6 +21,7 @@ test('the run-time exports are the client, validation, the errors and the config
       'TemporalUnreachableError',
       'formatIssue',
       'loadPipeline',
+      'pipelineJsonSchema',
       'validatePipeline',
       'temporalConfigFromEnv',
     ].sort(),
