@@ -48,6 +48,7 @@ export { formatIssue, type ValidationIssue } from './pipeline-file/issues';
 export { pipelineJsonSchema } from './pipeline-file/json-schema';
 
 // What watch() yields.
+export { formatPipelineEvent } from './client/changes';
 export type {
   BarrierArrivalEvent,
   BarrierResolvedEvent,

@@ -281,3 +281,29 @@ function keepSeenSteps(previous: PipelineResult | undefined, next: PipelineResul
     }),
   };
 }
+
+/**
+ * One line of text for an event, for logs: `barrier deploy/services-deployed: payments arrived`,
+ * `orders: step deploy failed (step-failed: exit code 1)`, `pipeline release-42: running -> succeeded`.
+ */
+export function formatPipelineEvent(event: PipelineEvent): string {
+  const change = (from: string | undefined, to: string) => (from === undefined ? to : `${from} -> ${to}`);
+  switch (event.type) {
+    case 'pipeline-status':
+      return `pipeline ${event.pipelineId}: ${change(event.from, event.to)}`;
+    case 'stage-status':
+      return `stage ${event.stage}: ${change(event.from, event.to)}`;
+    case 'workflow-status':
+      return `${event.workflow}: ${change(event.from, event.to)}`;
+    case 'step-started':
+      return `${event.workflow}: step ${event.step.name} started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+    case 'step-ended': {
+      const error = event.step.error;
+      return `${event.workflow}: step ${event.step.name} ${event.step.status}${error ? ` (${error.type}: ${error.message})` : ''}`;
+    }
+    case 'barrier-arrival':
+      return `barrier ${event.stage}/${event.identifier}: ${event.workflow} arrived`;
+    case 'barrier-resolved':
+      return `barrier ${event.stage}/${event.identifier}: ${event.status}${event.reason ? ` (${event.reason})` : ''}`;
+  }
+}

@@ -20,6 +20,7 @@ test('the run-time exports are the client, validation, the errors and the config
       'PipelineValidationError',
       'TemporalUnreachableError',
       'formatIssue',
+      'formatPipelineEvent',
       'loadPipeline',
       'pipelineJsonSchema',
       'validatePipeline',

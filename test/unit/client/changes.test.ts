@@ -2,6 +2,7 @@
 import {
   PipelineChangeTracker,
   diffPipelineDocuments,
+  formatPipelineEvent,
   type PipelineEvent,
 } from '../../../src/client/changes';
 import type { PipelineResult, StepResult, WorkflowResult } from '../../../src/model/result';
@@ -308,4 +309,51 @@ test('the tracker keeps steps a document lost for a moment, so nothing is report
     ],
   });
   expect(brief(tracker.update(ended))).toEqual(['ended api.build succeeded']);
+});
+
+test('formatPipelineEvent: one readable line per event', () => {
+  const before = doc({ workflows: [workflow('api', { steps: [step('deploy')] }), workflow('web')] });
+  const after = doc({
+    status: 'failed',
+    endedAt: t(90),
+    workflows: [
+      workflow('api', {
+        status: 'failed',
+        steps: [
+          step('deploy', {
+            status: 'failed',
+            attempts: 2,
+            endedAt: t(40),
+            error: { type: 'step-failed', message: 'exit code 1' },
+          }),
+        ],
+      }),
+      workflow('web'),
+    ],
+    barriers: [
+      {
+        stage: 'deploy',
+        identifier: 'gate',
+        participants: ['api', 'web'],
+        status: 'broken',
+        arrivals: { web: t(20) },
+        resolvedAt: t(41),
+        reason: 'api failed',
+      },
+    ],
+  });
+  expect(diffPipelineDocuments(before, after).map(formatPipelineEvent)).toEqual([
+    'api: step deploy started (attempt 2)',
+    'barrier deploy/gate: web arrived',
+    'api: step deploy failed (step-failed: exit code 1)',
+    'barrier deploy/gate: broken (api failed)',
+    'api: running -> failed',
+    'pipeline release-1: running -> failed',
+  ]);
+  expect(diffPipelineDocuments(undefined, doc()).map(formatPipelineEvent)).toEqual([
+    'pipeline release-1: running',
+    'stage deploy: running',
+    'api: running',
+    'web: running',
+  ]);
 });
