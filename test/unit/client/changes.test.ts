@@ -5,7 +5,7 @@ import {
   formatPipelineEvent,
   type PipelineEvent,
 } from '../../../src/client/changes';
-import type { PipelineResult, StepResult, WorkflowResult } from '../../../src/model/result';
+import type { BarrierResult, PipelineResult, StepResult, WorkflowResult } from '../../../src/model/result';
 
 const t = (ms: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, 0, ms)).toISOString();
 
@@ -17,15 +17,24 @@ function doc(overrides: Partial<PipelineResult> = {}): PipelineResult {
     startedAt: t(0),
     stages: [{ name: 'deploy', status: 'running', workflows: ['api', 'web'] }],
     workflows: [workflow('api'), workflow('web')],
-    barriers: [
-      { stage: 'deploy', identifier: 'gate', participants: ['api', 'web'], status: 'standing', arrivals: {} },
-    ],
+    barriers: [barrier('gate')],
     ...overrides,
   };
 }
 
 function workflow(name: string, overrides: Partial<WorkflowResult> = {}): WorkflowResult {
   return { name, stage: 'deploy', status: 'running', steps: [], ...overrides };
+}
+
+function barrier(identifier: string, overrides: Partial<BarrierResult> = {}): BarrierResult {
+  return {
+    stage: 'deploy',
+    identifier,
+    participants: ['api', 'web'],
+    status: 'standing',
+    arrivals: {},
+    ...overrides,
+  };
 }
 
 function step(name: string, overrides: Partial<StepResult> = {}): StepResult {
@@ -71,15 +80,7 @@ test('the first document tells everything so far, without statuses still at not-
       workflow('web', { steps: [step('build', { startedAt: t(15) })] }),
       workflow('e2e', { stage: 'verify', status: 'not-started' }),
     ],
-    barriers: [
-      {
-        stage: 'deploy',
-        identifier: 'gate',
-        participants: ['api', 'web'],
-        status: 'standing',
-        arrivals: { api: t(30) },
-      },
-    ],
+    barriers: [barrier('gate', { status: 'standing', arrivals: { api: t(30) } })],
   });
   expect(brief(diffPipelineDocuments(undefined, first))).toEqual([
     'pipeline -->running',
@@ -109,15 +110,7 @@ test('a barrier crossing: the last arrival, the release, both participants movin
       }),
       workflow('web', { steps: [step('build', { startedAt: t(15) })] }),
     ],
-    barriers: [
-      {
-        stage: 'deploy',
-        identifier: 'gate',
-        participants: ['api', 'web'],
-        status: 'standing',
-        arrivals: { api: t(30) },
-      },
-    ],
+    barriers: [barrier('gate', { status: 'standing', arrivals: { api: t(30) } })],
   });
   const after = doc({
     workflows: [
@@ -132,14 +125,7 @@ test('a barrier crossing: the last arrival, the release, both participants movin
       }),
     ],
     barriers: [
-      {
-        stage: 'deploy',
-        identifier: 'gate',
-        participants: ['api', 'web'],
-        status: 'crossed',
-        arrivals: { api: t(30), web: t(50) },
-        resolvedAt: t(50),
-      },
+      barrier('gate', { status: 'crossed', arrivals: { api: t(30), web: t(50) }, resolvedAt: t(50) }),
     ],
   });
   expect(brief(diffPipelineDocuments(before, after))).toEqual([
@@ -224,17 +210,7 @@ test('failures: a failed step, a retry, an ignored failure, a broken barrier, a 
       }),
       workflow('web', { status: 'succeeded', steps: next.workflows[1]!.steps }),
     ],
-    barriers: [
-      {
-        stage: 'deploy',
-        identifier: 'gate',
-        participants: ['api', 'web'],
-        status: 'broken',
-        arrivals: {},
-        resolvedAt: t(61),
-        reason: 'api failed',
-      },
-    ],
+    barriers: [barrier('gate', { status: 'broken', arrivals: {}, resolvedAt: t(61), reason: 'api failed' })],
   });
   expect(brief(diffPipelineDocuments(next, broken))).toEqual([
     'ended api.deploy failed',
@@ -251,10 +227,7 @@ test('failures: a failed step, a retry, an ignored failure, a broken barrier, a 
 
 test('skipped steps end without starting; timed-out and forced barriers resolve with their reason', () => {
   const before = doc({
-    barriers: [
-      { stage: 'deploy', identifier: 'a', participants: ['api', 'web'], status: 'standing', arrivals: {} },
-      { stage: 'deploy', identifier: 'b', participants: ['api', 'web'], status: 'standing', arrivals: {} },
-    ],
+    barriers: [barrier('a'), barrier('b')],
   });
   const after = doc({
     workflows: [
@@ -262,24 +235,13 @@ test('skipped steps end without starting; timed-out and forced barriers resolve 
       workflow('web'),
     ],
     barriers: [
-      {
-        stage: 'deploy',
-        identifier: 'a',
-        participants: ['api', 'web'],
+      barrier('a', {
         status: 'timed-out',
         arrivals: { api: t(12) },
         resolvedAt: t(30),
         reason: 'missing: web',
-      },
-      {
-        stage: 'deploy',
-        identifier: 'b',
-        participants: ['api', 'web'],
-        status: 'forced',
-        arrivals: {},
-        resolvedAt: t(20),
-        reason: 'web is known slow',
-      },
+      }),
+      barrier('b', { status: 'forced', arrivals: {}, resolvedAt: t(20), reason: 'web is known slow' }),
     ],
   });
   expect(brief(diffPipelineDocuments(before, after))).toEqual([
@@ -331,15 +293,12 @@ test('formatPipelineEvent: one readable line per event', () => {
       workflow('web'),
     ],
     barriers: [
-      {
-        stage: 'deploy',
-        identifier: 'gate',
-        participants: ['api', 'web'],
+      barrier('gate', {
         status: 'broken',
         arrivals: { web: t(20) },
         resolvedAt: t(41),
         reason: 'api failed',
-      },
+      }),
     ],
   });
   expect(diffPipelineDocuments(before, after).map(formatPipelineEvent)).toEqual([
