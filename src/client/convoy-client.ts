@@ -47,7 +47,8 @@ export interface ConnectOptions {
 
 /**
  * A Convoy client over a Temporal client or connection you already have (your own TLS or API key
- * settings, say). `taskQueue` defaults to `TEMPORAL_TASK_QUEUE`, else `convoy`.
+ * settings, say). `taskQueue` defaults to `TEMPORAL_TASK_QUEUE`, else `convoy`; with a
+ * connection, `namespace` to `TEMPORAL_NAMESPACE`, else `default`.
  */
 export type ConvoyClientOptions = { taskQueue?: string } & (
   { client: Client } | { connection: Connection; namespace?: string }
@@ -137,11 +138,12 @@ export class ConvoyClient {
 
   /** Wraps a Temporal client or connection of your own; {@link ConvoyClient.connect} makes one. */
   constructor(options: ConvoyClientOptions) {
+    const fromEnv = temporalConfigFromEnv();
     this.temporal =
       'client' in options
         ? options.client
-        : new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
-    this.taskQueue = options.taskQueue ?? temporalConfigFromEnv().taskQueue;
+        : new Client({ connection: options.connection, namespace: options.namespace ?? fromEnv.namespace });
+    this.taskQueue = options.taskQueue ?? fromEnv.taskQueue;
   }
 
   /**
