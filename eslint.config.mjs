@@ -20,7 +20,7 @@ const layers = {
   activities: ['model'],
   worker: ['model', 'activities', 'workflows', 'connection', 'package'],
   'dev-server': ['worker', 'package'],
-  client: ['model', 'workflows', 'connection'],
+  client: ['model', 'workflows', 'pipeline-file', 'connection'],
   cli: [
     'model',
     'pipeline-file',
@@ -32,6 +32,13 @@ const layers = {
     'package',
   ],
 };
+
+/**
+ * src/index.ts, the package's public API, sits above the layers: it re-exports the client and
+ * what its users need, and nothing imports it. Being one file, it is a file category rather than
+ * a folder element.
+ */
+const entry = { type: 'entry', allowed: ['client', 'pipeline-file', 'model', 'connection'] };
 
 export default tseslint.config(
   {
@@ -64,7 +71,8 @@ export default tseslint.config(
     settings: {
       'import/resolver': { typescript: { project: './tsconfig.json' }, node: true },
       'boundaries/include': ['src/**/*.ts'],
-      'boundaries/elements': Object.keys(layers).map((type) => ({ type, pattern: `src/${type}` })),
+      'boundaries/elements': [...Object.keys(layers).map((type) => ({ type, pattern: `src/${type}` }))],
+      'boundaries/files': [{ category: entry.type, pattern: 'src/index.ts' }],
     },
     rules: {
       'boundaries/no-unknown-files': 'error',
@@ -72,10 +80,16 @@ export default tseslint.config(
         'error',
         {
           default: 'disallow',
-          policies: Object.entries(layers).map(([type, allowed]) => ({
-            from: { element: { type } },
-            allow: { to: { element: { types: { anyOf: [type, ...allowed] } } } },
-          })),
+          policies: [
+            ...Object.entries(layers).map(([type, allowed]) => ({
+              from: { element: { type } },
+              allow: { to: { element: { types: { anyOf: [type, ...allowed] } } } },
+            })),
+            {
+              from: { file: { categories: entry.type } },
+              allow: { to: { element: { types: { anyOf: entry.allowed } } } },
+            },
+          ],
         },
       ],
     },

@@ -5,7 +5,7 @@
  * commander wiring is in main.ts.
  */
 import { writeFileSync } from 'node:fs';
-import { ConvoyUsageError } from '../client/errors';
+import { ConvoyUsageError } from './usage-error';
 import {
   type ImportResult,
   formatImportIssue,

@@ -3,20 +3,20 @@
  * aborted, 2 invalid input or usage, 3 Temporal unreachable or infrastructure error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { randomBytes } from 'node:crypto';
 import { clearScreenDown, cursorTo } from 'node:readline';
-import { ConvoyUsageError } from '../client/errors';
+import {
+  OperatorCommandRejectedError,
+  PipelineAlreadyExistsError,
+  PipelineNotFoundError,
+} from '../client/errors';
+import type { ConvoyClient } from '../client/convoy-client';
+import { loadPipeline, type LoadedPipeline, type PipelineDefinition } from '../client/source';
+import { ConvoyUsageError } from './usage-error';
 import { TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
 import { temporalConfigFromEnv } from '../connection/config';
-import {
-  type CompiledPipeline,
-  PipelineValidationError,
-  compilePipeline,
-  compilePipelineText,
-  formatWarning,
-} from '../pipeline-file';
+import { PipelineValidationError, formatWarning, parsePipelineText } from '../pipeline-file';
 import { interventionActionSchema } from '../model/plan';
 import type { PipelineResult } from '../model/result';
 import { TemporalCliNotFoundError } from '../dev-server/temporal-cli';
@@ -49,27 +49,19 @@ function collectVar(value: string, previous: Record<string, string>): Record<str
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
-/** A readable, unique pipeline ID: `<name>-<utc timestamp>-<random>`. */
-export function generatePipelineId(name: string, now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-    .replace('T', '-');
-  return `${name}-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
 function exitCodeFor(doc: PipelineResult): ExitCode {
   return doc.status === 'succeeded' ? ExitCodes.success : ExitCodes.pipelineFailed;
 }
 
-async function withClient<T>(fn: (client: import('@temporalio/client').Client) => Promise<T>): Promise<T> {
-  const { connectClient } = await import('../client/pipelines');
-  const client = await connectClient(temporalConfigFromEnv());
+/** Runs `fn` with a client connected as SPEC section 5 says (TEMPORAL_ADDRESS, …), then closes it. */
+async function withClient<T>(fn: (client: ConvoyClient) => Promise<T>): Promise<T> {
+  // Loaded on demand: `convoy validate` and `--help` need no Temporal client.
+  const { ConvoyClient } = await import('../client/convoy-client');
+  const client = await ConvoyClient.connect();
   try {
     return await fn(client);
   } finally {
-    await client.connection.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
   }
 }
 
@@ -137,39 +129,44 @@ export function buildProgram(io: CliIo = processIo): Command {
     )
     .description('start a pipeline and wait for its result')
     .action(async (files: string[], opts: RunOptions) => {
-      const source = compileForRun(files, opts, io);
-      const { compiled, pipelineId } = source;
-      const { startPipeline, waitForPipeline } = await import('../client/pipelines');
+      // Every problem is reported before anything connects (a PipelineValidationError: exit 2).
+      const pipeline = loadForRun(files, opts, io);
+      const start = { id: opts.id, variables: opts.var };
       if (opts.embedded) {
         if (!opts.wait) {
           throw new ConvoyUsageError(
             '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
           );
         }
-        const { startEmbedded } = await import('../dev-server/embedded');
+        const [{ startEmbedded }, { ConvoyClient }] = await Promise.all([
+          import('../dev-server/embedded'),
+          import('../client/convoy-client'),
+        ]);
         const embedded = await startEmbedded({ log: io.err });
         try {
-          await startPipeline(embedded.client, compiled.plan, embedded.taskQueue);
+          const client = new ConvoyClient({ client: embedded.client, taskQueue: embedded.taskQueue });
+          const handle = await client.start(pipeline, start);
           io.err(
-            `pipeline ${pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(pipelineId)})`,
+            `pipeline ${handle.pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.pipelineId)})`,
           );
-          const doc = await waitForPipeline(embedded.client, pipelineId);
+          const doc = await handle.result();
           printResult(io, doc, opts.json);
           throw new ExitWith(exitCodeFor(doc));
         } finally {
           await embedded.stop();
         }
       }
-      const config = temporalConfigFromEnv();
       await withClient(async (client) => {
-        await startPipeline(client, compiled.plan, config.taskQueue);
+        const handle = await client.start(pipeline, start);
         if (!opts.wait) {
-          if (opts.json) io.out(JSON.stringify({ pipelineId, status: 'running' }));
-          else io.out(pipelineId);
+          if (opts.json) io.out(JSON.stringify({ pipelineId: handle.pipelineId, status: 'running' }));
+          else io.out(handle.pipelineId);
           throw new ExitWith(ExitCodes.success);
         }
-        io.err(`pipeline ${pipelineId} started on ${config.address} (task queue ${config.taskQueue})`);
-        const doc = await waitForPipeline(client, pipelineId);
+        io.err(
+          `pipeline ${handle.pipelineId} started on ${temporalConfigFromEnv().address} (task queue ${client.taskQueue})`,
+        );
+        const doc = await handle.result();
         printResult(io, doc, opts.json);
         throw new ExitWith(exitCodeFor(doc));
       });
@@ -182,10 +179,10 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--watch', 'refresh until the pipeline ends')
     .description("live state from the pipeline workflow's status query")
     .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
-      const { describePipeline } = await import('../client/pipelines');
       await withClient(async (client) => {
+        const pipeline = client.getHandle(id);
         for (;;) {
-          const doc = await describePipeline(client, id);
+          const doc = await pipeline.status();
           if (opts.watch && !opts.json && process.stdout.isTTY) {
             cursorTo(process.stdout, 0, 0);
             clearScreenDown(process.stdout);
@@ -214,8 +211,9 @@ export function buildProgram(io: CliIo = processIo): Command {
         workflow: string,
         opts: { action: (typeof interventionActionSchema.options)[number] },
       ) => {
-        const { intervene } = await import('../client/pipelines');
-        await withClient(async (client) => io.out(await intervene(client, id, workflow, opts.action)));
+        await withClient(async (client) =>
+          io.out(await client.getHandle(id).intervene({ workflow, action: opts.action })),
+        );
       },
     );
 
@@ -233,10 +231,13 @@ export function buildProgram(io: CliIo = processIo): Command {
           : 'fail the barrier for every participant',
       )
       .action(async (id: string, stage: string, identifier: string, opts: { reason?: string }) => {
-        const { overrideBarrier } = await import('../client/pipelines');
-        await withClient(async (client) =>
-          io.out(await overrideBarrier(client, id, command, stage, identifier, opts.reason)),
-        );
+        await withClient(async (client) => {
+          const pipeline = client.getHandle(id);
+          const barrier = { stage, identifier, reason: opts.reason };
+          io.out(
+            await (command === 'release' ? pipeline.releaseBarrier(barrier) : pipeline.breakBarrier(barrier)),
+          );
+        });
       });
   }
 
@@ -245,9 +246,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     .argument('<id>', 'pipeline ID')
     .description('abort a pipeline (standing barriers break with reason "pipeline aborted")')
     .action(async (id: string) => {
-      const { cancelPipeline } = await import('../client/pipelines');
       await withClient(async (client) => {
-        await cancelPipeline(client, id);
+        await client.getHandle(id).cancel();
         io.out(`abort requested for ${id}`);
       });
     });
@@ -298,15 +298,11 @@ interface RunOptions extends ImportOptions {
 }
 
 /**
- * The plan `convoy run` starts: compiled from the pipeline file, or, with `--from harness`,
- * imported from the Harness files first. Invalid input prints every problem and exits 2 before
- * anything connects or starts.
+ * The pipeline `convoy run` starts: the pipeline file, or, with `--from harness`, the Convoy
+ * pipeline imported from the Harness files. Invalid input throws (exit 2) before anything
+ * connects or starts; warnings are printed here (an import printed its own at Harness paths).
  */
-function compileForRun(
-  files: readonly string[],
-  opts: RunOptions,
-  io: CliIo,
-): { compiled: CompiledPipeline; pipelineId: string } {
+function loadForRun(files: readonly string[], opts: RunOptions, io: CliIo): LoadedPipeline {
   const mapsGiven = Object.keys(opts.map).length > 0 || opts.mapFile.length > 0;
   if (opts.from === undefined && mapsGiven)
     throw new ConvoyUsageError('--map and --map-file go with --from harness');
@@ -315,31 +311,23 @@ function compileForRun(
       `run takes one pipeline file (got ${files.length}); several go with --from harness`,
     );
   }
-  let text: string | undefined;
-  let name: string | undefined;
-  let file = files[0]!;
-  if (opts.from === 'harness') {
-    const imported = importForCli(files, opts, io);
-    if ('exitCode' in imported) throw new ExitWith(imported.exitCode as ExitCode);
-    ({ text, name } = imported.result);
-    file = `${file} (imported from Harness)`;
-  } else {
-    name = peekName(file);
+  const file = files[0]!;
+  const options = { variables: opts.var, pipelineId: opts.id };
+  if (opts.from !== 'harness') {
+    const pipeline = loadPipeline(file, options);
+    for (const warning of pipeline.warnings) io.err(formatWarning(file, warning));
+    return pipeline;
   }
-  const pipelineId = opts.id ?? generatePipelineId(name ?? 'pipeline');
+  const imported = importForCli(files, opts, io);
+  if ('exitCode' in imported) throw new ExitWith(imported.exitCode as ExitCode);
+  const source = `${file} (imported from Harness)`;
+  const parsed = parsePipelineText(imported.result.text, 'yaml');
+  if (!parsed.ok) throw new PipelineValidationError(source, parsed.issues);
   try {
-    const compiled =
-      text === undefined
-        ? compilePipeline(file, { vars: opts.var, pipelineId })
-        : compilePipelineText(text, file, { vars: opts.var, pipelineId });
-    // An import has printed Convoy's warnings already, at their Harness paths.
-    if (text === undefined) for (const warning of compiled.warnings) io.err(formatWarning(file, warning));
-    return { compiled, pipelineId };
+    return { ...loadPipeline(parsed.data as PipelineDefinition, options), source };
   } catch (error) {
-    if (error instanceof PipelineValidationError) {
-      for (const line of error.lines ?? [error.message]) io.err(line);
-      throw new ExitWith(ExitCodes.invalidInput);
-    }
+    if (error instanceof PipelineValidationError)
+      throw new PipelineValidationError(source, error.issues, error.warnings);
     throw error;
   }
 }
@@ -349,19 +337,6 @@ function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new ConvoyUsageError(`invalid port ${value}`);
   return port;
-}
-
-/** Reads the pipeline name for the generated ID without failing (validation reports problems). */
-function peekName(file: string): string | undefined {
-  try {
-    const text = require('node:fs').readFileSync(file, 'utf8') as string;
-    const match =
-      /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)/m.exec(text) ??
-      /"name"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]*)"/.exec(text);
-    return match?.[1];
-  } catch {
-    return undefined;
-  }
 }
 
 function printResult(io: CliIo, doc: PipelineResult, json: boolean | undefined): void {
@@ -380,7 +355,20 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? ExitCodes.success : ExitCodes.invalidInput;
     }
-    if (error instanceof ConvoyUsageError || error instanceof WorkerSettingsError) {
+    if (error instanceof PipelineValidationError) {
+      for (const line of error.lines) io.err(line);
+      return ExitCodes.invalidInput;
+    }
+    if (error instanceof PipelineAlreadyExistsError) {
+      io.err(`convoy: ${error.message}; choose another --id`);
+      return ExitCodes.invalidInput;
+    }
+    if (
+      error instanceof ConvoyUsageError ||
+      error instanceof WorkerSettingsError ||
+      error instanceof PipelineNotFoundError ||
+      error instanceof OperatorCommandRejectedError
+    ) {
       io.err(`convoy: ${error.message}`);
       return ExitCodes.invalidInput;
     }

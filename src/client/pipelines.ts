@@ -29,7 +29,12 @@ import type { pipelineWorkflow } from '../workflows/pipeline';
 import type { TemporalConfig } from '../connection/config';
 import type { InterventionAction } from '../model/plan';
 import { TemporalUnreachableError } from '../connection/errors';
-import { ConvoyUsageError } from './errors';
+import {
+  OperatorCommandRejectedError,
+  PipelineAlreadyExistsError,
+  PipelineNotFoundError,
+  type OperatorCommand,
+} from './errors';
 
 /** Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. */
 export async function connectClient(config: Pick<TemporalConfig, 'address' | 'namespace'>): Promise<Client> {
@@ -45,6 +50,9 @@ export async function connectClient(config: Pick<TemporalConfig, 'address' | 'na
   }
 }
 
+/** The Temporal workflow type of every pipeline workflow. */
+export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
+
 /** Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. */
 export async function startPipeline(
   client: Client,
@@ -52,7 +60,7 @@ export async function startPipeline(
   taskQueue: string,
 ): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
   try {
-    return await client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+    return await client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
       workflowId: plan.pipelineId,
       taskQueue,
       args: [{ plan }],
@@ -64,17 +72,33 @@ export async function startPipeline(
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new ConvoyUsageError(
-        `a pipeline with id ${plan.pipelineId} is already running; choose another --id`,
+      throw new PipelineAlreadyExistsError(
+        `a pipeline with id ${plan.pipelineId} is already running`,
+        plan.pipelineId,
+        { cause: error },
       );
     }
     throw error;
   }
 }
 
+function notFound(pipelineId: string, cause: unknown): PipelineNotFoundError {
+  return new PipelineNotFoundError(`no pipeline with id ${pipelineId}`, pipelineId, { cause });
+}
+
+function notRunning(pipelineId: string, cause: unknown): PipelineNotFoundError {
+  return new PipelineNotFoundError(`no running pipeline with id ${pipelineId}`, pipelineId, { cause });
+}
+
 /** Waits for a pipeline to end and returns its result document. */
 export async function waitForPipeline(client: Client, pipelineId: string): Promise<PipelineResult> {
-  const raw = await client.workflow.getHandle(pipelineId).result();
+  let raw: unknown;
+  try {
+    raw = await client.workflow.getHandle(pipelineId).result();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound(pipelineId, error);
+    throw error;
+  }
   return pipelineResultSchema.parse(raw);
 }
 
@@ -95,8 +119,7 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
         ? pipelineResultSchema.parse(await handle.result())
         : pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      throw new ConvoyUsageError(`no pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowNotFoundError) throw notFound(pipelineId, error);
     throw error;
   }
   const live = doc.workflows.filter((wf) => isLiveWorkflowStatus(wf.status));
@@ -115,14 +138,19 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
   return doc;
 }
 
-async function runUpdate<T>(operation: () => Promise<T>, pipelineId: string): Promise<T> {
+async function runUpdate<T>(
+  operation: () => Promise<T>,
+  pipelineId: string,
+  command: OperatorCommand,
+): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowNotFoundError) throw notRunning(pipelineId, error);
     if (error instanceof WorkflowUpdateFailedError) {
-      throw new ConvoyUsageError(`rejected: ${error.cause?.message ?? error.message}`);
+      throw new OperatorCommandRejectedError(error.cause?.message ?? error.message, pipelineId, command, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -136,7 +164,11 @@ export async function intervene(
   action: InterventionAction,
 ): Promise<string> {
   const handle = client.workflow.getHandle(pipelineId);
-  return runUpdate(() => handle.executeUpdate(interveneUpdate, { args: [{ workflow, action }] }), pipelineId);
+  return runUpdate(
+    () => handle.executeUpdate(interveneUpdate, { args: [{ workflow, action }] }),
+    pipelineId,
+    'intervene',
+  );
 }
 
 /** Forces a standing barrier open (`release`) or broken (`break`). */
@@ -150,7 +182,11 @@ export async function overrideBarrier(
 ): Promise<string> {
   const handle = client.workflow.getHandle(pipelineId);
   const update = command === 'release' ? releaseBarrierUpdate : breakBarrierUpdate;
-  return runUpdate(() => handle.executeUpdate(update, { args: [{ stage, identifier, reason }] }), pipelineId);
+  return runUpdate(
+    () => handle.executeUpdate(update, { args: [{ stage, identifier, reason }] }),
+    pipelineId,
+    command === 'release' ? 'release-barrier' : 'break-barrier',
+  );
 }
 
 /** Aborts a pipeline: its standing barriers break with reason `pipeline aborted`. */
@@ -158,8 +194,7 @@ export async function cancelPipeline(client: Client, pipelineId: string): Promis
   try {
     await client.workflow.getHandle(pipelineId).cancel();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      throw new ConvoyUsageError(`no running pipeline with id ${pipelineId}`);
+    if (error instanceof WorkflowNotFoundError) throw notRunning(pipelineId, error);
     throw error;
   }
 }

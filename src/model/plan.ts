@@ -36,6 +36,7 @@ export const InterventionActions = {
   rollback: 'rollback',
   markSuccess: 'mark-success',
 } as const;
+/** An operator's decision for a workflow waiting for manual intervention (SPEC section 4). */
 export type InterventionAction = (typeof InterventionActions)[keyof typeof InterventionActions];
 export const interventionActionSchema = z.enum(InterventionActions);
 

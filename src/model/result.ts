@@ -12,6 +12,7 @@ export const PipelineStatuses = {
   failed: 'failed',
   aborted: 'aborted',
 } as const;
+/** A pipeline's status: `running`, then `succeeded`, `failed` or `aborted`. */
 export type PipelineStatus = (typeof PipelineStatuses)[keyof typeof PipelineStatuses];
 
 export const StageStatuses = {
@@ -21,6 +22,7 @@ export const StageStatuses = {
   failed: 'failed',
   aborted: 'aborted',
 } as const;
+/** A stage's status: `not-started`, `running`, then `succeeded`, `failed` or `aborted`. */
 export type StageStatus = (typeof StageStatuses)[keyof typeof StageStatuses];
 
 export const WorkflowStatuses = {
@@ -33,6 +35,10 @@ export const WorkflowStatuses = {
   aborted: 'aborted',
   rolledBack: 'rolled-back',
 } as const;
+/**
+ * A workflow's status: `not-started`, `running`, `waiting-at-barrier`, `waiting-for-intervention`,
+ * then `succeeded`, `failed`, `aborted` or `rolled-back`.
+ */
 export type WorkflowStatus = (typeof WorkflowStatuses)[keyof typeof WorkflowStatuses];
 
 /** The statuses a workflow ends with; once it has one, it never changes. */
@@ -61,6 +67,7 @@ export const StepStatuses = {
   ignored: 'ignored',
   skipped: 'skipped',
 } as const;
+/** A step's status: `running` or `waiting` (at a barrier), then `succeeded`, `failed`, `ignored` or `skipped`. */
 export type StepStatus = (typeof StepStatuses)[keyof typeof StepStatuses];
 
 export const BarrierStatuses = {
@@ -70,9 +77,11 @@ export const BarrierStatuses = {
   timedOut: 'timed-out',
   forced: 'forced',
 } as const;
+/** A barrier's status (SPEC section 3): `standing`, then `crossed`, `broken`, `timed-out` or `forced`. */
 export type BarrierStatus = (typeof BarrierStatuses)[keyof typeof BarrierStatuses];
 
 export const stepErrorSchema = z.object({ type: z.string(), message: z.string() });
+/** Why a step failed: its error `type` (`step-failed`, `barrier-broken`, `cancelled`, …) and a message. */
 export type StepError = z.infer<typeof stepErrorSchema>;
 
 export const stepResultSchema = z.object({
@@ -95,6 +104,7 @@ export const stepResultSchema = z.object({
   /** True for a step of rollbackSteps. */
   rollback: z.boolean().optional(),
 });
+/** One step (or one rollback step) of a workflow in the result document. */
 export type StepResult = z.infer<typeof stepResultSchema>;
 
 export const workflowResultSchema = z.object({
@@ -103,6 +113,7 @@ export const workflowResultSchema = z.object({
   status: z.enum(WorkflowStatuses),
   steps: z.array(stepResultSchema),
 });
+/** One workflow of the result document (after `forEach` expansion: `orders[eu]`), with its steps. */
 export type WorkflowResult = z.infer<typeof workflowResultSchema>;
 
 export const stageResultSchema = z.object({
@@ -110,6 +121,7 @@ export const stageResultSchema = z.object({
   status: z.enum(StageStatuses),
   workflows: z.array(z.string()),
 });
+/** One stage of the result document and the names of its workflows. */
 export type StageResult = z.infer<typeof stageResultSchema>;
 
 export const barrierResultSchema = z.object({
@@ -121,6 +133,7 @@ export const barrierResultSchema = z.object({
   resolvedAt: z.string().optional(),
   reason: z.string().optional(),
 });
+/** One barrier of the result document: who takes part, who arrived when, how it resolved. */
 export type BarrierResult = z.infer<typeof barrierResultSchema>;
 
 export const pipelineResultSchema = z.object({
@@ -133,6 +146,10 @@ export const pipelineResultSchema = z.object({
   workflows: z.array(workflowResultSchema),
   barriers: z.array(barrierResultSchema),
 });
+/**
+ * The result document of SPEC section 5: what `convoy run --json` and `convoy status --json` print.
+ * While the pipeline runs it is its live state; ended fields are absent until they end.
+ */
 export type PipelineResult = z.infer<typeof pipelineResultSchema>;
 
 /** Formats epoch milliseconds the way every timestamp in the document is written. */

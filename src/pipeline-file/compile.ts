@@ -2,8 +2,9 @@
  * Pipeline file → execution plan: read (load.ts), check the shape (schema.ts), check the
  * cross-field rules and expand (validate.ts, expand.ts), and assemble a {@link PipelinePlan}.
  *
- * Two entry points: {@link compilePipeline} throws a {@link PipelineValidationError} listing every
- * error; {@link validatePipelineFile} never throws for bad input and returns errors and warnings.
+ * Two kinds of entry points, for a file on disk, text or plain data: `compile…` throws a
+ * {@link PipelineValidationError} listing every error; `validate…` never throws for bad input and
+ * returns errors and warnings.
  */
 import { type PipelinePlan, pipelinePlanSchema } from '../model/plan';
 import { PipelineValidationError, type ValidationIssue } from './issues';
@@ -63,17 +64,48 @@ export function compilePipelineText(
 }
 
 /**
+ * Same as {@link compilePipeline} for a pipeline already in memory as plain data (an object
+ * written in code, say); `source` names it in messages and in the plan.
+ * @throws {PipelineValidationError}
+ */
+export function compilePipelineData(
+  data: unknown,
+  source: string,
+  options: CompileOptions,
+): CompiledPipeline {
+  return unwrap(source, compileLoaded({ ok: true, data }, source, options));
+}
+
+/** Options of {@link validatePipelineFile} and {@link validatePipelineData}. */
+export interface ValidateOptions {
+  /** `--var NAME=VALUE` overrides. */
+  vars?: Readonly<Record<string, string>>;
+  /** The id `${{ pipeline.id }}` expands to; {@link VALIDATION_PIPELINE_ID} when absent. */
+  pipelineId?: string;
+}
+
+/**
  * Validates a pipeline file as `convoy validate` does. Never throws for anything the file (or its
  * absence) can do; the `${{ pipeline.id }}` placeholder is {@link VALIDATION_PIPELINE_ID}.
  */
-export function validatePipelineFile(
-  filePath: string,
-  options: { vars?: Readonly<Record<string, string>> } = {},
+export function validatePipelineFile(filePath: string, options: ValidateOptions = {}): ValidationReport {
+  return report(compileLoaded(readPipelineFile(filePath), filePath, validationOptions(options)));
+}
+
+/** Same as {@link validatePipelineFile} for plain data; `source` names it in messages. Never throws. */
+export function validatePipelineData(
+  data: unknown,
+  source: string,
+  options: ValidateOptions = {},
 ): ValidationReport {
-  const outcome = compileLoaded(readPipelineFile(filePath), filePath, {
-    vars: options.vars,
-    pipelineId: VALIDATION_PIPELINE_ID,
-  });
+  return report(compileLoaded({ ok: true, data }, source, validationOptions(options)));
+}
+
+function validationOptions(options: ValidateOptions): CompileOptions {
+  return { vars: options.vars, pipelineId: options.pipelineId ?? VALIDATION_PIPELINE_ID };
+}
+
+function report(outcome: CompileOutcome): ValidationReport {
   return 'plan' in outcome ? { errors: [], warnings: outcome.warnings, plan: outcome.plan } : outcome;
 }
 

@@ -47,9 +47,12 @@ export { type PipelineValidation, validatePipeline } from './validate';
 export {
   type CompileOptions,
   type CompiledPipeline,
+  type ValidateOptions,
   type ValidationReport,
   VALIDATION_PIPELINE_ID,
   compilePipeline,
+  compilePipelineData,
   compilePipelineText,
+  validatePipelineData,
   validatePipelineFile,
 } from './compile';

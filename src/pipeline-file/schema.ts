@@ -90,7 +90,9 @@ function textRecord(keyPattern: RegExp, what: string, reservedPrefix?: string) {
   return z.record(keySchema, textValueSchema);
 }
 
-export const variablesSchema = textRecord(VARIABLE_NAME_PATTERN, 'variable');
+export const variablesSchema = textRecord(VARIABLE_NAME_PATTERN, 'variable').describe(
+  'Variables for ${{ vars.NAME }}; `convoy run --var NAME=VALUE` overrides them.',
+);
 
 /**
  * Barrier identifier: a literal. Expressions get their own message because a user who writes
@@ -164,10 +166,15 @@ export const fileFailureRuleSchema = z
         });
       }
     }
-  });
+  })
+  .meta({ id: 'failureRule', description: 'On these error types, take this action (SPEC section 4).' });
 export type FileFailureRule = z.infer<typeof fileFailureRuleSchema>;
 
-const failureStrategiesSchema = z.array(fileFailureRuleSchema);
+const failureStrategiesSchema = z
+  .array(fileFailureRuleSchema)
+  .describe(
+    'Failure-strategy rules: the first rule whose `on` matches decides; step rules beat workflow rules beat pipeline rules.',
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Steps
@@ -183,6 +190,11 @@ export const whenSchema = z
     if ((when.equals === undefined) === (when.notEquals === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'expected exactly one of equals or notEquals' });
     }
+  })
+  .meta({
+    id: 'when',
+    description:
+      'Run the step only when a variable equals (or does not equal) a value; a skipped step does not run.',
   });
 export type WhenCondition = z.infer<typeof whenSchema>;
 
@@ -199,54 +211,77 @@ const descriptionSchema = z
 const stepCommonShape = {
   name: stepNameSchema,
   description: descriptionSchema.optional(),
-  timeoutMs: fileDurationMsSchema.optional(),
+  timeoutMs: fileDurationMsSchema.optional().describe('Milliseconds the step may take (1 to 30 days).'),
   when: whenSchema.optional(),
   failureStrategies: failureStrategiesSchema.optional(),
 };
 
-export const shellStepFileSchema = z.strictObject({
-  ...stepCommonShape,
-  type: z.literal('shell'),
-  command: z.string().min(1, { error: 'must not be empty' }),
-  env: textRecord(ENV_NAME_PATTERN, 'environment variable', 'CONVOY_').optional(),
-});
+export const shellStepFileSchema = z
+  .strictObject({
+    ...stepCommonShape,
+    type: z.literal('shell'),
+    command: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .describe(
+        'Run with /bin/sh -c on the worker; exit 0 is success. Each ${{ }} becomes one quoted shell word.',
+      ),
+    env: textRecord(ENV_NAME_PATTERN, 'environment variable', 'CONVOY_').optional(),
+  })
+  .meta({ id: 'shellStep', description: 'Runs a command with /bin/sh -c on the worker.' });
 
-export const httpStepFileSchema = z.strictObject({
-  ...stepCommonShape,
-  type: z.literal('http'),
-  // Accept `post` as well as `POST`; the plan always holds the upper-case form.
-  method: z
-    .string()
-    .transform((method) => method.toUpperCase())
-    .pipe(z.enum(HTTP_METHODS))
-    .default('GET'),
-  url: z.string().min(1, { error: 'must not be empty' }),
-  headers: textRecord(HEADER_NAME_PATTERN, 'header').optional(),
-  body: z.string().optional(),
-  expectStatus: z
-    .array(
-      z
-        .number({ error: 'expected an HTTP status code from 100 to 599' })
-        .int({ error: 'expected an HTTP status code from 100 to 599' })
-        .min(100, { error: 'expected an HTTP status code from 100 to 599' })
-        .max(599, { error: 'expected an HTTP status code from 100 to 599' }),
-    )
-    .min(1, { error: 'expected at least one status code' })
-    .default([200]),
-});
+export const httpStepFileSchema = z
+  .strictObject({
+    ...stepCommonShape,
+    type: z.literal('http'),
+    // Accept `post` as well as `POST`; the plan always holds the upper-case form.
+    method: z
+      .string()
+      .transform((method) => method.toUpperCase())
+      .pipe(z.enum(HTTP_METHODS))
+      .default('GET'),
+    url: z.string().min(1, { error: 'must not be empty' }),
+    headers: textRecord(HEADER_NAME_PATTERN, 'header').optional(),
+    body: z.string().optional(),
+    expectStatus: z
+      .array(
+        z
+          .number({ error: 'expected an HTTP status code from 100 to 599' })
+          .int({ error: 'expected an HTTP status code from 100 to 599' })
+          .min(100, { error: 'expected an HTTP status code from 100 to 599' })
+          .max(599, { error: 'expected an HTTP status code from 100 to 599' }),
+      )
+      .min(1, { error: 'expected at least one status code' })
+      .default([200]),
+  })
+  .meta({ id: 'httpStep', description: 'Sends an HTTP request; succeeds on an expected status.' });
 
-export const waitStepFileSchema = z.strictObject({
-  ...stepCommonShape,
-  type: z.literal('wait'),
-  durationMs: fileDurationMsSchema,
-});
+export const waitStepFileSchema = z
+  .strictObject({
+    ...stepCommonShape,
+    type: z.literal('wait'),
+    durationMs: fileDurationMsSchema.describe('How long to wait (a durable timer), in milliseconds.'),
+  })
+  .meta({ id: 'waitStep', description: 'Waits: a durable Temporal timer.' });
 
-export const barrierStepFileSchema = z.strictObject({
-  ...stepCommonShape,
-  type: z.literal('barrier'),
-  identifier: barrierIdentifierSchema,
-  timeoutMs: fileDurationMsSchema.default(DEFAULT_BARRIER_TIMEOUT_MS),
-});
+export const barrierStepFileSchema = z
+  .strictObject({
+    ...stepCommonShape,
+    type: z.literal('barrier'),
+    identifier: barrierIdentifierSchema.meta({
+      description:
+        'A literal (no expressions): the workflows of the stage whose steps name it cross it together.',
+      // The check is the superRefine above, whose messages say what is wrong; editors get the pattern.
+      pattern: BARRIER_IDENTIFIER_PATTERN.source,
+    }),
+    timeoutMs: fileDurationMsSchema
+      .default(DEFAULT_BARRIER_TIMEOUT_MS)
+      .describe('How long this participant waits at the barrier, from its arrival, before it times out.'),
+  })
+  .meta({
+    id: 'barrierStep',
+    description: 'Waits until every participant of the barrier in this stage has arrived.',
+  });
 
 export const stepFileSchema = z.discriminatedUnion('type', [
   shellStepFileSchema,
@@ -281,20 +316,40 @@ const forEachItemSchema = z
       }),
   );
 
-export const workflowFileSchema = z.strictObject({
-  name: nameSchema,
-  variables: variablesSchema.optional(),
-  forEach: z.array(forEachItemSchema).min(1, { error: 'expected at least one item' }).optional(),
-  failureStrategies: failureStrategiesSchema.optional(),
-  steps: z.array(stepFileSchema).min(1, { error: 'expected at least one step' }),
-  rollbackSteps: z.array(rollbackStepFileSchema).optional(),
-});
+export const workflowFileSchema = z
+  .strictObject({
+    name: nameSchema,
+    variables: variablesSchema.optional(),
+    forEach: z
+      .array(forEachItemSchema)
+      .min(1, { error: 'expected at least one item' })
+      .optional()
+      .describe('One workflow per item, named name[item]; the item is ${{ vars.item }}.'),
+    failureStrategies: failureStrategiesSchema.optional(),
+    steps: z
+      .array(stepFileSchema)
+      .min(1, { error: 'expected at least one step' })
+      .describe('Run in order: shell, http, wait and barrier steps.'),
+    rollbackSteps: z
+      .array(rollbackStepFileSchema)
+      .optional()
+      .describe('Run in order when the rollback action fires; no barrier steps.'),
+  })
+  .meta({
+    id: 'workflow',
+    description: 'A workflow: its steps run in order, in one Temporal child workflow.',
+  });
 export type WorkflowFile = z.infer<typeof workflowFileSchema>;
 
-export const stageFileSchema = z.strictObject({
-  name: nameSchema,
-  workflows: z.array(workflowFileSchema).min(1, { error: 'expected at least one workflow' }),
-});
+export const stageFileSchema = z
+  .strictObject({
+    name: nameSchema,
+    workflows: z
+      .array(workflowFileSchema)
+      .min(1, { error: 'expected at least one workflow' })
+      .describe("The stage's workflows: they start together and run in parallel."),
+  })
+  .meta({ id: 'stage', description: 'A stage: its workflows run in parallel.' });
 export type StageFile = z.infer<typeof stageFileSchema>;
 
 /** A whole pipeline file (SPEC section 1). */
@@ -302,7 +357,10 @@ export const pipelineFileSchema = z.strictObject({
   name: nameSchema,
   variables: variablesSchema.optional(),
   failureStrategies: failureStrategiesSchema.optional(),
-  stages: z.array(stageFileSchema).min(1, { error: 'expected at least one stage' }),
+  stages: z
+    .array(stageFileSchema)
+    .min(1, { error: 'expected at least one stage' })
+    .describe('Run one after another; a stage starts only when every workflow of the one before succeeded.'),
 });
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 

@@ -1,0 +1,90 @@
+/**
+ * Convoy's public API: `require('convoy-pipelines')` / `import … from 'convoy-pipelines'`.
+ *
+ * Start pipelines from your own code with {@link ConvoyClient}, watch and steer them through a
+ * {@link PipelineHandle}, and validate pipeline files (or objects) without any server with
+ * {@link validatePipeline}. Everything else in the package is internal and may change.
+ *
+ * @example
+ * ```ts
+ * import { ConvoyClient } from 'convoy-pipelines';
+ *
+ * const client = await ConvoyClient.connect(); // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE
+ * const pipeline = await client.start('release.yaml', { variables: { version: '2.8.0' } });
+ * for await (const event of pipeline.watch()) console.log(event.type);
+ * console.log((await pipeline.result()).status);
+ * await client.close();
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+// The client.
+export {
+  ConvoyClient,
+  PipelineHandle,
+  type BarrierCommandOptions,
+  type ConnectOptions,
+  type ConvoyClientOptions,
+  type InterveneOptions,
+  type ListPipelinesOptions,
+  type PipelineSummary,
+  type StartPipelineOptions,
+  type WatchOptions,
+} from './client/convoy-client';
+
+// Pipelines: files, objects, validation (no server needed).
+export {
+  DEFINITION_SOURCE,
+  loadPipeline,
+  validatePipeline,
+  type LoadedPipeline,
+  type PipelineDefinition,
+  type PipelineSource,
+  type PipelineValidationReport,
+  type ValidatePipelineOptions,
+} from './client/source';
+export { formatIssue, type ValidationIssue } from './pipeline-file/issues';
+export { pipelineJsonSchema } from './pipeline-file/json-schema';
+
+// What watch() yields.
+export { formatPipelineEvent } from './client/changes';
+export type {
+  BarrierArrivalEvent,
+  BarrierResolvedEvent,
+  PipelineEvent,
+  PipelineStatusEvent,
+  StageStatusEvent,
+  StepEndedEvent,
+  StepStartedEvent,
+  WorkflowStatusEvent,
+} from './client/changes';
+
+// Errors: stable names, the original error kept as `cause`.
+export { PipelineValidationError } from './pipeline-file/issues';
+export {
+  OperatorCommandRejectedError,
+  PipelineAlreadyExistsError,
+  PipelineNotFoundError,
+  type OperatorCommand,
+} from './client/errors';
+export { TemporalUnreachableError } from './connection/errors';
+
+// The result document (SPEC section 5).
+export type {
+  BarrierResult,
+  BarrierStatus,
+  PipelineResult,
+  PipelineStatus,
+  StageResult,
+  StageStatus,
+  StepError,
+  StepResult,
+  StepStatus,
+  WorkflowResult,
+  WorkflowStatus,
+} from './model/result';
+export type { InterventionAction } from './model/plan';
+
+// Where Temporal is, as the `convoy` command reads it.
+export { temporalConfigFromEnv, type TemporalConfig } from './connection/config';

@@ -1,0 +1,116 @@
+/**
+ * The scripts in examples/scripts/ as users run them: compiled by `npm run build`, started with
+ * `node` from the repository root, importing `convoy-pipelines` (the package's own entry point),
+ * against the test dev server and a worker on this file's task queue.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { ConvoyClient } from '../../src/index';
+import { connectTestEnv, testServerAddress, type TestEnv } from './harness';
+
+const repo = resolve(__dirname, '..', '..');
+const scripts = join(repo, 'dist', 'examples', 'scripts');
+const execFileAsync = promisify(execFile);
+
+interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a compiled example script with `node`, as the README says; never rejects. */
+async function runScript(name: string, args: string[] = []): Promise<ScriptRun> {
+  const options = {
+    cwd: repo,
+    env: { ...process.env, TEMPORAL_ADDRESS: testServerAddress(), TEMPORAL_TASK_QUEUE: env.taskQueue },
+    timeout: 60_000,
+  };
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [join(scripts, name), ...args], options);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code?: unknown; stdout: string; stderr: string };
+    return { code: typeof code === 'number' ? code : null, stdout, stderr };
+  }
+}
+
+let env: TestEnv;
+let client: ConvoyClient;
+beforeAll(async () => {
+  if (!existsSync(join(scripts, 'start-and-wait.js'))) {
+    throw new Error('dist/examples/scripts is missing: run `npm ci` or `npm run build` before this test');
+  }
+  env = await connectTestEnv('examples');
+  await env.startWorker();
+  client = new ConvoyClient({ client: env.client, taskQueue: env.taskQueue });
+});
+afterAll(() => env.close());
+
+test('start-and-wait.js runs an example pipeline to its result', async () => {
+  const run = await runScript('start-and-wait.js');
+  expect(run).toMatchObject({ code: 0, stderr: '' });
+  expect(run.stdout).toMatch(/^started microservice-release-/);
+  expect(run.stdout).toContain('barrier deploy/services-deployed: crossed');
+  expect(run.stdout).toMatch(/pipeline microservice-release-\S+: succeeded\n$/);
+});
+
+test('start-watch-intervene.js watches the changes and decides for the workflow that waits', async () => {
+  const run = await runScript('start-watch-intervene.js', ['ignore']);
+  expect(run).toMatchObject({ code: 0, stderr: '' });
+  const lines = run.stdout.trim().split('\n');
+  const order = [
+    'barrier deploy/services-deployed: web arrived',
+    'barrier deploy/services-deployed: crossed',
+    'api: running -> waiting-for-intervention',
+    'decided: api: ignore',
+    'api: waiting-for-intervention -> succeeded',
+  ].map((line) => lines.indexOf(line));
+  expect(order).toEqual([...order].sort((a, b) => a - b));
+  expect(order).not.toContain(-1);
+  expect(lines).toContainEqual(expect.stringMatching(/^api: step smoke-test failed \(step-failed: .*502/));
+  expect(lines.at(-1)).toMatch(/^pipeline smoke-tested-release-\S+: running -> succeeded$/);
+});
+
+test('release-barrier.js forces a standing barrier open, and reports a refusal', async () => {
+  const pipeline = await client.start({
+    name: 'examples-release',
+    stages: [
+      {
+        name: 'deploy',
+        workflows: [
+          { name: 'fast', steps: [{ name: 'gate', type: 'barrier', identifier: 'gate' }] },
+          {
+            name: 'slow',
+            steps: [
+              { name: 'work', type: 'shell', command: 'sleep 60' },
+              { name: 'gate', type: 'barrier', identifier: 'gate' },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  try {
+    for await (const event of pipeline.watch({ intervalMs: 100 })) {
+      if (event.type === 'barrier-arrival') break;
+    }
+    const args = [pipeline.pipelineId, 'deploy', 'gate', 'slow is known slow'];
+    const released = await runScript('release-barrier.js', args);
+    expect(released).toMatchObject({ code: 0, stderr: '' });
+    expect(released.stdout).toBe(
+      'barrier gate in stage deploy: forced\nalready there: fast; the others will pass when they arrive\n',
+    );
+    const { barriers } = await pipeline.status();
+    expect(barriers[0]).toMatchObject({ status: 'forced', reason: 'slow is known slow' });
+
+    const again = await runScript('release-barrier.js', args);
+    expect(again).toMatchObject({
+      code: 1,
+      stderr: 'refused: barrier gate in stage deploy is already forced\n',
+    });
+  } finally {
+    await pipeline.cancel();
+  }
+});
