@@ -3,16 +3,16 @@
  *
  * Life of a call:
  * 1. validate the input (it was serialized by a workflow, possibly an older one);
- * 2. spawn the command as the leader of its own process group, with the worker's environment
- *    plus the step's `env` (which carries `CONVOY_VAR_<NAME>` for every variable);
+ * 2. spawn the command as the leader of its own process group, under a watchdog that kills the
+ *    group if the worker dies (see ./supervisor), with the worker's environment plus the step's
+ *    `env` (which carries `CONVOY_VAR_<NAME>` for every variable);
  * 3. keep the last bytes of stdout and stderr, heartbeat while it runs;
  * 4. end on the first of: the command exits, the activity is cancelled, the step's `timeoutMs`;
  * 5. in every case make sure nothing of the group keeps running (see {@link terminateProcessGroup});
  * 6. return on exit code 0, otherwise throw a non-retryable `step-failed` / `step-timeout`
  *    failure, or rethrow Temporal's cancellation.
  */
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
 import { Context } from '@temporalio/activity';
 import {
   ACTIVITY_DEFAULTS,
@@ -32,6 +32,7 @@ import {
 } from './errors';
 import { startHeartbeats } from './heartbeat';
 import { terminateProcessGroup, TerminationOutcomes } from './process-group';
+import { spawnSupervised, type SupervisedProcess } from './supervisor';
 import { TailBuffer } from './tail-buffer';
 
 /**
@@ -74,16 +75,12 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
     const stderr = new TailBuffer(tailBytes);
     const startedAt = Date.now();
 
-    let child: ChildProcessByStdio<null, Readable, Readable>;
+    let supervised: SupervisedProcess;
     try {
-      child = spawn('/bin/sh', ['-c', input.command], {
+      supervised = spawnSupervised(input.command, {
         cwd: input.cwd,
         env: { ...process.env, ...input.env },
-        // A new process group (pgid = child.pid), so cancellation can signal every process the
-        // command started, not just /bin/sh.
-        detached: true,
-        // No stdin: steps are unattended; a command waiting for input would hang until timeout.
-        stdio: ['ignore', 'pipe', 'pipe'],
+        killGraceMs,
       });
     } catch (error) {
       // spawn throws synchronously for arguments the OS cannot take (a NUL byte in the command
@@ -94,6 +91,7 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
         stderrTail: '',
       } satisfies ShellFailureDetails);
     }
+    const { child, link } = supervised;
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -115,11 +113,15 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
           context.log.warn(`${stepLabel}: processes of group ${child.pid} survived SIGKILL`);
         }
       }
+      // Only now: closing the watchdog's pipe while the group runs would make it kill the group.
+      link.destroy();
       await waitForOutput(child, outputClosed);
     } finally {
       // Heartbeats continue through the kill grace above, so a slow kill never looks like a dead
       // worker.
       stopHeartbeats();
+      // If the kill itself failed, the watchdog (which sees the pipe close) tries again.
+      link.destroy();
     }
 
     const output = { stdoutTail: stdout.toString(), stderrTail: stderr.toString() };

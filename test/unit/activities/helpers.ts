@@ -107,3 +107,24 @@ export function runActivity<I, R>(
 ): Promise<R> {
   return env.run(activity, input) as Promise<R>;
 }
+
+/**
+ * Arguments for `node` that run a TypeScript file of this repository in a plain child process:
+ * a require hook transpiles each `.ts` file with the project's TypeScript (types unchecked, as
+ * ts-jest does here). For tests whose subject must be a separate process, such as a worker that
+ * gets SIGKILLed.
+ */
+export function nodeArgsForTypeScript(file: string, args: string[] = []): string[] {
+  const hook = `
+    const ts = require('typescript');
+    const { readFileSync } = require('node:fs');
+    require.extensions['.ts'] = (module, filename) => {
+      const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
+        fileName: filename,
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      });
+      module._compile(outputText, filename);
+    };
+    require(process.argv[1]);`;
+  return ['-e', hook, file, ...args];
+}
