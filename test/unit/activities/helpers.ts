@@ -5,14 +5,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import type { Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 
-/** A fresh environment per test: once cancelled, an environment stays cancelled. */
-export function newActivityEnvironment(): { env: MockActivityEnvironment; heartbeats: unknown[] } {
+/**
+ * A fresh environment per test: once cancelled, an environment stays cancelled. `info` overrides
+ * the activity info (workflow, activity id, attempt).
+ */
+export function newActivityEnvironment(info?: Partial<Info>): {
+  env: MockActivityEnvironment;
+  heartbeats: unknown[];
+} {
   // ERROR level: every failing step would otherwise print an "Activity failed" warning.
-  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (details: unknown) => heartbeats.push(details));
   return { env, heartbeats };
