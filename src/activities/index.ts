@@ -24,6 +24,7 @@
  * a cancelled activity ends with Temporal's `CancelledFailure`.
  */
 import type { ActivityTuning, StepActivities } from '../model/step-activities';
+import { withAttemptReport } from './attempt-report';
 import { withEarlyAbandon } from './early-abandon';
 import { createHttpActivity, type RunHttp } from './http';
 import { createShellActivity, type RunShell } from './shell';
@@ -45,8 +46,8 @@ export interface ConvoyActivities extends StepActivities {
  */
 export function createActivities(tuning: Partial<ActivityTuning> = {}): ConvoyActivities {
   return {
-    runShell: withEarlyAbandon(createShellActivity(tuning)),
-    runHttp: withEarlyAbandon(createHttpActivity(tuning)),
+    runShell: withAttemptReport(withEarlyAbandon(createShellActivity(tuning))),
+    runHttp: withAttemptReport(withEarlyAbandon(createHttpActivity(tuning))),
   };
 }
 

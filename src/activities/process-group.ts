@@ -5,6 +5,7 @@
  * leader would leave those running on the worker after the step was cancelled or timed out.
  * Signalling `-pgid` reaches every process in the group at once.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** How often the group is polled while waiting for it to die. */
@@ -56,7 +57,7 @@ export async function processGroupAlive(pgid: number): Promise<boolean> {
     return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
   if (process.platform !== 'linux') return true;
-  return (await liveMembersOnLinux(pgid)) > 0;
+  return (await runningGroupMembers(pgid)).length > 0;
 }
 
 async function waitForGroupExit(pgid: number, timeoutMs: number): Promise<boolean> {
@@ -77,10 +78,17 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Counts the group's processes that are not zombies, from /proc/<pid>/stat. */
-async function liveMembersOnLinux(pgid: number): Promise<number> {
+/** A running (not zombie) process of a group, as /proc shows it. */
+export interface GroupMember {
+  pid: number;
+  /** Clock ticks after boot at which the process started: with the pid, it names one process. */
+  startTime: string;
+}
+
+/** The group's processes that are not zombies, from /proc/<pid>/stat (Linux only). */
+export async function runningGroupMembers(pgid: number): Promise<GroupMember[]> {
   const entries = await readdir('/proc');
-  let live = 0;
+  const members: GroupMember[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -89,14 +97,32 @@ async function liveMembersOnLinux(pgid: number): Promise<number> {
     } catch {
       continue; // the process ended while we were listing
     }
-    // Format: "pid (comm) state ppid pgrp ...". comm may contain spaces and parentheses, so
-    // split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const state = fields[0];
-    const processGroup = Number(fields[2]);
-    if (processGroup === pgid && state !== 'Z' && state !== 'X') live++;
+    const { state, processGroup, startTime } = parseStat(stat);
+    if (processGroup === pgid && state !== 'Z' && state !== 'X')
+      members.push({ pid: Number(entry), startTime });
   }
-  return live;
+  return members;
+}
+
+/**
+ * When process `pid` started (see {@link GroupMember.startTime}), or undefined when there is no
+ * such process or no /proc. Synchronous, so it can be read right after `spawn`, before the
+ * event loop could reap the process.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).startTime;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields of /proc/<pid>/stat that Convoy reads. */
+function parseStat(stat: string): { state: string; processGroup: number; startTime: string } {
+  // Format: "pid (comm) state ppid pgrp ... starttime(22nd) ...". comm may contain spaces and
+  // parentheses, so split after the last ')'; field 3 (state) is then index 0.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], processGroup: Number(fields[2]), startTime: fields[19] };
 }
 
 function delay(ms: number): Promise<void> {

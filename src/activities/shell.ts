@@ -3,17 +3,19 @@
  *
  * Life of a call:
  * 1. validate the input (it was serialized by a workflow, possibly an older one);
- * 2. spawn the command as the leader of its own process group, with the worker's environment
- *    plus the step's `env` (which carries `CONVOY_VAR_<NAME>` for every variable);
+ * 2. spawn the command as the leader of its own process group, under a watchdog that kills the
+ *    group if the worker dies (see ./supervisor), with the worker's environment plus the step's
+ *    `env` (which carries `CONVOY_VAR_<NAME>` for every variable);
  * 3. keep the last bytes of stdout and stderr, heartbeat while it runs;
  * 4. end on the first of: the command exits, the activity is cancelled, the step's `timeoutMs`;
  * 5. in every case make sure nothing of the group keeps running (see {@link terminateProcessGroup});
  * 6. return on exit code 0, otherwise throw a non-retryable `step-failed` / `step-timeout`
  *    failure, or rethrow Temporal's cancellation.
  */
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { Context } from '@temporalio/activity';
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { Context, type Info } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/common';
 import {
   ACTIVITY_DEFAULTS,
   shellActivityInputSchema,
@@ -22,6 +24,15 @@ import {
   type ShellActivityResult,
   type ShellFailureDetails,
 } from '../model/step-activities';
+import {
+  forgetAttempt,
+  recordAttempt,
+  STEP_KEY_VARIABLE,
+  stepKey,
+  stepStateDir,
+  waitForEarlierAttempt,
+  type StepAttempt,
+} from './attempt-guard';
 import {
   cancellationError,
   describeError,
@@ -32,6 +43,7 @@ import {
 } from './errors';
 import { startHeartbeats } from './heartbeat';
 import { terminateProcessGroup, TerminationOutcomes } from './process-group';
+import { spawnSupervised, type SupervisedProcess } from './supervisor';
 import { TailBuffer } from './tail-buffer';
 
 /**
@@ -51,6 +63,12 @@ type Outcome =
   | { kind: 'cancelled' }
   | { kind: 'timed-out'; timeoutMs: number };
 
+/** Shell-only knobs of {@link createShellActivity}. */
+export interface ShellTuning {
+  /** Where attempts record their process groups; {@link stepStateDir} by default. */
+  stepStateDir: string;
+}
+
 /** The signature of the shell step activity. */
 export type RunShell = (input: ShellActivityInput) => Promise<ShellActivityResult>;
 
@@ -58,8 +76,9 @@ export type RunShell = (input: ShellActivityInput) => Promise<ShellActivityResul
  * Builds the shell step activity. Production uses the defaults; tests pass shorter intervals.
  *
  * @param tuning overrides of {@link ACTIVITY_DEFAULTS} (heartbeat interval, kill grace, tail size)
+ *   and of where attempts are recorded
  */
-export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunShell {
+export function createShellActivity(tuning: Partial<ActivityTuning & ShellTuning> = {}): RunShell {
   const { heartbeatIntervalMs, killGraceMs, tailBytes } = { ...ACTIVITY_DEFAULTS, ...tuning };
 
   return async function runShell(rawInput: ShellActivityInput): Promise<ShellActivityResult> {
@@ -73,38 +92,49 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
     const stdout = new TailBuffer(tailBytes);
     const stderr = new TailBuffer(tailBytes);
     const startedAt = Date.now();
+    const attempt = stepAttemptOf(context.info);
+    const stateDir = tuning.stepStateDir ?? stepStateDir();
 
-    let child: ChildProcessByStdio<null, Readable, Readable>;
-    try {
-      child = spawn('/bin/sh', ['-c', input.command], {
-        cwd: input.cwd,
-        env: { ...process.env, ...input.env },
-        // A new process group (pgid = child.pid), so cancellation can signal every process the
-        // command started, not just /bin/sh.
-        detached: true,
-        // No stdin: steps are unattended; a command waiting for input would hang until timeout.
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    } catch (error) {
-      // spawn throws synchronously for arguments the OS cannot take (a NUL byte in the command
-      // or the env); it is the step that cannot run, like a missing working directory below.
-      throw stepFailed(`${stepLabel} could not start /bin/sh: ${describeError(error)}`, {
-        exitCode: null,
-        stdoutTail: '',
-        stderrTail: '',
-      } satisfies ShellFailureDetails);
-    }
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-
+    // From the start: waiting for an earlier attempt must not look like a dead worker either.
     const stopHeartbeats = startHeartbeats(heartbeatIntervalMs, () => ({
       elapsedMs: Date.now() - startedAt,
       stdoutBytes: stdout.totalBytes,
       stderrBytes: stderr.totalBytes,
     }));
+    let link: Socket | undefined;
+    let waited: string | undefined;
     let outcome: Outcome;
     try {
+      waited = await waitForEarlierAttempt(stateDir, attempt, {
+        killGraceMs,
+        signal: cancellationSignal,
+      }).catch((error: unknown) => {
+        if (cancellationSignal.aborted) throw cancellationError(cancellationSignal);
+        throw notStarted(`${stepLabel} could not end an earlier attempt: ${describeError(error)}`);
+      });
+      if (waited !== undefined) context.log.warn(`${stepLabel}: ${waited}`);
+      if (cancellationSignal.aborted) throw cancellationError(cancellationSignal);
+
+      let supervised: SupervisedProcess;
+      try {
+        supervised = spawnSupervised(input.command, {
+          cwd: input.cwd,
+          env: { ...process.env, ...input.env, [STEP_KEY_VARIABLE]: stepKey(attempt) },
+          killGraceMs,
+        });
+      } catch (error) {
+        // spawn throws synchronously for arguments the OS cannot take (a NUL byte in the command
+        // or the env); it is the step that cannot run, like a missing working directory below.
+        throw notStarted(`${stepLabel} could not start /bin/sh: ${describeError(error)}`);
+      }
+      const { child } = supervised;
+      link = supervised.link;
+      if (child.pid !== undefined)
+        record(stateDir, attempt, child.pid, (message) => context.log.warn(message));
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
       outcome = await waitForOutcome(child, cancellationSignal, input.timeoutMs);
       if (child.pid !== undefined) {
         // After a cancellation or timeout this is the kill itself. After a normal exit it ends
@@ -113,20 +143,30 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
         const termination = await terminateProcessGroup(child.pid, killGraceMs);
         if (termination === TerminationOutcomes.survived) {
           context.log.warn(`${stepLabel}: processes of group ${child.pid} survived SIGKILL`);
+        } else {
+          forgetAttempt(stateDir, attempt, child.pid);
         }
       }
+      // Only now: closing the watchdog's pipe while the group runs would make it kill the group.
+      link.destroy();
       await waitForOutput(child, outputClosed);
     } finally {
       // Heartbeats continue through the kill grace above, so a slow kill never looks like a dead
       // worker.
       stopHeartbeats();
+      // If the kill itself failed, the watchdog (which sees the pipe close) tries again.
+      link?.destroy();
     }
 
     const output = { stdoutTail: stdout.toString(), stderrTail: stderr.toString() };
+    // The step's result says when this attempt had to wait for an earlier one; messages quote
+    // only the command's own output.
+    const reported =
+      waited === undefined ? output : { ...output, stderrTail: `${waited}\n${output.stderrTail}` };
     switch (outcome.kind) {
       case 'exited': {
-        if (outcome.exitCode === 0) return { exitCode: 0, ...output };
-        const details: ShellFailureDetails = { exitCode: outcome.exitCode, ...output };
+        if (outcome.exitCode === 0) return { exitCode: 0, ...reported };
+        const details: ShellFailureDetails = { exitCode: outcome.exitCode, ...reported };
         const how =
           outcome.exitCode !== null
             ? `failed with exit code ${outcome.exitCode}`
@@ -135,14 +175,14 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
       }
       case 'spawn-error': {
         const where = input.cwd !== undefined ? ` in ${input.cwd}` : '';
-        const details: ShellFailureDetails = { exitCode: null, ...output };
+        const details: ShellFailureDetails = { exitCode: null, ...reported };
         throw stepFailed(
           `${stepLabel} could not start /bin/sh${where}: ${describeError(outcome.error)}`,
           details,
         );
       }
       case 'timed-out': {
-        const details: ShellFailureDetails = { exitCode: null, ...output };
+        const details: ShellFailureDetails = { exitCode: null, ...reported };
         const message = `${stepLabel} timed out after ${outcome.timeoutMs} ms; its process group was killed`;
         throw stepTimedOut(withOutputExcerpt(message, output), details);
       }
@@ -154,6 +194,38 @@ export function createShellActivity(tuning: Partial<ActivityTuning> = {}): RunSh
 
 /** The shell step activity with production settings. */
 export const runShell: RunShell = createShellActivity();
+
+/** The failure of a step whose command never started. */
+function notStarted(message: string): ApplicationFailure {
+  return stepFailed(message, {
+    exitCode: null,
+    stdoutTail: '',
+    stderrTail: '',
+  } satisfies ShellFailureDetails);
+}
+
+/** Which attempt of which step this is, from the activity's info. */
+function stepAttemptOf(info: Info): StepAttempt {
+  return {
+    namespace: info.namespace,
+    workflowId: info.workflowExecution?.workflowId ?? '',
+    runId: info.workflowExecution?.runId ?? info.activityRunId ?? '',
+    activityId: info.activityId,
+    attempt: info.attempt,
+  };
+}
+
+/**
+ * Records the attempt's group for the same-host guard. A failure to write (a full or read-only
+ * disk) costs only the guard, for this attempt: the step runs on and the reason is logged.
+ */
+function record(dir: string, attempt: StepAttempt, pgid: number, warn: (message: string) => void): void {
+  try {
+    recordAttempt(dir, attempt, pgid);
+  } catch (error) {
+    warn(`could not record process group ${pgid} in ${dir}: ${describeError(error)}`);
+  }
+}
 
 /** Resolves with the first of: exit, spawn failure, cancellation, the step's own timeout. */
 function waitForOutcome(

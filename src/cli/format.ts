@@ -47,7 +47,8 @@ export function formatPipelineResult(doc: PipelineResult): string {
   for (const wf of doc.workflows) {
     const steps = wf.steps
       .map((s) => {
-        const attempts = s.attempts > 1 ? ` x${s.attempts}` : '';
+        const restarts = s.workerRestarts ? ` (${s.workerRestarts} after a lost worker)` : '';
+        const attempts = s.attempts > 1 ? ` x${s.attempts}${restarts}` : '';
         const error = s.error ? ` — ${s.error.type}: ${s.error.message.split('\n')[0]!.slice(0, 120)}` : '';
         return `${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${error}`;
       })

@@ -88,7 +88,13 @@ export const stepResultSchema = z.object({
   name: z.string(),
   type: z.string(),
   status: z.enum(StepStatuses),
+  /**
+   * How many times the step was started: its failure strategies' retries, plus Temporal's
+   * re-runs after a lost worker (counted once the activity ends).
+   */
   attempts: z.number().int().min(0),
+  /** Of those, how many were Temporal's re-runs after the step's worker was lost; absent when none. */
+  workerRestarts: z.number().int().min(1).optional(),
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   error: stepErrorSchema.optional(),

@@ -85,8 +85,18 @@ export const shellActivityInputSchema = shellStepPlanSchema
   });
 export type ShellActivityInput = z.input<typeof shellActivityInputSchema>;
 
+/**
+ * Added to a step activity's result, and to its failure's `details[0]`, when Temporal ran the
+ * activity more than once: an earlier attempt lost its worker (it died, or shut down mid-step).
+ * Absent on a first attempt.
+ */
+export interface AttemptReport {
+  /** Temporal's attempt number, 2 or more. */
+  attempt?: number;
+}
+
 /** What `runShell` returns on exit code 0; the same shape as `StepResult.output` for shell steps. */
-export interface ShellActivityResult {
+export interface ShellActivityResult extends AttemptReport {
   exitCode: 0;
   /** The last {@link ActivityTuning.tailBytes} bytes of stdout, decoded as UTF-8. */
   stdoutTail: string;
@@ -98,7 +108,7 @@ export interface ShellActivityResult {
  * `details[0]` of a shell step's `step-failed` or `step-timeout` failure. `exitCode` is null when
  * the process did not exit by itself (killed by a signal, timed out, or never started).
  */
-export interface ShellFailureDetails {
+export interface ShellFailureDetails extends AttemptReport {
   exitCode: number | null;
   stdoutTail: string;
   stderrTail: string;
@@ -111,7 +121,7 @@ export const httpActivityInputSchema = httpStepPlanSchema
 export type HttpActivityInput = z.input<typeof httpActivityInputSchema>;
 
 /** What `runHttp` returns when the status is one of `expectStatus`. */
-export interface HttpActivityResult {
+export interface HttpActivityResult extends AttemptReport {
   httpStatus: number;
   /** The last {@link ActivityTuning.tailBytes} bytes of the response body, decoded as UTF-8. */
   bodyTail: string;
@@ -121,7 +131,7 @@ export interface HttpActivityResult {
  * `details[0]` of an http step's failure. Both fields are absent when no response arrived
  * (connection error, timeout before the headers).
  */
-export interface HttpFailureDetails {
+export interface HttpFailureDetails extends AttemptReport {
   httpStatus?: number;
   bodyTail?: string;
 }

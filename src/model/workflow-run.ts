@@ -25,6 +25,18 @@ export type BarrierVerdict =
   | { readonly released: true }
   | { readonly released: false; readonly errorType: BarrierErrorType; readonly message: string };
 
+/**
+ * Counts Temporal's re-runs of a step's activity in its record: `attempt` is Temporal's attempt
+ * number of the attempt that ended (undefined or 1 when the activity ran once). Each re-run is an
+ * attempt of the step, and one after a lost worker.
+ */
+export function countWorkerRestarts(record: StepResult, attempt: number | undefined): void {
+  const restarts = (attempt ?? 1) - 1;
+  if (restarts <= 0) return;
+  record.attempts += restarts;
+  record.workerRestarts = (record.workerRestarts ?? 0) + restarts;
+}
+
 export class WorkflowRun {
   status: WorkflowStatus = 'running';
   readonly steps: StepResult[] = [];

@@ -13,11 +13,20 @@ import {
 } from '@temporalio/workflow';
 import type { RollbackStepPlan, StepPlan } from '../model/plan';
 import type { StepError, StepResult } from '../model/result';
-import { ACTIVITY_TIMEOUT_MARGIN_MS, type EarlyAbandon, type StepActivities } from '../model/step-activities';
+import {
+  ACTIVITY_TIMEOUT_MARGIN_MS,
+  type AttemptReport,
+  type EarlyAbandon,
+  type StepActivities,
+} from '../model/step-activities';
+import { countWorkerRestarts } from '../model/workflow-run';
 import { Patches } from './patches';
 
 /** A shell or http step without timeoutMs may run this long. */
 const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/** How many times Temporal runs a step's activity in all, when its workers keep being lost. */
+const STEP_ACTIVITY_MAX_ATTEMPTS = 5;
 
 /**
  * The activities for one step. The activity enforces the step's own timeout (so the error type is
@@ -33,7 +42,12 @@ function stepActivities(step: { timeoutMs?: number }, summary: string) {
     // non-retryable); Temporal retries only what is not the step's fault: a worker that shut
     // down (a Kubernetes rollout) or died (heartbeat timeout). The step then runs again on
     // another worker.
-    retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    retry: {
+      maximumAttempts: STEP_ACTIVITY_MAX_ATTEMPTS,
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+    },
     // Pipelines started before this change reported a cancelled step at once, while its
     // process group was still being killed; they keep doing so when replayed.
     cancellationType: patched(Patches.waitForStepKill)
@@ -55,7 +69,7 @@ export async function runActivityStep(
   switch (step.type) {
     case 'shell': {
       const { runShell } = stepActivities(step, `shell step ${step.name}`);
-      const output = await runShell({
+      const output = await countingRestarts(record, runShell, {
         command: step.command,
         env: step.env,
         timeoutMs: step.timeoutMs,
@@ -72,7 +86,7 @@ export async function runActivityStep(
     }
     case 'http': {
       const { runHttp } = stepActivities(step, `http step ${step.name}: ${step.method} ${step.url}`);
-      const output = await runHttp({
+      const output = await countingRestarts(record, runHttp, {
         method: step.method,
         url: step.url,
         headers: step.headers,
@@ -90,6 +104,41 @@ export async function runActivityStep(
       await sleep(step.durationMs);
       return;
   }
+}
+
+/**
+ * Calls a step activity and counts Temporal's re-runs of it (after lost workers) in the step's
+ * record, whether it succeeds or fails.
+ */
+async function countingRestarts<I, R extends AttemptReport>(
+  record: StepResult,
+  activity: (input: I) => Promise<R>,
+  input: I,
+): Promise<R> {
+  let output: R;
+  try {
+    output = await activity(input);
+  } catch (error) {
+    countWorkerRestarts(record, temporalAttemptOf(error));
+    throw error;
+  }
+  countWorkerRestarts(record, output.attempt);
+  return output;
+}
+
+/**
+ * Temporal's attempt number of a step activity that failed: reported by the activity in its
+ * failure's details, or, when every attempt lost its worker, the retry policy's maximum.
+ * Undefined when it is not known (then it counts as one attempt).
+ */
+export function temporalAttemptOf(error: unknown): number | undefined {
+  if (!(error instanceof ActivityFailure)) return undefined;
+  if (error.cause instanceof ApplicationFailure) {
+    const details = error.cause.details?.[0] as AttemptReport | undefined;
+    if (typeof details?.attempt === 'number') return details.attempt;
+  }
+  if (error.retryState === 'MAXIMUM_ATTEMPTS_REACHED') return STEP_ACTIVITY_MAX_ATTEMPTS;
+  return undefined;
 }
 
 /** Maps whatever a step threw to a Convoy error type and message. */

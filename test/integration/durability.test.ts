@@ -98,6 +98,8 @@ stages:
   const long = workflowOf(doc, 'api').steps.find((s) => s.name === 'long')!;
   expect(long.status).toBe('succeeded');
   expect(long.output?.stdoutTail).toContain('deployed');
+  // The result document counts that re-run.
+  expect(long).toMatchObject({ attempts: 2, workerRestarts: 1 });
   // Temporal ran the activity again on the new worker: the server's record shows two attempts.
   const history = await env.client.workflow.getHandle(`${started.pipelineId}/api`).fetchHistory();
   const startedEvent = history.events!.find((e) => e.activityTaskStartedEventAttributes);

@@ -5,14 +5,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import type { Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 
-/** A fresh environment per test: once cancelled, an environment stays cancelled. */
-export function newActivityEnvironment(): { env: MockActivityEnvironment; heartbeats: unknown[] } {
+/**
+ * A fresh environment per test: once cancelled, an environment stays cancelled. `info` overrides
+ * the activity info (workflow, activity id, attempt).
+ */
+export function newActivityEnvironment(info?: Partial<Info>): {
+  env: MockActivityEnvironment;
+  heartbeats: unknown[];
+} {
   // ERROR level: every failing step would otherwise print an "Activity failed" warning.
-  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (details: unknown) => heartbeats.push(details));
   return { env, heartbeats };
@@ -106,4 +113,25 @@ export function runActivity<I, R>(
   input: I,
 ): Promise<R> {
   return env.run(activity, input) as Promise<R>;
+}
+
+/**
+ * Arguments for `node` that run a TypeScript file of this repository in a plain child process:
+ * a require hook transpiles each `.ts` file with the project's TypeScript (types unchecked, as
+ * ts-jest does here). For tests whose subject must be a separate process, such as a worker that
+ * gets SIGKILLed.
+ */
+export function nodeArgsForTypeScript(file: string, args: string[] = []): string[] {
+  const hook = `
+    const ts = require('typescript');
+    const { readFileSync } = require('node:fs');
+    require.extensions['.ts'] = (module, filename) => {
+      const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
+        fileName: filename,
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      });
+      module._compile(outputText, filename);
+    };
+    require(process.argv[1]);`;
+  return ['-e', hook, file, ...args];
 }

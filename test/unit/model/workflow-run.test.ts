@@ -1,6 +1,6 @@
 /** One deployment workflow's state, without Temporal. */
 import type { StepPlan, WorkflowPlan } from '../../../src/model/plan';
-import { COORDINATOR_GRACE_MS, WorkflowRun } from '../../../src/model/workflow-run';
+import { COORDINATOR_GRACE_MS, countWorkerRestarts, WorkflowRun } from '../../../src/model/workflow-run';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -143,5 +143,22 @@ describe('WorkflowRun', () => {
     });
     run.takeOutcome({ identifier: 'next', kind: 'released', message: 'crossed' });
     expect(run.leaveBarrier('next', 1000, false)).toEqual({ released: true });
+  });
+});
+
+describe('countWorkerRestarts', () => {
+  it('adds Temporal’s re-runs after lost workers to the attempts, and counts them apart', () => {
+    const run = new WorkflowRun(plan(), []);
+    const record = run.startStep({ name: 'deploy', type: 'shell' }, T0);
+    record.attempts = 1;
+    countWorkerRestarts(record, undefined);
+    countWorkerRestarts(record, 1);
+    expect(record).not.toHaveProperty('workerRestarts');
+    expect(record.attempts).toBe(1);
+
+    countWorkerRestarts(record, 3); // the first attempt of the step ran three times
+    record.attempts += 1; // a failure-strategy retry
+    countWorkerRestarts(record, 2); // which lost its worker once
+    expect(record).toMatchObject({ attempts: 5, workerRestarts: 3 });
   });
 });
