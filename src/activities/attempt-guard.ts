@@ -16,7 +16,7 @@
  * attempt's marker in its environment ({@link STEP_KEY_VARIABLE}).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +56,12 @@ interface AttemptRecord {
   startedAt: string;
 }
 
-/** The folder of the records: `CONVOY_STEP_STATE_DIR`, else `convoy-steps` in the OS's temp folder. */
+/**
+ * The folder of the records: `CONVOY_STEP_STATE_DIR`, else `convoy-steps-<uid>` in the OS's temp
+ * folder (one per user: a worker can only kill its own user's processes anyway).
+ */
 export function stepStateDir(): string {
-  return process.env.CONVOY_STEP_STATE_DIR || join(tmpdir(), 'convoy-steps');
+  return process.env.CONVOY_STEP_STATE_DIR || join(tmpdir(), `convoy-steps-${process.getuid?.() ?? 'user'}`);
 }
 
 /** The same for every attempt of one step's activity; names its record and marks its processes. */
@@ -116,6 +119,7 @@ export function recordAttempt(dir: string, step: StepAttempt, pgid: number): voi
     startedAt: new Date().toISOString(),
   };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!ownDirectory(dir)) throw new Error(`${dir} is not a directory of this user's`);
   const file = recordFile(dir, stepKey(step));
   // Written aside and renamed, so a reader never sees half a record.
   const partial = `${file}.${process.pid}.tmp`;
@@ -141,6 +145,9 @@ function recordFile(dir: string, key: string): string {
 }
 
 function readRecord(dir: string, key: string): AttemptRecord | undefined {
+  // In a shared temp folder, a folder someone else made could hold records pointing at any of
+  // our processes: only our own is read.
+  if (!ownDirectory(dir)) return undefined;
   try {
     return JSON.parse(readFileSync(recordFile(dir, key), 'utf8')) as AttemptRecord;
   } catch {
@@ -179,6 +186,16 @@ async function carriesMarker(pid: number, key: string): Promise<boolean> {
     return environment.split('\0').includes(`${STEP_KEY_VARIABLE}=${key}`);
   } catch {
     return false; // gone, or another user's
+  }
+}
+
+/** True when `dir` is a real directory (not a link) owned by this process's user. */
+function ownDirectory(dir: string): boolean {
+  try {
+    const stat = lstatSync(dir);
+    return stat.isDirectory() && (process.getuid === undefined || stat.uid === process.getuid());
+  } catch {
+    return false;
   }
 }
 

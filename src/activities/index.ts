@@ -16,8 +16,8 @@
  * import type { StepActivities } from '../model/step-activities';
  * const { runShell } = proxyActivities<StepActivities>({
  *   startToCloseTimeout: step.timeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, // from '../model/step-activities'
- *   heartbeatTimeout: '20s',
- *   retry: { maximumAttempts: 1 }, // failure strategies do the retrying
+ *   heartbeatTimeout: '5s', // how soon a lost worker is noticed (see src/workflows/steps.ts)
+ *   retry: { maximumAttempts: 5 }, // only lost workers: step failures are non-retryable
  * });
  * ```
  * Failures are non-retryable `ApplicationFailure`s typed with {@link ActivityErrorTypes};

@@ -47,7 +47,8 @@ export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<
       : { workflowsPath: workflowsPath() }),
     activities: createActivities(),
     // Cancellation reaches an activity only in the answer to a heartbeat; by default heartbeats
-    // are sent every 0.8 x heartbeatTimeout (24 s), so an aborted deploy script would run on.
+    // are sent at most every 0.8 x heartbeatTimeout (4 s for steps' 5 s), so an aborted deploy
+    // script would run on that much longer.
     maxHeartbeatThrottleInterval: '1s',
     ...options.tuning,
   });

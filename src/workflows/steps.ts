@@ -25,6 +25,14 @@ import { Patches } from './patches';
 /** A shell or http step without timeoutMs may run this long. */
 const DEFAULT_STEP_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How long a running step may go without a heartbeat before Temporal takes its worker for lost
+ * and runs the step again elsewhere. Step activities heartbeat every second (the worker sends
+ * them at most every second, `maxHeartbeatThrottleInterval`); see README, "Shell steps and lost
+ * workers", for the measurements behind the figure.
+ */
+export const STEP_HEARTBEAT_TIMEOUT_MS = 5_000;
+
 /** How many times Temporal runs a step's activity in all, when its workers keep being lost. */
 const STEP_ACTIVITY_MAX_ATTEMPTS = 5;
 
@@ -37,7 +45,7 @@ function stepActivities(step: { timeoutMs?: number }, summary: string) {
   return proxyActivities<StepActivities>({
     summary,
     startToCloseTimeout: (step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS) + ACTIVITY_TIMEOUT_MARGIN_MS,
-    heartbeatTimeout: 30_000,
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT_MS,
     // Failure strategies decide about retrying a step that failed (its failures are
     // non-retryable); Temporal retries only what is not the step's fault: a worker that shut
     // down (a Kubernetes rollout) or died (heartbeat timeout). The step then runs again on

@@ -5,7 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { createConvoyWorker } from '../../src/worker/worker';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,41 @@ export async function connectTestEnv(name: string): Promise<TestEnv> {
       await nativeConnection.close();
     },
   };
+}
+
+/** A Convoy worker in a process of its own: the production entry point, `dist/workers/worker.js`. */
+export interface WorkerProcess {
+  pid: number;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+}
+
+/**
+ * Starts `node dist/workers/worker.js` (what the container image runs; built by `npm run build`)
+ * on the env's task queue, and resolves once it polls. For tests that kill a worker for real.
+ */
+export async function startWorkerProcess(env: TestEnv): Promise<WorkerProcess> {
+  const entry = join(__dirname, '..', '..', 'dist', 'workers', 'worker.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, [entry], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: testServerAddress(),
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: env.taskQueue,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('convoy worker polling')) resolve();
+    });
+    void exited.then(() => reject(new Error(`the worker process exited before polling:\n${output}`)));
+  });
+  return { pid: child.pid!, exited };
 }
 
 // ---------------------------------------------------------------------------------------------

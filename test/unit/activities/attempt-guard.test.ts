@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Info } from '@temporalio/activity';
@@ -217,6 +217,18 @@ describe('which group is an earlier attempt', () => {
     recordAttempt(stateDir, first, marked);
     expect(await check(stateDir, { ...first, attempt: 2 })).toContain(`process group ${marked}`);
     expect(liveGroupMembers(marked)).toEqual([]);
+  });
+
+  it('none from a state folder that is a link (or another user’s): its records are not trusted', async () => {
+    const first = step(1);
+    const pgid = group('exec sleep 30');
+    await delay(100);
+    recordAttempt(stateDir, first, pgid);
+    const link = join(scratch, 'link');
+    symlinkSync(stateDir, link);
+    expect(await check(link, { ...first, attempt: 2 })).toBeUndefined();
+    expect(() => recordAttempt(link, first, pgid)).toThrow('is not a directory of this user');
+    expect(liveGroupMembers(pgid)).toHaveLength(1);
   });
 
   it('not the record of this same attempt or a later one', async () => {
