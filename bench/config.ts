@@ -48,6 +48,7 @@ export const QUICK: BenchConfig = {
   serverSettings: { idleSeconds: 5, throughputPipelines: 5 },
 };
 
+/** The full run: about 15 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
 export const FULL: BenchConfig = {
   floorPairs: 2,
   floorRounds: 30,
@@ -59,6 +60,7 @@ export const FULL: BenchConfig = {
     { participants: 50, rounds: 4 },
     { participants: 200, rounds: 3 },
     { participants: 500, rounds: 2 },
+    { participants: 2000, rounds: 1 },
   ],
   backToBack: [
     { participants: 2, barriers: 15 },
@@ -70,7 +72,7 @@ export const FULL: BenchConfig = {
   failurePipelines: 6,
   failurePeers: 9,
   timeoutPipelines: 60,
-  scale: { workflows: 500, barriers: 4 },
+  scale: { workflows: 1000, barriers: 4 },
   throughputPipelines: 50,
   memory: { workflows: 500, pipelines: 50 },
   serverSettings: { idleSeconds: 30, throughputPipelines: 30 },

@@ -22,6 +22,12 @@ export function rawTaskQueue(taskQueue: string): string {
   return `${taskQueue}-raw`;
 }
 
+/**
+ * V8's heap limit of the worker process (MiB), for every thread in it: the largest barrier keeps
+ * 2,000 workflows in the cache, several GiB, above the default limit (about 4 GiB here).
+ */
+const WORKER_HEAP_MB = 12_288;
+
 export interface WorkerProcess {
   pid: number;
   /** VmHWM of the live process, in MiB. */
@@ -40,6 +46,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   if (!existsSync(script))
     throw new Error(`${script} is missing: run the benchmarks compiled (npm run bench)`);
   const child: ChildProcess = fork(script, [], {
+    execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
     env: {
       ...process.env,
       BENCH_ADDRESS: options.address,

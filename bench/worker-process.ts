@@ -18,9 +18,12 @@ import * as floorActivities from './floor-activities';
 import { peakRssMb } from './proc';
 import { rawTaskQueue } from './worker-host';
 
-/** Worker options for the benchmarks: enough slots and cache for 500 children and their parent. */
+/**
+ * Worker options for the benchmarks: enough slots, and cache for the largest barrier (2,000
+ * participants and their parent) with room to spare, so no workflow is evicted and replayed.
+ */
 export const benchWorkerTuning: Partial<WorkerOptions> = {
-  maxCachedWorkflows: 1200,
+  maxCachedWorkflows: 2200,
   maxConcurrentWorkflowTaskExecutions: 100,
   maxConcurrentActivityTaskExecutions: 100,
   shutdownGraceTime: '5s',
