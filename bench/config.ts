@@ -30,14 +30,14 @@ export const QUICK: BenchConfig = {
   floorWarmup: 2,
   floorBackToBack: 20,
   release: [
-    { participants: 2, rounds: 5 },
+    { participants: 2, rounds: 4 },
     { participants: 10, rounds: 3 },
     { participants: 50, rounds: 2 },
   ],
   backToBack: [
     { participants: 2, barriers: 8 },
     { participants: 10, barriers: 4 },
-    { participants: 50, barriers: 2 },
+    { participants: 50, barriers: 1 },
   ],
   failurePipelines: 2,
   failurePeers: 9,
