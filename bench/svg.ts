@@ -34,9 +34,9 @@ export function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-const WIDTH = 780;
+const WIDTH = 820;
 const HEIGHT = 420;
-const MARGIN = { left: 70, right: 210, top: 56, bottom: 56 };
+const MARGIN = { left: 70, right: 240, top: 56, bottom: 56 };
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
