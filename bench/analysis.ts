@@ -11,43 +11,36 @@ import {
   signalsSent,
   type BenchEvent,
 } from './history';
-import { pingSignal, pongSignal } from './floor-workflows';
+import { percentile, round, summarize, type Summary } from './stats';
+import { rawAbandonSignal, rawArriveSignal, rawOutcomeSignal } from './floor-workflows';
 import { barrierArriveSignal, barrierOutcomeSignal, workflowAbandonSignal } from '../src/model/protocol';
 
-/** The signal names the analyses look for: Convoy's from its protocol, the floor's own. */
-export const Signals = {
+/**
+ * The signal names of one barrier implementation: a participant's arrival, the coordinator's
+ * outcome, and a failing participant's notice. Convoy's come from its protocol, the raw floor's
+ * from bench/floor-workflows.ts; their payloads share the fields the analyses read.
+ */
+export interface Protocol {
+  arrive: string;
+  outcome: string;
+  abandon: string;
+}
+export const CONVOY: Protocol = {
   arrive: barrierArriveSignal.name,
   outcome: barrierOutcomeSignal.name,
   abandon: workflowAbandonSignal.name,
-  ping: pingSignal.name,
-  pong: pongSignal.name,
-} as const;
+};
+export const RAW: Protocol = {
+  arrive: rawArriveSignal.name,
+  outcome: rawOutcomeSignal.name,
+  abandon: rawAbandonSignal.name,
+};
 
 /** Histories of a pipeline's children, keyed by workflow (participant) name. */
 export type ChildHistories = ReadonlyMap<string, readonly BenchEvent[]>;
 
 // ---------------------------------------------------------------------------------------------
-// Floor
-
-/**
- * Round trips of the floor pair, from the child's history: its `ping` (round r) sent → its
- * `pong` (round r) received. The first `warmup` rounds are left out.
- */
-export function floorRoundTrips(child: readonly BenchEvent[], warmup = 0): number[] {
-  const pongs = new Map<number, number>();
-  for (const e of signalsReceived(child, Signals.pong)) {
-    const r = asRecord(e.payload).round;
-    if (typeof r === 'number' && !pongs.has(r)) pongs.set(r, e.timeMs);
-  }
-  const samples: number[] = [];
-  for (const e of signalsSent(child, Signals.ping)) {
-    const r = asRecord(e.payload).round;
-    if (typeof r !== 'number' || r < warmup) continue;
-    const pong = pongs.get(r);
-    if (pong !== undefined) samples.push(pong - e.timeMs);
-  }
-  return samples;
-}
+// Timers and workflow tasks
 
 /** One durable timer: what the workflow asked for and how long the server took to fire it. */
 export interface TimerObservation {
@@ -130,19 +123,21 @@ export interface ReleaseRound {
 }
 
 /**
- * Release latency of one barrier: the last arrival (the latest `convoy.barrierArrive` a
- * participant sent) → each participant's `convoy.barrierOutcome` received.
+ * Release latency of one barrier: the last arrival (the latest arrival signal a participant
+ * sent) → each participant's outcome signal received. The same for Convoy and the raw floor:
+ * `protocol` names their signals.
  */
 export function analyzeRelease(
   children: ChildHistories,
   identifier: string,
   parent?: { events: readonly BenchEvent[]; childId: (name: string) => string },
+  protocol: Protocol = CONVOY,
 ): ReleaseRound {
   const match = forBarrier(identifier);
   const arrivals: { name: string; timeMs: number }[] = [];
   const missing: string[] = [];
   for (const [name, events] of children) {
-    const sent = signalsSent(events, Signals.arrive, match)[0];
+    const sent = signalsSent(events, protocol.arrive, match)[0];
     if (sent) arrivals.push({ name, timeMs: sent.timeMs });
     else missing.push(name);
   }
@@ -154,7 +149,7 @@ export function analyzeRelease(
   const kinds: Record<string, number> = {};
   const received = new Map<string, number>();
   for (const [name, events] of children) {
-    const outcome = signalsReceived(events, Signals.outcome, match)[0];
+    const outcome = signalsReceived(events, protocol.outcome, match)[0];
     if (!outcome) {
       if (!missing.includes(name)) missing.push(name);
       continue;
@@ -176,14 +171,14 @@ export function analyzeRelease(
   if (parent && last) {
     const heard = signalsReceived(
       parent.events,
-      Signals.arrive,
+      protocol.arrive,
       (p) => p.identifier === identifier && p.workflow === last.name,
     )[0];
     if (heard) {
       const decideMs: number[] = [];
       const transitMs: number[] = [];
       const sentTo = new Map<string, number>();
-      for (const e of signalsSent(parent.events, Signals.outcome, match)) {
+      for (const e of signalsSent(parent.events, protocol.outcome, match)) {
         if (e.target && !sentTo.has(e.target)) sentTo.set(e.target, e.timeMs);
       }
       for (const [name, at] of received) {
@@ -198,13 +193,51 @@ export function analyzeRelease(
   return round;
 }
 
+/** Where a release's time went, as p50s (and the decision's p99) over its samples. */
+export interface ReleaseLegs {
+  deliverP50Ms: number;
+  decideP50Ms: number;
+  decideP99Ms: number;
+  transitP50Ms: number;
+}
+
+/** What the reports say about a run of barriers: latency over all of them, legs, outcomes. */
+export interface ReleaseFigures {
+  summary: Summary;
+  legs: ReleaseLegs;
+  kinds: Record<string, number>;
+  missing: number;
+  /** Smallest gap between a barrier's last two arrivals. */
+  minQuietGapMs: number;
+}
+
+export function releaseFigures(rounds: readonly ReleaseRound[]): ReleaseFigures {
+  const legs = rounds.flatMap((r) => (r.legs ? [r.legs] : []));
+  const decideMs = legs.flatMap((l) => l.decideMs);
+  const p50 = (values: readonly number[]): number => round(percentile(values, 50));
+  const kinds: Record<string, number> = {};
+  for (const r of rounds) for (const [k, n] of Object.entries(r.kinds)) kinds[k] = (kinds[k] ?? 0) + n;
+  return {
+    summary: summarize(rounds.flatMap((r) => r.latencies).filter(Number.isFinite)),
+    legs: {
+      deliverP50Ms: p50(legs.map((l) => l.deliverMs)),
+      decideP50Ms: p50(decideMs),
+      decideP99Ms: round(percentile(decideMs, 99)),
+      transitP50Ms: p50(legs.flatMap((l) => l.transitMs)),
+    },
+    kinds,
+    missing: rounds.reduce((n, r) => n + r.missing.length, 0),
+    minQuietGapMs: round(Math.min(...rounds.map((r) => r.quietGapMs))),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Failure propagation
 
 export interface FailurePropagation {
   /** The failing step's ActivityTaskFailed (server time). */
   failedAtMs: number;
-  /** The failer's `convoy.workflowAbandon` sent. */
+  /** The failer's abandon signal sent. */
   abandonSentMs: number;
   /** Per waiting peer: outcome received − failedAtMs. */
   latencies: number[];
@@ -215,20 +248,21 @@ export interface FailurePropagation {
   missing: string[];
 }
 
-/** Failure → every waiting peer's `convoy.barrierOutcome` for `identifier` received. */
+/** Failure → every waiting peer's outcome for `identifier` received (Convoy's or, by `protocol`, the floor's). */
 export function analyzeFailure(
   failer: readonly BenchEvent[],
   peers: ChildHistories,
   identifier: string,
+  protocol: Protocol = CONVOY,
 ): FailurePropagation {
   const failedAtMs = firstOfType(failer, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)?.timeMs ?? Number.NaN;
-  const abandonSentMs = signalsSent(failer, Signals.abandon)[0]?.timeMs ?? Number.NaN;
+  const abandonSentMs = signalsSent(failer, protocol.abandon)[0]?.timeMs ?? Number.NaN;
   const latencies: number[] = [];
   const fromAbandon: number[] = [];
   const kinds: Record<string, number> = {};
   const missing: string[] = [];
   for (const [name, events] of peers) {
-    const outcome = signalsReceived(events, Signals.outcome, forBarrier(identifier))[0];
+    const outcome = signalsReceived(events, protocol.outcome, forBarrier(identifier))[0];
     if (!outcome) {
       missing.push(name);
       continue;
@@ -275,8 +309,8 @@ export function analyzeTimeout(
   parent?: { events: readonly BenchEvent[]; waiterId: string },
 ): TimeoutObservation {
   const match = forBarrier(identifier);
-  const arrival = signalsSent(waiter, Signals.arrive, match)[0];
-  const outcome = signalsReceived(waiter, Signals.outcome, match)[0];
+  const arrival = signalsSent(waiter, CONVOY.arrive, match)[0];
+  const outcome = signalsReceived(waiter, CONVOY.outcome, match)[0];
   const arrivalSentMs = arrival?.timeMs ?? Number.NaN;
   const payloadAt = asRecord(arrival?.payload).arrivedAt;
   const arrivedAtPayloadMs = typeof payloadAt === 'number' ? payloadAt : Number.NaN;
@@ -290,7 +324,7 @@ export function analyzeTimeout(
     latenessFromPayloadMs: outcomeMs - (arrivedAtPayloadMs + timeoutMs),
   };
   if (parent && outcome) {
-    const sent = signalsSent(parent.events, Signals.outcome, match).find((e) => e.target === parent.waiterId);
+    const sent = signalsSent(parent.events, CONVOY.outcome, match).find((e) => e.target === parent.waiterId);
     const fired = sent
       ? parent.events
           .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && e.eventId < sent.eventId)
@@ -305,4 +339,17 @@ export function analyzeTimeout(
     }
   }
   return observation;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** Resident-set growth per unit (MiB, 3 decimals): (while − before) / units; null when unread. */
+export function rssGrowthPerMb(
+  beforeMb: number | undefined,
+  whileMb: number | undefined,
+  units: number,
+): number | null {
+  if (beforeMb === undefined || whileMb === undefined || units <= 0) return null;
+  return round((whileMb - beforeMb) / units, 3);
 }

@@ -4,7 +4,17 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../src/package/root';
 
 /** The benchmarks, in the order a run measures them. */
-export const BENCHMARKS = ['floor', 'release', 'failure', 'timeout', 'scale', 'throughput'] as const;
+export const BENCHMARKS = [
+  'floor',
+  'release',
+  'back-to-back',
+  'failure',
+  'timeout',
+  'scale',
+  'throughput',
+  'memory',
+  'server-settings',
+] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 
 export interface Args {
@@ -37,10 +47,11 @@ function parseOnly(list: string): Set<Benchmark> {
 export function benchCommand(): Command {
   return new Command('bench')
     .description(
-      'Measure the floor, release latency, failure propagation, timeout precision, scale and ' +
-        'throughput on an embedded Temporal dev server.',
+      'Measure the floor, release latency (from quiet and back-to-back, against the floor at each ' +
+        'participant count), failure propagation, timeout precision, scale, throughput, worker memory ' +
+        "and the server settings' cost on embedded Temporal dev servers.",
     )
-    .option('--quick', 'a smaller run of the same (under three minutes on 2 cores)', false)
+    .option('--quick', 'a smaller run of the same (under four minutes on 2 cores)', false)
     .addOption(
       new Option('--only <list>', `only these benchmarks, comma-separated: ${BENCHMARKS.join(',')}`)
         .argParser(parseOnly)

@@ -2,53 +2,78 @@
 
 export interface BenchConfig {
   /**
-   * Floor pairs side by side. Keep it at 2: with four pairs each doing a round a second, the
-   * server starts dispatching every workflow task of the pairs about 50 ms late (see notes).
+   * One-pair floor pairs side by side. Keep it at 2: with four pairs each doing a round a second,
+   * the server started dispatching every workflow task of the pairs about 50 ms late.
    */
   floorPairs: number;
   floorRounds: number;
   floorWarmup: number;
   floorBackToBack: number;
+  /** Barriers from quiet, per participant count; Convoy and the floor each run every row. */
   release: { participants: number; rounds: number }[];
+  /** Barriers crossed back-to-back, after one from quiet, per participant count; both again. */
+  backToBack: { participants: number; barriers: number }[];
   failurePipelines: number;
   failurePeers: number;
   timeoutPipelines: number;
   scale: { workflows: number; barriers: number };
   throughputPipelines: number;
+  /** Worker memory: one pipeline of `workflows` cached at once, then `pipelines` small ones (10 workflows each). */
+  memory: { workflows: number; pipelines: number };
+  /** Shipped dynamic config against the server's defaults: seconds of idle, then a throughput run. */
+  serverSettings: { idleSeconds: number; throughputPipelines: number };
 }
 
 export const QUICK: BenchConfig = {
   floorPairs: 2,
-  floorRounds: 30,
+  floorRounds: 10,
   floorWarmup: 2,
   floorBackToBack: 20,
   release: [
-    { participants: 2, rounds: 8 },
-    { participants: 10, rounds: 4 },
+    { participants: 2, rounds: 4 },
+    { participants: 10, rounds: 3 },
     { participants: 50, rounds: 2 },
   ],
-  failurePipelines: 3,
+  backToBack: [
+    { participants: 2, barriers: 8 },
+    { participants: 10, barriers: 4 },
+    { participants: 50, barriers: 1 },
+  ],
+  failurePipelines: 2,
   failurePeers: 9,
-  timeoutPipelines: 50,
+  timeoutPipelines: 40,
   scale: { workflows: 100, barriers: 4 },
   throughputPipelines: 10,
+  memory: { workflows: 100, pipelines: 5 },
+  serverSettings: { idleSeconds: 5, throughputPipelines: 5 },
 };
 
+/** The full run: about 15 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
 export const FULL: BenchConfig = {
   floorPairs: 2,
-  floorRounds: 90,
+  floorRounds: 30,
   floorWarmup: 3,
   floorBackToBack: 40,
   release: [
-    { participants: 2, rounds: 25 },
-    { participants: 10, rounds: 10 },
-    { participants: 50, rounds: 5 },
+    { participants: 2, rounds: 15 },
+    { participants: 10, rounds: 8 },
+    { participants: 50, rounds: 4 },
     { participants: 200, rounds: 3 },
     { participants: 500, rounds: 2 },
+    { participants: 2000, rounds: 1 },
   ],
-  failurePipelines: 10,
+  backToBack: [
+    { participants: 2, barriers: 15 },
+    { participants: 10, barriers: 8 },
+    { participants: 50, barriers: 4 },
+    { participants: 200, barriers: 3 },
+    { participants: 500, barriers: 2 },
+  ],
+  failurePipelines: 6,
   failurePeers: 9,
   timeoutPipelines: 60,
-  scale: { workflows: 500, barriers: 4 },
+  scale: { workflows: 1000, barriers: 4 },
   throughputPipelines: 50,
+  memory: { workflows: 500, pipelines: 50 },
+  serverSettings: { idleSeconds: 30, throughputPipelines: 30 },
 };

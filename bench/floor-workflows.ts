@@ -1,65 +1,126 @@
 /**
- * The floor: the least a barrier can cost on Temporal. A child signals its parent (`ping`), the
- * parent's handler signals the child back at once (`pong`), and the child waits for it: one
- * signal each way, exactly the messages a one-participant barrier needs, with no Convoy code.
+ * The floor: the least a barrier can cost on Temporal, with no Convoy code. N child workflows
+ * signal their parent (`raw.arrive`); when the last one has arrived, the parent signals all N
+ * (`raw.outcome`) from that signal's handler, in the one workflow task that took it. With N = 1
+ * this is the one-pair child → parent → child round trip.
  *
- * Shaped like Convoy's own exchange so that the comparison is fair: the parent starts the child
- * as a child workflow; the child sends without awaiting the send and then waits on a
- * condition; and the parent answers from the signal handler without awaiting either.
+ * Shaped like Convoy's own exchange so that the comparison is fair: the parent starts the
+ * children as child workflows; a child sends without awaiting the send and then waits on a
+ * condition; the parent answers without awaiting its sends; the payloads have the fields of
+ * Convoy's (`workflow`, `identifier`, `kind`), so bench/analysis.ts reads both alike. Both run
+ * the same schedule: a {@link Waits} matrix (bench/plans.ts), which Convoy runs as wait steps.
  *
- * Bundled on its own (bench/floor.ts) and registered on its own task queue.
+ * Failure propagation has its floor here too: the `failer` runs a failing activity instead of
+ * arriving, tells the parent (`raw.abandon`), and the parent signals every peer `broken`.
+ *
+ * Bundled on its own (bench/floor.ts) and run by a worker of its own next to Convoy's, in the
+ * same process (bench/worker-process.ts).
  */
 import {
   condition,
   defineSignal,
   executeChild,
   getExternalWorkflowHandle,
+  proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type * as floorActivities from './floor-activities';
+import { participantName, roundIdentifier, type Waits } from './plans';
 
-export interface Round {
-  round: number;
+export interface RawArrival {
+  workflow: string;
+  identifier: string;
 }
-export const pingSignal = defineSignal<[Round]>('ping');
-export const pongSignal = defineSignal<[Round]>('pong');
+export interface RawOutcome {
+  identifier: string;
+  kind: 'released' | 'broken';
+}
+export const rawArriveSignal = defineSignal<[RawArrival]>('raw.arrive');
+export const rawOutcomeSignal = defineSignal<[RawOutcome]>('raw.outcome');
+/** The failer will not reach `identifier`: the parent breaks it for everyone else. */
+export const rawAbandonSignal = defineSignal<[RawArrival]>('raw.abandon');
 
-/** Input of {@link floorParent}. */
-export interface FloorInput {
-  rounds: number;
-  /**
-   * Pause before each ping (0: none, the next ping goes out in the workflow task that took the
-   * pong). Note that the server fires any timer shorter than about a second only after about a
-   * second (see {@link timerProbe}), so a small gap costs a second per round.
-   */
-  gapMs: number;
+/** The workflow ID of a raw participant: `<parent ID>/<name>`, as Convoy names its children. */
+export function rawChildId(parentId: string, name: string): string {
+  return `${parentId}/${name}`;
 }
 
-export async function floorParent(input: FloorInput): Promise<number> {
-  const childId = `${workflowInfo().workflowId}/child`;
-  const child = getExternalWorkflowHandle(childId);
-  setHandler(pingSignal, ({ round }) => {
-    void child.signal(pongSignal, { round });
+/** Input of {@link rawBarrierParent}. */
+export interface RawBarrierInput {
+  /** Participant i is named `participantName(i, waits.length)` and waits `waits[i][b]` before barrier b. */
+  waits: Waits;
+  /** The participant that fails an activity instead of arriving at its first barrier, if any. */
+  failer?: number;
+}
+
+/** The coordinator: counts arrivals per barrier and signals every participant on the last one. */
+export async function rawBarrierParent(input: RawBarrierInput): Promise<number> {
+  const parentId = workflowInfo().workflowId;
+  const names = input.waits.map((_, i) => participantName(i, input.waits.length));
+  const children = names.map((name) => getExternalWorkflowHandle(rawChildId(parentId, name)));
+  const tell = (identifier: string, kind: RawOutcome['kind'], except?: string): void => {
+    children.forEach((child, i) => {
+      if (names[i] !== except) void child.signal(rawOutcomeSignal, { identifier, kind });
+    });
+  };
+  const arrived = new Map<string, number>();
+  setHandler(rawArriveSignal, ({ identifier }) => {
+    const count = (arrived.get(identifier) ?? 0) + 1;
+    arrived.set(identifier, count);
+    if (count === names.length) tell(identifier, 'released');
   });
-  return executeChild(floorChild, {
-    workflowId: childId,
-    args: [{ ...input, parentId: workflowInfo().workflowId }],
-  });
+  setHandler(rawAbandonSignal, ({ workflow, identifier }) => tell(identifier, 'broken', workflow));
+  await Promise.all(
+    names.map((name, i) =>
+      executeChild(rawBarrierChild, {
+        workflowId: rawChildId(parentId, name),
+        args: [{ parentId, name, waits: input.waits[i]!, fails: i === input.failer }],
+      }),
+    ),
+  );
+  return names.length;
 }
 
-export async function floorChild(input: FloorInput & { parentId: string }): Promise<number> {
+/** Input of {@link rawBarrierChild}. */
+export interface RawChildInput {
+  parentId: string;
+  name: string;
+  /** Wait before each barrier (ms; 0: none). */
+  waits: number[];
+  /** Fails an activity before the first barrier instead of arriving. */
+  fails: boolean;
+}
+
+const { rawFailingStep } = proxyActivities<typeof floorActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 1 },
+});
+
+/** A participant: waits, arrives, waits for the outcome; ends at the first barrier not released. */
+export async function rawBarrierChild(input: RawChildInput): Promise<string> {
   const parent = getExternalWorkflowHandle(input.parentId);
-  let lastPong = -1;
-  setHandler(pongSignal, ({ round }) => {
-    lastPong = Math.max(lastPong, round);
+  const outcomes = new Map<string, RawOutcome['kind']>();
+  setHandler(rawOutcomeSignal, ({ identifier, kind }) => {
+    outcomes.set(identifier, kind);
   });
-  for (let round = 0; round < input.rounds; round++) {
-    if (input.gapMs > 0) await sleep(input.gapMs);
-    void parent.signal(pingSignal, { round });
-    await condition(() => lastPong >= round);
+  for (const [b, ms] of input.waits.entries()) {
+    const identifier = roundIdentifier(b);
+    if (ms > 0) await sleep(ms);
+    if (input.fails) {
+      try {
+        await rawFailingStep();
+      } catch {
+        await parent.signal(rawAbandonSignal, { workflow: input.name, identifier });
+        return 'failed';
+      }
+    }
+    void parent.signal(rawArriveSignal, { workflow: input.name, identifier });
+    await condition(() => outcomes.has(identifier));
+    if (outcomes.get(identifier) !== 'released') return outcomes.get(identifier)!;
   }
-  return input.rounds;
+  return 'released';
 }
 
 /**

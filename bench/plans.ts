@@ -103,55 +103,81 @@ export function lastArriverIndex(round: number, participants: number): number {
 }
 
 /**
- * Release latency: `participants` workflows cross `rounds` barriers; before each, the round's
- * designated last arriver ({@link lastArriverIndex}) waits well past every peer.
+ * How long each participant waits before each barrier, in ms: `waits[participant][barrier]`; 0
+ * crosses straight on (the barrier right after the previous one). Convoy's plans
+ * ({@link barrierPlan}) and the raw floor (bench/floor-workflows.ts) are built from the same
+ * matrix, so both run exactly the same schedule.
  */
-export function releasePlan(
-  pipelineId: string,
+export type Waits = number[][];
+
+/**
+ * Release latency from quiet: before each of `rounds` barriers, the round's designated last
+ * arriver ({@link lastArriverIndex}) waits well past every peer.
+ */
+export function releaseWaits(
   participants: number,
   rounds: number,
   timing: ReleaseTiming = releaseTiming(participants),
-): PipelinePlan {
-  const workflows: WorkflowPlan[] = [];
-  for (let i = 0; i < participants; i++) {
-    const steps: StepPlan[] = [];
-    for (let r = 0; r < rounds; r++) {
+): Waits {
+  return Array.from({ length: participants }, (_, i) =>
+    Array.from({ length: rounds }, (_, r) => {
       const early = timing.earlyMs + (i % 10) * timing.earlyStaggerMs;
-      const isLast = lastArriverIndex(r, participants) === i;
-      const wait = isLast
-        ? early + timing.earlyStaggerMs * 10 + timing.lastQuietMs + (r === 0 ? timing.startupMs : 0)
-        : early;
-      steps.push(waitStep(`wait-${r + 1}`, wait), barrierStep(`cross-${r + 1}`, roundIdentifier(r)));
-    }
-    workflows.push(workflow(participantName(i, participants), steps));
-  }
-  return singleStagePlan(pipelineId, `bench-release-${participants}`, workflows);
+      if (lastArriverIndex(r, participants) !== i) return early;
+      return early + timing.earlyStaggerMs * 10 + timing.lastQuietMs + (r === 0 ? timing.startupMs : 0);
+    }),
+  );
 }
 
-export const FAILER = 'failer';
-export const FAILURE_BARRIER = 'together';
+/**
+ * Back-to-back: one barrier from quiet (as {@link releaseWaits}' first), then `barriers` more,
+ * each crossed right after the one before releases: no pause, no wait step.
+ */
+export function backToBackWaits(participants: number, barriers: number): Waits {
+  return releaseWaits(participants, 1).map((first) => [...first, ...new Array<number>(barriers).fill(0)]);
+}
+
+/** Scale and throughput: every workflow waits a second (staggered by 10 ms steps) before each barrier. */
+export function fanWaits(workflows: number, barriers: number): Waits {
+  return Array.from({ length: workflows }, (_, i) =>
+    new Array<number>(barriers).fill(MIN_WAIT_MS + (i % 20) * 10),
+  );
+}
+
+/** The participant that fails in {@link failureWaits}. */
+export const FAILER_INDEX = 0;
 
 /**
- * Failure propagation: `peers` workflows reach the barrier quickly and wait; the failer waits
- * `failAfterMs`, then fails a shell step (default strategy: abort) before reaching it.
+ * Failure propagation: `peers` workflows reach the barrier quickly and wait; the failer
+ * ({@link FAILER_INDEX}) waits `failAfterMs`, then fails a step before reaching it.
  */
-export function failurePlan(pipelineId: string, peers: number, failAfterMs: number): PipelinePlan {
-  const workflows: WorkflowPlan[] = [
-    workflow(FAILER, [
-      waitStep('settle', failAfterMs),
-      failingStep('deploy'),
-      barrierStep('cross', FAILURE_BARRIER),
-    ]),
-  ];
-  for (let i = 0; i < peers; i++) {
-    workflows.push(
-      workflow(`peer-${participantName(i, peers)}`, [
-        waitStep('settle', MIN_WAIT_MS + (i % 10) * 20),
-        barrierStep('cross', FAILURE_BARRIER),
-      ]),
-    );
-  }
-  return singleStagePlan(pipelineId, `bench-failure-${peers + 1}`, workflows);
+export function failureWaits(peers: number, failAfterMs: number): Waits {
+  return [[failAfterMs], ...Array.from({ length: peers }, (_, i) => [MIN_WAIT_MS + (i % 10) * 20])];
+}
+
+/**
+ * Memory: `workflows` workflows arrive at one barrier within a second, except the last, which
+ * arrives only after `holdMs`: meanwhile every workflow of the pipeline sits in the worker's cache.
+ */
+export function heldWaits(workflows: number, holdMs: number): Waits {
+  return Array.from({ length: workflows }, (_, i) => [i === workflows - 1 ? holdMs : MIN_WAIT_MS]);
+}
+
+/**
+ * A one-stage plan running `waits`: participant i ({@link participantName}) waits `waits[i][b]`
+ * (when above 0) and then crosses barrier b ({@link roundIdentifier}). The `failer`, if any,
+ * fails a shell step (no strategies, no rollback: it aborts) right before its first barrier.
+ */
+export function barrierPlan(pipelineId: string, name: string, waits: Waits, failer?: number): PipelinePlan {
+  const workflows = waits.map((perBarrier, i) => {
+    const steps: StepPlan[] = [];
+    perBarrier.forEach((ms, b) => {
+      if (ms > 0) steps.push(waitStep(`wait-${b + 1}`, ms));
+      if (i === failer && b === 0) steps.push(failingStep('deploy'));
+      steps.push(barrierStep(`cross-${b + 1}`, roundIdentifier(b)));
+    });
+    return workflow(participantName(i, waits.length), steps);
+  });
+  return singleStagePlan(pipelineId, name, workflows);
 }
 
 export const WAITER = 'waiter';
@@ -166,31 +192,15 @@ export function timeoutPlan(pipelineId: string, timeoutMs: number, lateMs = 30_0
   ]);
 }
 
-/** The timeouts of the timeout benchmark: spread over 500..1500 ms, deterministic. */
-export function timeoutFor(index: number): number {
-  return 500 + ((index * 379) % 1001);
-}
+/** Shortest and longest barrier timeout of the timeout benchmark (issue 9: 100 ms to 5 s). */
+export const TIMEOUT_RANGE_MS = { min: 100, max: 5000 } as const;
 
 /**
- * Scale and throughput: `workflows` parallel workflows, each crossing `barriers` barriers that
- * all of them share, with a short staggered wait before each.
+ * The timeouts of the timeout benchmark: spread evenly over {@link TIMEOUT_RANGE_MS} (a step of
+ * about 0.618 of the range, the golden ratio, fills it without clusters), deterministic and all
+ * different for the first 4,901 indices (3031 is prime to the range's 4,901 values).
  */
-export function fanPlan(
-  pipelineId: string,
-  workflows: number,
-  barriers: number,
-  name = 'bench-fan',
-): PipelinePlan {
-  const list: WorkflowPlan[] = [];
-  for (let i = 0; i < workflows; i++) {
-    const steps: StepPlan[] = [];
-    for (let b = 0; b < barriers; b++) {
-      steps.push(
-        waitStep(`work-${b + 1}`, MIN_WAIT_MS + (i % 20) * 10),
-        barrierStep(`cross-${b + 1}`, roundIdentifier(b)),
-      );
-    }
-    list.push(workflow(participantName(i, workflows), steps));
-  }
-  return singleStagePlan(pipelineId, name, list);
+export function timeoutFor(index: number): number {
+  const { min, max } = TIMEOUT_RANGE_MS;
+  return min + ((index * 3031) % (max - min + 1));
 }

@@ -2,48 +2,57 @@
  * The benchmark runner, a development tool built apart from Convoy: `npm run bench` runs
  * `npm run build`, compiles bench/ into dist-bench/ (tsconfig.bench.json) and runs
  * `node dist-bench/bench/run.js [--quick] [--only a,b]`. It starts an embedded Temporal dev
- * server and measures, in one run, the floor, release latency, failure propagation, timeout
- * precision, scale and throughput (issue 5). Writes bench/results/latest.json, latest.md and
- * release-latency.svg.
+ * server and measures, in one run, the floor, release latency from quiet and back-to-back (each
+ * against the raw floor at the same participant count), failure propagation, timeout precision,
+ * scale, throughput and worker memory (issues 5 and 9); then, on two more dev servers one after
+ * the other, what the shipped server settings cost against the server's defaults. Writes
+ * bench/results/latest.json, latest.md and release-latency.svg.
  *
- *   --quick         a smaller run of the same (under three minutes on 2 cores)
- *   --only LIST     only these benchmarks: floor,release,failure,timeout,scale,throughput
+ *   --quick         a smaller run of the same (under four minutes on 2 cores)
+ *   --only LIST     only these benchmarks: floor,release,back-to-back,failure,timeout,scale,
+ *                   throughput,memory,server-settings
  *   --out DIR       where to write the results (default bench/results of the package)
  *   --rebundle      bundle Convoy's workflows afresh instead of using dist/workflow-bundle.js
  * (bench/args.ts parses them; `--help` lists them).
  */
-import { Client } from '@temporalio/client';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release as osRelease, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { prebuiltWorkflowBundle, writeWorkflowBundle } from '../src/worker/bundle';
-import { startDevServer, type DevServer } from '../src/dev-server/dev-server';
+import { freePort, startDevServer, type DevServer } from '../src/dev-server/dev-server';
 import { installQuietRuntime } from '../src/worker/worker';
 import { BENCHMARKS, parseArgs, type Benchmark } from './args';
 import { FULL, QUICK, type BenchConfig } from './config';
-import type { ConvoyContext } from './convoy-scenarios';
+import { benchContext, type BenchContext } from './context';
+import { bundleFloorWorkflows } from './floor';
 import { renderMarkdown, type MachineInfo } from './report';
+import { backToBackScenario } from './scenarios/back-to-back';
 import { failureScenario } from './scenarios/failure';
 import { floorScenario } from './scenarios/floor';
-import { BenchRecord } from './scenarios/record';
+import { memoryScenario } from './scenarios/memory';
+import { emptyRecord, type BenchRecord } from './scenarios/record';
 import { releaseScenario } from './scenarios/release';
 import { scaleScenario } from './scenarios/scale';
+import { serverSettingsScenario } from './scenarios/server-settings';
 import { throughputScenario } from './scenarios/throughput';
 import { timeoutScenario } from './scenarios/timeout';
 import { round } from './stats';
 import { renderReleaseChart } from './svg';
 import { describeError, log } from './util';
 
-type ConvoyScenario = (ctx: ConvoyContext, config: BenchConfig, record: BenchRecord) => Promise<void>;
+type Scenario = (ctx: BenchContext, config: BenchConfig, record: BenchRecord) => Promise<void>;
 
-/** The benchmarks that run Convoy's own workflows, after the floor and in BENCHMARKS' order. */
-type ConvoyBenchmark = Exclude<Benchmark, 'floor'>;
-const CONVOY_SCENARIOS: Record<ConvoyBenchmark, ConvoyScenario> = {
+/** The benchmarks that share the run's dev server, in BENCHMARKS' order. */
+type SharedServerBenchmark = Exclude<Benchmark, 'server-settings'>;
+const SCENARIOS: Record<SharedServerBenchmark, Scenario> = {
+  floor: floorScenario,
   release: releaseScenario,
+  'back-to-back': backToBackScenario,
   failure: failureScenario,
   timeout: timeoutScenario,
   scale: scaleScenario,
   throughput: throughputScenario,
+  memory: memoryScenario,
 };
 
 function machineInfo(dev: DevServer): MachineInfo {
@@ -58,54 +67,12 @@ function machineInfo(dev: DevServer): MachineInfo {
   };
 }
 
-/** A record with every figure missing, which the scenarios fill in. */
-function emptyRecord(
-  machine: MachineInfo,
-  config: BenchConfig,
-  quick: boolean,
-  startedAt: Date,
-): BenchRecord {
-  return new BenchRecord(
-    {
-      machine,
-      floor: { p50Ms: null, p99Ms: null },
-      release: [],
-      failurePropagation: { p50Ms: null, p99Ms: null },
-      timeoutLateness: { p50Ms: null, p99Ms: null, maxMs: null, samples: 0 },
-      scale: {
-        workflows: config.scale.workflows,
-        barriersPerWorkflow: config.scale.barriers,
-        wallSeconds: null,
-        parentHistoryEvents: null,
-        workerPeakRssMb: null,
-      },
-      throughput: { pipelines: config.throughputPipelines, pipelinesPerMinute: null },
-    },
-    {
-      mode: quick ? 'quick' : 'full',
-      startedAt: startedAt.toISOString(),
-      durationSeconds: 0,
-      release: [],
-      notes: [],
-      errors: [],
-    },
-  );
-}
-
-/** Convoy's workflow bundle (the prebuilt one unless `rebundle`) and where the scenarios run. */
-async function convoyContext(
-  dev: DevServer,
-  client: Client,
-  tag: string,
-  workDir: string,
-  rebundle: boolean,
-): Promise<ConvoyContext> {
+/** Convoy's workflow bundle (the prebuilt one unless `rebundle`) and the floor's, in `workDir`. */
+async function bundles(workDir: string, rebundle: boolean) {
   const prebuilt = rebundle ? undefined : prebuiltWorkflowBundle();
   const bundlePath = prebuilt ?? (await writeWorkflowBundle(join(workDir, 'convoy-bundle.js')));
   log(`Convoy workflow bundle: ${bundlePath}`);
-  // The server's process is exposed by newer versions of startDevServer; CPU figures need it.
-  const serverPid = (dev as unknown as { process?: { pid?: number } }).process?.pid;
-  return { client, address: dev.address, namespace: dev.namespace, tag, bundlePath, serverPid };
+  return { bundlePath, floorBundlePath: await bundleFloorWorkflows(workDir) };
 }
 
 /** latest.json, latest.md and release-latency.svg in `out`. */
@@ -130,41 +97,40 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   installQuietRuntime('ERROR');
   log(`${args.quick ? 'quick' : 'full'} run: ${[...args.only].join(', ')}`);
-  const dev = await startDevServer();
-  log(`dev server at ${dev.address} (${dev.cli.version})`);
-  const client = new Client({ connection: dev.env.connection, namespace: dev.namespace });
   const workDir = mkdtempSync(join(tmpdir(), 'convoy-bench-'));
   const tag = `bench-${Date.now().toString(36)}`;
-  const record = emptyRecord(machineInfo(dev), config, args.quick, startedAt);
-  const { details } = record;
-
   try {
-    if (args.only.has('floor')) {
-      const env = { client, address: dev.address, namespace: dev.namespace, tag, bundleDir: workDir };
-      await record.attempt('floor', () => floorScenario(env, config, record));
+    const bundlePaths = await bundles(workDir, args.rebundle);
+    const dev = await startDevServer({ metricsPort: await freePort() });
+    log(`dev server at ${dev.address} (${dev.cli.version})`);
+    const record = emptyRecord(machineInfo(dev), config, args.quick, startedAt);
+    try {
+      const ctx = benchContext(dev, dev.env.client, tag, bundlePaths);
+      const shared = BENCHMARKS.filter((b): b is SharedServerBenchmark => b !== 'server-settings');
+      for (const benchmark of shared.filter((b) => args.only.has(b)))
+        await record.attempt(benchmark, () => SCENARIOS[benchmark](ctx, config, record));
+    } finally {
+      await dev.stop().catch((error: unknown) => log(`stopping the dev server: ${describeError(error)}`));
     }
-    const convoy = BENCHMARKS.filter((b): b is ConvoyBenchmark => b !== 'floor' && args.only.has(b));
-    const ctx = convoy.length
-      ? await record.attempt('bundle', () => convoyContext(dev, client, tag, workDir, args.rebundle))
-      : undefined;
-    if (ctx)
-      for (const benchmark of convoy)
-        await record.attempt(benchmark, () => CONVOY_SCENARIOS[benchmark](ctx, config, record));
+    // Its own servers, one after the other, once the run's server has gone.
+    if (args.only.has('server-settings'))
+      await record.attempt('server-settings', () =>
+        serverSettingsScenario({ tag, ...bundlePaths }, config, record),
+      );
+    const { details } = record;
+    details.durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
+    record.note(
+      `1-minute load average ${round(loadAtStart, 2)} at the start and ${round(loadavg()[0]!, 2)} at the end, on ${record.results.machine.cores} cores ` +
+        '(the dev server, the worker process and the runner share them; anything else running on the machine shows up in the figures).',
+    );
+    writeReports(args.out, record);
+    log(
+      `done in ${round(details.durationSeconds)} s; results in ${args.out}${details.errors.length ? ` (${details.errors.length} benchmark(s) failed)` : ''}`,
+    );
+    process.exitCode = details.errors.length ? 1 : 0;
   } finally {
-    await dev.stop().catch((error: unknown) => log(`stopping the dev server: ${describeError(error)}`));
     rmSync(workDir, { recursive: true, force: true });
   }
-
-  details.durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
-  record.note(
-    `1-minute load average ${round(loadAtStart, 2)} at the start and ${round(loadavg()[0]!, 2)} at the end, on ${record.results.machine.cores} cores ` +
-      '(the dev server, the worker process and the runner share them; anything else running on the machine shows up in the figures).',
-  );
-  writeReports(args.out, record);
-  log(
-    `done in ${round(details.durationSeconds)} s; results in ${args.out}${details.errors.length ? ` (${details.errors.length} benchmark(s) failed)` : ''}`,
-  );
-  process.exitCode = details.errors.length ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -9,6 +9,8 @@ export interface ChartPoint {
   participants: number;
   p50Ms: number | null;
   p99Ms: number | null;
+  /** The raw N-way barrier's p50 at the same participant count, when measured. */
+  floorP50Ms?: number | null;
 }
 
 export interface ChartInput {
@@ -32,9 +34,9 @@ export function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-const WIDTH = 720;
+const WIDTH = 820;
 const HEIGHT = 420;
-const MARGIN = { left: 70, right: 150, top: 56, bottom: 56 };
+const MARGIN = { left: 70, right: 240, top: 56, bottom: 56 };
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -66,8 +68,8 @@ export function renderReleaseChart(input: ChartInput): string {
   const logMin = Math.log10(minX);
   const logMax = Math.log10(maxX) === logMin ? logMin + 1 : Math.log10(maxX);
   const values = points
-    .flatMap((p) => [p.p50Ms, p.p99Ms])
-    .filter((v): v is number => v !== null && Number.isFinite(v));
+    .flatMap((p) => [p.p50Ms, p.p99Ms, p.floorP50Ms])
+    .filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v));
   if (input.floorP50Ms != null && Number.isFinite(input.floorP50Ms)) values.push(input.floorP50Ms);
   const x = (n: number): number => MARGIN.left + ((Math.log10(n) - logMin) / (logMax - logMin)) * plotW;
   const positive = values.filter((v) => v > 0);
@@ -121,15 +123,20 @@ export function renderReleaseChart(input: ChartInput): string {
     `<text x="18" y="${MARGIN.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${MARGIN.top + plotH / 2})">last arrival → released (ms${logY ? ', log scale' : ''})</text>`,
   );
 
-  const series: { key: 'p50Ms' | 'p99Ms'; label: string; color: string }[] = [
-    { key: 'p50Ms', label: 'p50', color: '#1f77b4' },
-    { key: 'p99Ms', label: 'p99', color: '#d62728' },
+  const series: { key: 'p50Ms' | 'p99Ms' | 'floorP50Ms'; label: string; color: string; dash?: string }[] = [
+    { key: 'p50Ms', label: 'release p50', color: '#1f77b4' },
+    { key: 'p99Ms', label: 'release p99', color: '#d62728' },
   ];
+  if (points.some((p) => p.floorP50Ms != null))
+    series.push({ key: 'floorP50Ms', label: 'same-N floor p50', color: '#9467bd', dash: '3 3' });
+  const dashed = (dash: string | undefined) => (dash ? ` stroke-dasharray="${dash}"` : '');
   series.forEach((s, index) => {
-    const pts = points.filter((p) => p[s.key] !== null && Number.isFinite(p[s.key]!));
+    const pts = points.filter((p) => p[s.key] != null && Number.isFinite(p[s.key]!));
     if (pts.length > 1) {
       const path = pts.map((p) => `${x(p.participants).toFixed(1)},${y(p[s.key]!).toFixed(1)}`).join(' ');
-      out.push(`<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+      out.push(
+        `<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2"${dashed(s.dash)}/>`,
+      );
     }
     for (const p of pts) {
       out.push(
@@ -138,8 +145,10 @@ export function renderReleaseChart(input: ChartInput): string {
     }
     const ly = MARGIN.top + 10 + index * 20;
     const lx = MARGIN.left + plotW + 16;
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
-    out.push(`<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">release ${s.label}</text>`);
+    out.push(
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dashed(s.dash)}/>`,
+    );
+    out.push(`<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${s.label}</text>`);
   });
   if (input.floorP50Ms != null && Number.isFinite(input.floorP50Ms)) {
     const fy = y(input.floorP50Ms).toFixed(1);
@@ -152,7 +161,7 @@ export function renderReleaseChart(input: ChartInput): string {
       `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4"/>`,
     );
     out.push(
-      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">floor p50 (${fmt(input.floorP50Ms)} ms)</text>`,
+      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">one-pair floor p50 (${fmt(input.floorP50Ms)} ms)</text>`,
     );
   }
   out.push('</svg>');

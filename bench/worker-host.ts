@@ -7,12 +7,26 @@ import { readFileSync } from 'node:fs';
 import type { WorkerMessage } from './worker-process';
 
 export interface WorkerProcessOptions {
-  kind: 'convoy' | 'floor';
   address: string;
   namespace: string;
+  /** Convoy's worker polls this queue; the floor's polls {@link rawTaskQueue} of it. */
   taskQueue: string;
-  bundlePath: string;
+  /** Convoy's workflow bundle: runs Convoy's worker when given. */
+  convoyBundle?: string;
+  /** The floor's workflow bundle (bench/floor.ts): runs the floor's worker when given. */
+  floorBundle?: string;
 }
+
+/** The task queue of the floor's worker next to Convoy's on `taskQueue`. */
+export function rawTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-raw`;
+}
+
+/**
+ * V8's heap limit of the worker process (MiB), for every thread in it: the largest barrier keeps
+ * 2,000 workflows in the cache, several GiB, above the default limit (about 4 GiB here).
+ */
+const WORKER_HEAP_MB = 12_288;
 
 export interface WorkerProcess {
   pid: number;
@@ -20,6 +34,8 @@ export interface WorkerProcess {
   peakRssMb(): number | undefined;
   /** VmRSS of the live process, in MiB. */
   rssMb(): number | undefined;
+  /** Rejects if the process exits before `stop()` was called (a crashed workflow thread takes it down). */
+  crashed: Promise<never>;
   /** Shuts the worker down; resolves with its own last VmHWM reading. */
   stop(): Promise<number | undefined>;
 }
@@ -30,13 +46,14 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   if (!existsSync(script))
     throw new Error(`${script} is missing: run the benchmarks compiled (npm run bench)`);
   const child: ChildProcess = fork(script, [], {
+    execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
     env: {
       ...process.env,
       BENCH_ADDRESS: options.address,
       BENCH_NAMESPACE: options.namespace,
       BENCH_TASK_QUEUE: options.taskQueue,
-      BENCH_KIND: options.kind,
-      BENCH_BUNDLE: options.bundlePath,
+      BENCH_CONVOY_BUNDLE: options.convoyBundle ?? '',
+      BENCH_FLOOR_BUNDLE: options.floorBundle ?? '',
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -47,16 +64,23 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
         child.off('message', onMessage);
         resolve();
       } else if (message.type === 'error')
-        reject(new Error(`${options.kind} worker failed to start: ${message.message}`));
+        reject(new Error(`worker process failed to start: ${message.message}`));
     };
     child.on('message', onMessage);
     void exited.then((code) =>
-      reject(new Error(`${options.kind} worker exited with code ${code} before it was ready`)),
+      reject(new Error(`worker process exited with code ${code} before it was ready`)),
     );
   });
   const pid = child.pid!;
+  let stopping = false;
+  const crashed = exited.then((code) => {
+    if (!stopping) throw new Error(`the worker process exited with code ${code} while the benchmark ran`);
+    return new Promise<never>(() => undefined);
+  });
+  crashed.catch(() => undefined);
   return {
     pid,
+    crashed,
     peakRssMb: () => peakRssMb(pid),
     rssMb: () => {
       try {
@@ -66,6 +90,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       }
     },
     async stop() {
+      stopping = true;
       const lastReading = peakRssMb(pid);
       const reported = new Promise<number | undefined>((resolve) => {
         child.on('message', (message: WorkerMessage) => {

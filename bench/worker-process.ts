@@ -1,22 +1,29 @@
 /**
- * A worker in a process of its own, started by the benchmark runner (bench/worker-host.ts) with
- * `child_process.fork`, so that its memory can be read on its own (/proc/<pid>/status) and its
- * CPU does not share an event loop with the runner's client.
+ * Workers in a process of their own, started by the benchmark runner (bench/worker-host.ts) with
+ * `child_process.fork`, so that their memory can be read on its own (/proc/<pid>/status) and
+ * their CPU does not share an event loop with the runner's client. The process runs Convoy's
+ * worker, the raw floor's (bench/floor-workflows.ts), or both side by side on one connection:
+ * Convoy and its floor are then measured in the same process.
  *
  * Configuration comes in the environment:
- *   BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE,
- *   BENCH_KIND      `convoy` (Convoy's workflows and activities) or `floor` (bench/floor-workflows.ts)
- *   BENCH_BUNDLE    path of the workflow bundle to load
+ *   BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE
+ *   BENCH_CONVOY_BUNDLE  Convoy's workflow bundle: its worker polls BENCH_TASK_QUEUE
+ *   BENCH_FLOOR_BUNDLE   the floor's bundle: its worker polls rawTaskQueue(BENCH_TASK_QUEUE)
  * It reports `{type:'ready'}` over IPC once polling, and on `{type:'stop'}` shuts down and
  * reports `{type:'stopped', peakRssMb}` before exiting.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createConvoyWorker, installQuietRuntime } from '../src/worker/worker';
+import * as floorActivities from './floor-activities';
 import { peakRssMb } from './proc';
+import { rawTaskQueue } from './worker-host';
 
-/** Worker options for the benchmarks: enough slots and cache for 500 children and their parent. */
+/**
+ * Worker options for the benchmarks: enough slots, and cache for the largest barrier (2,000
+ * participants and their parent) with room to spare, so no workflow is evicted and replayed.
+ */
 export const benchWorkerTuning: Partial<WorkerOptions> = {
-  maxCachedWorkflows: 1200,
+  maxCachedWorkflows: 2200,
   maxConcurrentWorkflowTaskExecutions: 100,
   maxConcurrentActivityTaskExecutions: 100,
   shutdownGraceTime: '5s',
@@ -42,31 +49,39 @@ async function main(): Promise<void> {
   const address = requireEnv('BENCH_ADDRESS');
   const namespace = requireEnv('BENCH_NAMESPACE');
   const taskQueue = requireEnv('BENCH_TASK_QUEUE');
-  const kind = requireEnv('BENCH_KIND');
-  const bundle = requireEnv('BENCH_BUNDLE');
+  const convoyBundle = process.env.BENCH_CONVOY_BUNDLE;
+  const floorBundle = process.env.BENCH_FLOOR_BUNDLE;
   const connection = await NativeConnection.connect({ address });
-  const worker =
-    kind === 'convoy'
-      ? await createConvoyWorker({
-          connection,
-          namespace,
-          taskQueue,
-          workflowBundlePath: bundle,
-          tuning: benchWorkerTuning,
-        })
-      : await Worker.create({
-          connection,
-          namespace,
-          taskQueue,
-          workflowBundle: { codePath: bundle },
-          ...benchWorkerTuning,
-        });
-  const running = worker.run();
+  const workers: Worker[] = [];
+  if (convoyBundle)
+    workers.push(
+      await createConvoyWorker({
+        connection,
+        namespace,
+        taskQueue,
+        workflowBundlePath: convoyBundle,
+        tuning: benchWorkerTuning,
+      }),
+    );
+  if (floorBundle)
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: rawTaskQueue(taskQueue),
+        workflowBundle: { codePath: floorBundle },
+        activities: floorActivities,
+        ...benchWorkerTuning,
+      }),
+    );
+  if (!workers.length)
+    throw new Error('worker-process: neither BENCH_CONVOY_BUNDLE nor BENCH_FLOOR_BUNDLE is set');
+  const running = Promise.all(workers.map((w) => w.run()));
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch(() => undefined);
     await connection.close().catch(() => undefined);
     send({ type: 'stopped', peakRssMb: peakRssMb('self') });

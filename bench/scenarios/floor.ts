@@ -1,16 +1,17 @@
-/** The floor: Temporal's own signal round trip, with no Convoy code (bench/floor.ts runs it). */
+/** The one-pair floor: Temporal's own signal round trip, with no Convoy code (bench/floor.ts runs it). */
 import type { BenchConfig } from '../config';
-import { runFloor, type FloorOptions } from '../floor';
+import type { BenchContext } from '../context';
+import { runFloor } from '../floor';
 import { p50p99, round, summarize } from '../stats';
 import { log } from '../util';
 import type { BenchRecord } from './record';
 
-/** Where the floor runs: the dev server, a tag for workflow IDs and a folder for its bundle. */
-export type FloorEnv = Pick<FloorOptions, 'client' | 'address' | 'namespace' | 'tag' | 'bundleDir'>;
-
-export async function floorScenario(env: FloorEnv, config: BenchConfig, record: BenchRecord): Promise<void> {
-  const floor = await runFloor({
-    ...env,
+export async function floorScenario(
+  ctx: BenchContext,
+  config: BenchConfig,
+  record: BenchRecord,
+): Promise<void> {
+  const floor = await runFloor(ctx, {
     pairs: config.floorPairs,
     rounds: config.floorRounds,
     warmup: config.floorWarmup,
@@ -31,7 +32,7 @@ export async function floorScenario(env: FloorEnv, config: BenchConfig, record: 
   };
   if (b.p50Ms > 2 * s.p50Ms) {
     record.note(
-      `Back-to-back signal rounds (the next ping sent in the workflow task that took the pong) took p50 ${b.p50Ms} ms against ${s.p50Ms} ms from quiet. ` +
+      `Back-to-back signal rounds (the next arrival sent in the workflow task that took the outcome) took p50 ${b.p50Ms} ms against ${s.p50Ms} ms from quiet. ` +
         'Once the workflow tasks of a pair come in quick succession, the server dispatches each of them about 50 ms after scheduling it ' +
         '(WorkflowTaskScheduled → WorkflowTaskStarted) while the worker is idle. The same happened with four floor pairs each doing one round a second, ' +
         "but not with three, nor with six pairs at one round every two seconds; neither the worker's poller settings nor the server's matcher setting changed it. " +

@@ -1,5 +1,6 @@
 /** What a run has measured so far: the scenarios record into it, the runner writes it out. */
-import type { BenchDetails, BenchResults } from '../report';
+import type { BenchConfig } from '../config';
+import type { BenchDetails, BenchResults, MachineInfo } from '../report';
 import { describeError, log } from '../util';
 
 export class BenchRecord {
@@ -41,4 +42,52 @@ export class BenchRecord {
           : '.'),
     );
   }
+}
+
+/** A record with every figure missing, which the scenarios fill in. */
+export function emptyRecord(
+  machine: MachineInfo,
+  config: BenchConfig,
+  quick: boolean,
+  startedAt: Date,
+): BenchRecord {
+  return new BenchRecord(
+    {
+      machine,
+      floor: { p50Ms: null, p99Ms: null },
+      release: [],
+      backToBack: [],
+      failurePropagation: { p50Ms: null, p99Ms: null, floorP50Ms: null },
+      timeoutLateness: {
+        p50Ms: null,
+        p99Ms: null,
+        maxMs: null,
+        samples: 0,
+        rawTimerP50Ms: null,
+        rawTimerP99Ms: null,
+      },
+      scale: {
+        workflows: config.scale.workflows,
+        barriersPerWorkflow: config.scale.barriers,
+        wallSeconds: null,
+        parentHistoryEvents: null,
+        workerPeakRssMb: null,
+        releaseP50Ms: null,
+        releaseP99Ms: null,
+        predictedParentHistoryEvents: null,
+        parentHistoryToPredicted: null,
+      },
+      throughput: { pipelines: config.throughputPipelines, pipelinesPerMinute: null },
+      serverSettings: { ...config.serverSettings, shipped: null, defaults: null },
+      memory: { rssPerCachedWorkflowMb: null, rssPerInFlightPipelineMb: null },
+    },
+    {
+      mode: quick ? 'quick' : 'full',
+      startedAt: startedAt.toISOString(),
+      durationSeconds: 0,
+      release: [],
+      notes: [],
+      errors: [],
+    },
+  );
 }

@@ -1,42 +1,58 @@
-/** Scale: one pipeline of many workflows crossing shared barriers, on a fresh worker. */
+/**
+ * Scale: one pipeline of many workflows crossing shared barriers, on a fresh worker; its parent
+ * history against what `convoy validate` predicts (src/pipeline-file/history-budget.ts).
+ */
+import { releaseFigures } from '../analysis';
 import type { BenchConfig } from '../config';
-import { runScale, type ConvoyContext } from '../convoy-scenarios';
-import { nullable, percentile, round } from '../stats';
+import { runScale } from '../convoy-scenarios';
+import type { BenchContext } from '../context';
+import { HISTORY_LIMIT_EVENTS, HISTORY_WARN_EVENTS } from '../../src/pipeline-file/history-budget';
+import { nullable, percentile, ratio, round } from '../stats';
 import { log } from '../util';
 import type { BenchRecord } from './record';
 
 export async function scaleScenario(
-  ctx: ConvoyContext,
+  ctx: BenchContext,
   config: BenchConfig,
   record: BenchRecord,
 ): Promise<void> {
   const run = await runScale(ctx, config.scale.workflows, config.scale.barriers);
+  const { release } = run;
+  const figures = releaseFigures(release.rounds);
+  const parentHistoryEvents = release.parentEvents.length;
   record.results.scale = {
     workflows: run.workflows,
     barriersPerWorkflow: run.barriers,
-    wallSeconds: round(run.wallSeconds, 1),
-    parentHistoryEvents: run.parentHistoryEvents,
+    wallSeconds: round(release.wallSeconds, 1),
+    parentHistoryEvents,
     workerPeakRssMb: nullable(run.workerPeakRssMb),
+    releaseP50Ms: nullable(figures.summary.p50Ms),
+    releaseP99Ms: nullable(figures.summary.p99Ms),
+    predictedParentHistoryEvents: run.predictedParentEvents,
+    parentHistoryToPredicted: ratio(parentHistoryEvents, run.predictedParentEvents),
   };
   record.details.scale = {
-    status: run.status,
-    parentHistoryWarn: 10_240,
-    parentHistoryLimit: 51_200,
-    childEventsMax: run.childEventsMax,
+    status: release.status,
+    parentHistoryWarn: HISTORY_WARN_EVENTS,
+    parentHistoryLimit: HISTORY_LIMIT_EVENTS,
+    childEventsMax: release.childEventsMax,
     parentEventsByType: run.parentEventsByType,
     workerBaselineRssMb: nullable(run.workerBaselineRssMb),
-    parentTasks: run.parentTasks.durationsMs.length,
-    parentTaskP50Ms: round(percentile(run.parentTasks.durationsMs, 50)),
-    parentTaskMaxMs: round(Math.max(...run.parentTasks.durationsMs)),
-    parentTasksFailed: run.parentTasks.failed,
+    parentTasks: release.parentTasks.durationsMs.length,
+    parentTaskP50Ms: round(percentile(release.parentTasks.durationsMs, 50)),
+    parentTaskMaxMs: round(Math.max(...release.parentTasks.durationsMs)),
+    parentTasksFailed: release.parentTasks.failed,
+    releaseSamples: figures.summary.samples,
     cpu: {
-      serverSeconds: nullable(run.cpu.serverSeconds),
-      workerSeconds: nullable(run.cpu.workerSeconds),
+      serverSeconds: nullable(run.use.serverSeconds),
+      workerSeconds: nullable(run.use.workerSeconds),
     },
   };
-  record.forceClosedNote('scale', run.parentTasks.failed);
-  if (run.status !== 'succeeded') record.note(`scale: the pipeline ended ${run.status}`);
+  record.forceClosedNote('scale', release.parentTasks.failed);
+  if (release.status !== 'succeeded') record.note(`scale: the pipeline ended ${release.status}`);
+  if (figures.missing) record.note(`scale: ${figures.missing} barrier outcomes missing`);
   log(
-    `scale: ${run.status} in ${round(run.wallSeconds)} s, parent ${run.parentHistoryEvents} events, worker peak RSS ${nullable(run.workerPeakRssMb)} MiB`,
+    `scale: ${release.status} in ${round(release.wallSeconds)} s, parent ${parentHistoryEvents} events (predicted ≤ ${run.predictedParentEvents}), ` +
+      `release p50 ${figures.summary.p50Ms} ms, p99 ${figures.summary.p99Ms} ms, worker peak RSS ${nullable(run.workerPeakRssMb)} MiB`,
   );
 }

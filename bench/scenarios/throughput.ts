@@ -1,12 +1,13 @@
 /** Throughput: many small pipelines at once, on a fresh worker. */
 import type { BenchConfig } from '../config';
-import { runThroughput, type ConvoyContext } from '../convoy-scenarios';
+import { runThroughput } from '../convoy-scenarios';
+import type { BenchContext } from '../context';
 import { nullable, round } from '../stats';
 import { log } from '../util';
 import type { BenchRecord } from './record';
 
 export async function throughputScenario(
-  ctx: ConvoyContext,
+  ctx: BenchContext,
   config: BenchConfig,
   record: BenchRecord,
 ): Promise<void> {
@@ -19,8 +20,8 @@ export async function throughputScenario(
     wallSeconds: round(run.wallSeconds, 1),
     statuses: run.statuses,
     cpu: {
-      serverSeconds: nullable(run.cpu.serverSeconds),
-      workerSeconds: nullable(run.cpu.workerSeconds),
+      serverSeconds: nullable(run.use.serverSeconds),
+      workerSeconds: nullable(run.use.workerSeconds),
     },
   };
   if (run.statuses.succeeded !== run.pipelines)

@@ -19,6 +19,8 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; a free port when absent. */
   uiPort?: number;
+  /** Port of the server's Prometheus `/metrics` endpoint; a random one nobody is told of when absent. */
+  metricsPort?: number;
   /** SQLite file to keep state across restarts; in memory when absent. */
   dbFile?: string;
   namespace?: string;
@@ -46,6 +48,8 @@ export interface DevServer {
   address: string;
   namespace: string;
   uiUrl: string;
+  /** `http://127.0.0.1:<metricsPort>/metrics`, when started with a `metricsPort`. */
+  metricsUrl?: string;
   cli: ResolvedTemporalCli;
   /** The dynamic config values the server was started with (all else is the server's default). */
   dynamicConfig: DynamicConfig;
@@ -126,6 +130,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     String(uiPort),
   ];
   args.push('--log-level', 'error');
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   const dynamicConfig = withOverrides(readDynamicConfig(), options.dynamicConfig ?? {});
   args.push(...dynamicConfigArgs(dynamicConfig));
   if (namespace !== 'default') args.push('--namespace', namespace);
@@ -176,6 +181,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     address,
     namespace,
     uiUrl: `http://127.0.0.1:${uiPort}`,
+    metricsUrl:
+      options.metricsPort === undefined ? undefined : `http://127.0.0.1:${options.metricsPort}/metrics`,
     cli,
     dynamicConfig,
     env: { connection, nativeConnection, client },

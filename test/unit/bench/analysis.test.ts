@@ -1,9 +1,11 @@
 import {
-  Signals,
+  CONVOY,
+  RAW,
   analyzeFailure,
   analyzeRelease,
   analyzeTimeout,
-  floorRoundTrips,
+  releaseFigures,
+  rssGrowthPerMb,
   timerObservations,
   workflowTaskStats,
 } from '../../../bench/analysis';
@@ -36,25 +38,11 @@ const plain = (
   ...extra,
 });
 
-describe('floorRoundTrips', () => {
-  it('pairs each ping with the pong of the same round and skips the warm-up', () => {
-    const child = [
-      sent(100, Signals.ping, { round: 0 }),
-      received(150, Signals.pong, { round: 0 }),
-      sent(1_000, Signals.ping, { round: 1 }),
-      received(1_020, Signals.pong, { round: 1 }),
-      sent(2_000, Signals.ping, { round: 2 }), // no pong: left out
-    ];
-    expect(floorRoundTrips(child)).toEqual([50, 20]);
-    expect(floorRoundTrips(child, 1)).toEqual([20]);
-  });
-});
-
 describe('analyzeRelease', () => {
   const arrival = (t: number, workflow: string) =>
-    sent(t, Signals.arrive, { workflow, identifier: 'b1', timeoutMs: 1000, arrivedAt: t });
+    sent(t, CONVOY.arrive, { workflow, identifier: 'b1', timeoutMs: 1000, arrivedAt: t });
   const outcome = (t: number, identifier = 'b1') =>
-    received(t, Signals.outcome, { identifier, kind: 'released', message: '' });
+    received(t, CONVOY.outcome, { identifier, kind: 'released', message: '' });
   const children = new Map<string, BenchEvent[]>([
     ['a', [arrival(1_000, 'a'), outcome(1_540), outcome(9_000, 'b2')]],
     ['b', [arrival(1_500, 'b'), outcome(1_530)]],
@@ -74,12 +62,72 @@ describe('analyzeRelease', () => {
 
   it('splits the time into delivery, decision and transit with the parent history', () => {
     const parent = [
-      received(1_505, Signals.arrive, { workflow: 'b', identifier: 'b1' }),
-      sent(1_520, Signals.outcome, { identifier: 'b1', kind: 'released' }, 'p/a'),
-      sent(1_521, Signals.outcome, { identifier: 'b1', kind: 'released' }, 'p/b'),
+      received(1_505, CONVOY.arrive, { workflow: 'b', identifier: 'b1' }),
+      sent(1_520, CONVOY.outcome, { identifier: 'b1', kind: 'released' }, 'p/a'),
+      sent(1_521, CONVOY.outcome, { identifier: 'b1', kind: 'released' }, 'p/b'),
     ];
     const round = analyzeRelease(children, 'b1', { events: parent, childId: (n) => `p/${n}` });
     expect(round.legs).toEqual({ deliverMs: 5, decideMs: [15, 16], transitMs: [20, 9] });
+  });
+
+  it("reads the raw floor's signals by its protocol, and nothing else", () => {
+    const raw = new Map<string, BenchEvent[]>([
+      [
+        'w0',
+        [
+          sent(100, RAW.arrive, { workflow: 'w0', identifier: 'b1' }),
+          received(125, RAW.outcome, { identifier: 'b1', kind: 'released' }),
+        ],
+      ],
+      [
+        'w1',
+        [
+          sent(110, RAW.arrive, { workflow: 'w1', identifier: 'b1' }),
+          received(120, RAW.outcome, { identifier: 'b1', kind: 'released' }),
+        ],
+      ],
+    ]);
+    const round = analyzeRelease(raw, 'b1', undefined, RAW);
+    expect(round).toMatchObject({
+      lastArriver: 'w1',
+      quietGapMs: 10,
+      latencies: [15, 10],
+      kinds: { released: 2 },
+    });
+    expect(analyzeRelease(raw, 'b1').missing).toEqual(['w0', 'w1']);
+  });
+});
+
+describe('releaseFigures', () => {
+  it('summarises the latencies of every barrier and takes the p50 of each leg', () => {
+    const round = (latencies: number[], deliverMs: number, quietGapMs: number) => ({
+      identifier: 'b',
+      lastArriver: 'w0',
+      lastArrivalMs: 0,
+      quietGapMs,
+      latencies,
+      kinds: { released: latencies.length },
+      missing: [],
+      legs: { deliverMs, decideMs: [latencies[0]! / 2], transitMs: [1, 3] },
+    });
+    const figures = releaseFigures([round([10, 20], 2, 500), round([30, Number.NaN], 4, 300)]);
+    expect(figures.summary).toMatchObject({ samples: 3, p50Ms: 20, p99Ms: 30 });
+    expect(figures.legs).toEqual({
+      deliverP50Ms: 2,
+      decideP50Ms: 5,
+      decideP99Ms: 15,
+      transitP50Ms: 1,
+    });
+    expect(figures.kinds).toEqual({ released: 4 });
+    expect(figures.minQuietGapMs).toBe(300);
+  });
+});
+
+describe('rssGrowthPerMb', () => {
+  it('divides the growth by the units, and says null when a reading is missing', () => {
+    expect(rssGrowthPerMb(200, 700, 250)).toBe(2);
+    expect(rssGrowthPerMb(undefined, 700, 250)).toBeNull();
+    expect(rssGrowthPerMb(200, 700, 0)).toBeNull();
   });
 });
 
@@ -87,11 +135,11 @@ describe('analyzeFailure', () => {
   it('measures each waiting peer from the failing activity and from the abandon signal', () => {
     const failer = [
       plain(2_000, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED),
-      sent(2_030, Signals.abandon, { workflow: 'failer', reason: 'x' }),
+      sent(2_030, CONVOY.abandon, { workflow: 'failer', reason: 'x' }),
     ];
     const peers = new Map<string, BenchEvent[]>([
-      ['p1', [received(2_080, Signals.outcome, { identifier: 'together', kind: 'broken' })]],
-      ['p2', [received(2_100, Signals.outcome, { identifier: 'together', kind: 'broken' })]],
+      ['p1', [received(2_080, CONVOY.outcome, { identifier: 'together', kind: 'broken' })]],
+      ['p2', [received(2_100, CONVOY.outcome, { identifier: 'together', kind: 'broken' })]],
       ['p3', []],
     ]);
     const result = analyzeFailure(failer, peers, 'together');
@@ -99,18 +147,19 @@ describe('analyzeFailure', () => {
     expect(result.fromAbandon).toEqual([50, 70]);
     expect(result.kinds).toEqual({ broken: 2 });
     expect(result.missing).toEqual(['p3']);
+    expect(analyzeFailure(failer, peers, 'together', RAW).latencies).toEqual([]);
   });
 });
 
 describe('analyzeTimeout', () => {
   const waiter = [
-    sent(10_000, Signals.arrive, {
+    sent(10_000, CONVOY.arrive, {
       workflow: 'waiter',
       identifier: 'deadline',
       timeoutMs: 800,
       arrivedAt: 9_990,
     }),
-    received(10_900, Signals.outcome, { identifier: 'deadline', kind: 'timed-out' }),
+    received(10_900, CONVOY.outcome, { identifier: 'deadline', kind: 'timed-out' }),
   ];
 
   it('measures lateness from the arrival event and from the arrivedAt payload', () => {
@@ -121,7 +170,7 @@ describe('analyzeTimeout', () => {
   it('splits the lateness into timer, decision and transit with the parent history', () => {
     const parent = [
       plain(10_850, EventType.EVENT_TYPE_TIMER_FIRED, { timerId: '1' }),
-      sent(10_880, Signals.outcome, { identifier: 'deadline', kind: 'timed-out' }, 'p/waiter'),
+      sent(10_880, CONVOY.outcome, { identifier: 'deadline', kind: 'timed-out' }, 'p/waiter'),
     ];
     const o = analyzeTimeout(waiter, 'deadline', 800, { events: parent, waiterId: 'p/waiter' });
     expect(o.legs).toEqual({ timerMs: 50, decideMs: 30, transitMs: 20 });

@@ -22,10 +22,10 @@ describe('parseArgs', () => {
   });
 
   it('reads --quick, --rebundle, --only and --out, with or without =', () => {
-    const args = parse('--quick', '--only', 'floor, release', '--out=tmp/x', '--rebundle');
+    const args = parse('--quick', '--only', 'floor, back-to-back', '--out=tmp/x', '--rebundle');
     expect(args).toEqual({
       quick: true,
-      only: new Set(['floor', 'release']),
+      only: new Set(['floor', 'back-to-back']),
       out: resolve('tmp/x'),
       rebundle: true,
     });
@@ -34,7 +34,7 @@ describe('parseArgs', () => {
 
   it('names the unknown benchmark and the known ones', () => {
     expect(() => parse('--only', 'floor,relase')).toThrow(
-      'unknown benchmark relase; known: floor, release, failure, timeout, scale, throughput',
+      'unknown benchmark relase; known: floor, release, back-to-back, failure, timeout, scale, throughput, memory, server-settings',
     );
   });
 

@@ -13,20 +13,77 @@ const results: BenchResults = {
   },
   floor: { p50Ms: 20, p99Ms: 40 },
   release: [
-    { participants: 2, p50Ms: 25, p99Ms: 50, ratioToFloorP50: 1.25 },
-    { participants: 10, p50Ms: 28, p99Ms: 60, ratioToFloorP50: 1.4 },
-    { participants: 50, p50Ms: 300, p99Ms: 500, ratioToFloorP50: 15 },
+    {
+      participants: 2,
+      p50Ms: 25,
+      p99Ms: 50,
+      floorP50Ms: 22,
+      floorP99Ms: 40,
+      ratioToSameNFloorP50: 1.14,
+      ratioToFloorP50: 1.25,
+    },
+    {
+      participants: 10,
+      p50Ms: 28,
+      p99Ms: 60,
+      floorP50Ms: 25,
+      floorP99Ms: 50,
+      ratioToSameNFloorP50: 1.12,
+      ratioToFloorP50: 1.4,
+    },
+    {
+      participants: 50,
+      p50Ms: 300,
+      p99Ms: 500,
+      floorP50Ms: 200,
+      floorP99Ms: 400,
+      ratioToSameNFloorP50: 1.5,
+      ratioToFloorP50: 15,
+    },
   ],
-  failurePropagation: { p50Ms: 90, p99Ms: 150 },
-  timeoutLateness: { p50Ms: 40, p99Ms: 200, maxMs: 210, samples: 50 },
+  backToBack: [
+    { participants: 2, p50Ms: 30, p99Ms: 50, floorP50Ms: 25, floorP99Ms: 45, ratioToSameNFloorP50: 1.2 },
+    { participants: 10, p50Ms: 50, p99Ms: 90, floorP50Ms: 40, floorP99Ms: 80, ratioToSameNFloorP50: 1.25 },
+  ],
+  failurePropagation: { p50Ms: 90, p99Ms: 150, floorP50Ms: 30 },
+  timeoutLateness: { p50Ms: 20, p99Ms: 45, maxMs: 60, samples: 50, rawTimerP50Ms: 5, rawTimerP99Ms: 30 },
   scale: {
     workflows: 100,
     barriersPerWorkflow: 4,
     wallSeconds: 12,
     parentHistoryEvents: 2100,
     workerPeakRssMb: 400,
+    releaseP50Ms: 200,
+    releaseP99Ms: 400,
+    predictedParentHistoryEvents: 3308,
+    parentHistoryToPredicted: 0.63,
   },
   throughput: { pipelines: 10, pipelinesPerMinute: 60 },
+  serverSettings: {
+    idleSeconds: 10,
+    throughputPipelines: 10,
+    shipped: {
+      idle: { cpuSeconds: 0.2, dbReads: 30, dbWrites: 4, historyTaskReads: 10 },
+      throughput: {
+        cpuSeconds: 12,
+        dbReads: 2000,
+        dbWrites: 3000,
+        historyTaskReads: 600,
+        pipelinesPerMinute: 60,
+      },
+    },
+    defaults: {
+      idle: { cpuSeconds: 0.1, dbReads: 20, dbWrites: 4, historyTaskReads: 5 },
+      throughput: {
+        cpuSeconds: 10,
+        dbReads: 1000,
+        dbWrites: 3000,
+        historyTaskReads: 200,
+        pipelinesPerMinute: 40,
+      },
+    },
+  },
+  memory: { rssPerCachedWorkflowMb: 2.1, rssPerInFlightPipelineMb: 25 },
 };
 const details: BenchDetails = {
   mode: 'quick',
@@ -38,26 +95,43 @@ const details: BenchDetails = {
 };
 
 describe('checkTargets', () => {
-  const verdicts = Object.fromEntries(
-    checkTargets(results).map((c) => [c.target.split(' ')[0] + ' ' + c.target.split(' ')[1], c.verdict]),
-  );
+  const verdicts = Object.fromEntries(checkTargets(results).map((c) => [c.target, c.verdict]));
+  const measured = Object.fromEntries(checkTargets(results).map((c) => [c.target, c.measured]));
 
-  it('judges each target of issue 5', () => {
-    expect(verdicts['release p50']).toBe('holds'); // 1.4 × floor
-    expect(verdicts['release growth']).toBe('missed'); // 25/2 → 2.8 → 6 ms per participant: rises
-    expect(verdicts['timeout lateness']).toBe('holds');
-    expect(verdicts['failure propagation']).toBe('missed'); // 4.5 × floor
-    expect(verdicts['500 ×']).toBe('missed'); // 2100 × 5 = 10,500 extrapolated
+  it("judges each of issue 9's targets", () => {
+    expect(verdicts['timeout lateness p99 ≤ 50 ms over barrier timeouts of 100 ms–5 s']).toBe('holds');
+    expect(verdicts["timeout lateness p99 ≤ 1.2 × a raw timer's lateness p99"]).toBe('missed'); // 45 / 30
+    expect(verdicts['failure propagation p50 ≤ 1.25 × its floor p50']).toBe('missed'); // 3 ×
+    expect(verdicts['1,000 × 4 pipeline: parent history under 20,000 events']).toBe('missed'); // 21,000 extrapolated
+    expect(
+      verdicts[
+        'release growth with participants no worse than linear (issue 5: p50 / participants never rises)'
+      ],
+    ).toBe('missed');
+  });
+
+  it('checks the same-N ratios at every participant count and names the counts that miss', () => {
+    const quietP50 = 'release p50 ≤ 1.25 × the same-N floor p50, from quiet, at every N';
+    expect(verdicts[quietP50]).toBe('missed');
+    expect(measured[quietP50]).toBe('2: 1.14×, 10: 1.12×, 50: 1.5× ✗ (missed at 50)');
+    expect(verdicts['release p99 ≤ 1.5 × the same-N floor p99, from quiet, at every N']).toBe('holds');
+    expect(verdicts['release p50 ≤ 1.25 × the same-N floor p50, back-to-back, at every N']).toBe('holds');
+    expect(verdicts['release p99 ≤ 1.5 × the same-N floor p99, back-to-back, at every N']).toBe('holds');
+    const b2b = 'back-to-back release p50 ≤ 1.5 × the from-quiet p50 at the same N';
+    expect(verdicts[b2b]).toBe('missed'); // 50 / 28 at 10
+    expect(measured[b2b]).toBe('2: 1.2×, 10: 1.79× ✗ (missed at 10)');
   });
 
   it('says not measured when a figure is missing', () => {
-    const missing = {
+    const missing: BenchResults = {
       ...results,
-      floor: { p50Ms: null, p99Ms: null },
-      timeoutLateness: { p50Ms: null, p99Ms: null, maxMs: null, samples: 0 },
+      backToBack: [],
+      failurePropagation: { p50Ms: 90, p99Ms: 150, floorP50Ms: null },
+      timeoutLateness: { ...results.timeoutLateness, p99Ms: null, rawTimerP99Ms: null },
     };
     const checks = checkTargets(missing);
-    expect(checks.find((c) => c.target.startsWith('release p50'))!.verdict).toBe('not measured');
+    expect(checks.find((c) => c.target.startsWith('failure'))!.verdict).toBe('not measured');
+    expect(checks.find((c) => c.target.includes('back-to-back, at every N'))!.verdict).toBe('not measured');
     expect(checks.find((c) => c.target.startsWith('timeout'))!.verdict).toBe('not measured');
   });
 });
@@ -65,8 +139,16 @@ describe('checkTargets', () => {
 describe('renderMarkdown', () => {
   it('has a row per participant count, the targets and the notes', () => {
     const md = renderMarkdown(results, details);
-    expect(md).toContain('| release, 10 participants | 28 ms | 60 ms | 1.4× floor p50');
-    expect(md).toContain('## Targets (issue 5)');
+    expect(md).toContain(
+      '| release, 10 participants | 28 ms | 60 ms | 1.12× the same-N floor p50 (25 ms); 1.4× the one-pair floor |',
+    );
+    expect(md).toContain('| 10 | 28 ms | 60 ms | 25 ms | 50 ms | 1.12× | 1.2× |');
+    expect(md).toContain('## Back-to-back release');
+    expect(md).toContain('| throughput: database reads | 2000 | 1000 | 2× |');
+    expect(md).toContain('| throughput: of which history task-queue reads | 600 | 200 | 3× |');
+    expect(md).toContain('| RSS per cached workflow | 2.1 MiB |');
+    expect(md).toContain('predicted at most 3308 (history-budget.ts), actual / predicted 0.63');
+    expect(md).toContain('## Targets (issue 9)');
     expect(md).toContain('- a note');
     expect(md).not.toContain('## Errors');
   });
@@ -89,6 +171,11 @@ describe('renderMarkdown', () => {
           missing: 0,
           parentTaskMaxMs: 12,
           parentTasksFailed: 0,
+          wallSeconds: 9,
+          parentHistoryEvents: 40,
+          predictedParentHistoryEvents: 60,
+          workerPeakRssMb: 300,
+          floor: { samples: 2, maxMs: 20, deliverP50Ms: 1, decideP50Ms: 2, decideP99Ms: 3, transitP50Ms: 4 },
         },
       ],
     };
@@ -96,7 +183,9 @@ describe('renderMarkdown', () => {
     expect(md).toContain(
       '| benchmark | p50 | p99 | other |\n| --------- | --- | --- | ----- |\n| floor: signal',
     );
-    expect(md).toContain('| 2 | 3 ms | 4 ms / 8 ms | 5 ms | 900 ms | released\\|late 2 | 0 | 12 ms | 0 |');
+    expect(md).toContain(
+      '| 2 | 3 ms (1 ms) | 4 ms / 8 ms (2 ms / 3 ms) | 5 ms (4 ms) | 900 ms | released\\|late 2 | 0 | 12 ms | 0 | 40 (60) |',
+    );
   });
 });
 
@@ -106,9 +195,10 @@ describe('renderReleaseChart', () => {
   it('draws both series, a point per figure and the floor line', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
-    expect(svg.match(/<polyline/g)).toHaveLength(2);
-    expect(svg.match(/<circle/g)).toHaveLength(6);
-    expect(svg).toContain('floor p50 (20 ms)');
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    expect(svg.match(/<circle/g)).toHaveLength(9);
+    expect(svg).toContain('one-pair floor p50 (20 ms)');
+    expect(svg).toContain('same-N floor p50');
   });
 
   it('places participants on a log scale', () => {

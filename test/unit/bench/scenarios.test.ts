@@ -1,6 +1,6 @@
-import type { ConvoyContext } from '../../../bench/convoy-scenarios';
+import type { BenchContext } from '../../../bench/context';
 import { QUICK } from '../../../bench/config';
-import { BenchRecord } from '../../../bench/scenarios/record';
+import { emptyRecord } from '../../../bench/scenarios/record';
 import { throughputScenario } from '../../../bench/scenarios/throughput';
 
 jest.mock('../../../bench/convoy-scenarios', () => ({
@@ -8,7 +8,7 @@ jest.mock('../../../bench/convoy-scenarios', () => ({
     pipelines,
     wallSeconds: 30.04,
     statuses: { succeeded: pipelines - 1, failed: 1 },
-    cpu: { serverSeconds: 12.345, workerSeconds: undefined },
+    use: { serverSeconds: 12.345, workerSeconds: undefined, persistence: undefined },
   })),
 }));
 jest.mock('../../../bench/util', () => ({
@@ -16,27 +16,31 @@ jest.mock('../../../bench/util', () => ({
   log: () => undefined,
 }));
 
-const record = () =>
-  new BenchRecord(
-    {
-      machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 8, node: 'v20', temporalCli: 'cli', os: 'linux' },
-      floor: { p50Ms: null, p99Ms: null },
-      release: [],
-      failurePropagation: { p50Ms: null, p99Ms: null },
-      timeoutLateness: { p50Ms: null, p99Ms: null, maxMs: null, samples: 0 },
-      scale: {
-        workflows: 1,
-        barriersPerWorkflow: 1,
-        wallSeconds: null,
-        parentHistoryEvents: null,
-        workerPeakRssMb: null,
-      },
-      throughput: { pipelines: 1, pipelinesPerMinute: null },
-    },
-    { mode: 'quick', startedAt: 'now', durationSeconds: 0, release: [], notes: [], errors: [] },
-  );
+const machine = { cpuModel: 'cpu', cores: 2, memoryGiB: 8, node: 'v20', temporalCli: 'cli', os: 'linux' };
+const record = () => emptyRecord(machine, QUICK, true, new Date(0));
 
 describe('BenchRecord', () => {
+  it('starts with every figure missing and the configured sizes', () => {
+    const r = record();
+    expect(r.results.release).toEqual([]);
+    expect(r.results.scale).toMatchObject({
+      workflows: 100,
+      barriersPerWorkflow: 4,
+      parentHistoryEvents: null,
+    });
+    expect(r.results.serverSettings).toEqual({
+      ...QUICK.serverSettings,
+      shipped: null,
+      defaults: null,
+    });
+    expect(r.details).toMatchObject({
+      mode: 'quick',
+      startedAt: '1970-01-01T00:00:00.000Z',
+      notes: [],
+      errors: [],
+    });
+  });
+
   it('records a failed benchmark and goes on', async () => {
     const r = record();
     await expect(r.attempt('scale', () => Promise.reject(new Error('boom')))).resolves.toBeUndefined();
@@ -58,7 +62,7 @@ describe('BenchRecord', () => {
 describe('a scenario', () => {
   it('records its figures in the results document and its details, with a note when something is off', async () => {
     const r = record();
-    await throughputScenario({} as ConvoyContext, QUICK, r);
+    await throughputScenario({} as BenchContext, QUICK, r);
     expect(r.results.throughput).toEqual({ pipelines: 10, pipelinesPerMinute: 20 });
     expect(r.details.throughput).toEqual({
       wallSeconds: 30,
