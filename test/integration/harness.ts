@@ -38,6 +38,8 @@ export function testServerAddress(): string {
 }
 
 export interface TestEnv {
+  /** The server this env talks to (the run's dev server unless connected elsewhere). */
+  address: string;
   client: Client;
   connection: Connection;
   nativeConnection: NativeConnection;
@@ -55,16 +57,16 @@ export interface RunningWorker {
 }
 
 let queueCounter = 0;
-/** Connects to the run's dev server with a task queue unique to the caller. */
-export async function connectTestEnv(name: string): Promise<TestEnv> {
+/** Connects to the run's dev server (or `address`) with a task queue unique to the caller. */
+export async function connectTestEnv(name: string, address = testServerAddress()): Promise<TestEnv> {
   quietRuntime();
-  const address = testServerAddress();
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const taskQueue = `test-${name}-${process.pid}-${++queueCounter}`;
   const workers = new Set<RunningWorker>();
   return {
+    address,
     client,
     connection,
     nativeConnection,
@@ -116,7 +118,7 @@ export async function startWorkerProcess(env: TestEnv): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [entry], {
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: testServerAddress(),
+      TEMPORAL_ADDRESS: env.address,
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: env.taskQueue,
     },
