@@ -26,6 +26,7 @@ export function formatPipelineResult(doc: PipelineResult): string {
   }
   if (doc.barriers.length > 0) {
     const table = new Table({
+      ...plain,
       head: ['stage', 'barrier', 'status', 'arrivals (since pipeline start)', 'resolved', 'reason'],
     });
     for (const b of doc.barriers) {
