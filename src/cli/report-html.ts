@@ -5,7 +5,7 @@
  * it resolved; every mark has a tooltip (an SVG `<title>`). Pure: a {@link Timeline} in, text out.
  */
 import type { BarrierStatus, StepStatus } from '../model/result';
-import { formatDuration } from './terminal-text';
+import { formatDuration, truncateToWidth } from './terminal-text';
 import type { Timeline, TimelineArrival, TimelineBar, TimelineBarrier, TimelineRow } from './timeline';
 
 const LABEL_WIDTH = 240;
@@ -13,8 +13,13 @@ const PLOT_WIDTH = 900;
 const RIGHT_MARGIN = 40;
 const TOP = 56; // room for the axis and the barrier labels
 const ROW_HEIGHT = 34;
+/** Longer workflow names are cut in the label column (the row's tooltip has them whole). */
+const LABEL_CHARS = 24;
 const BAR_HEIGHT = 18;
-const BOTTOM = 16;
+/** Barrier names go under the plot, on up to this many staggered lines so that neighbours do not overlap. */
+const LABEL_LINES = 3;
+const LABEL_LINE_HEIGHT = 14;
+const BOTTOM = 12 + LABEL_LINES * LABEL_LINE_HEIGHT;
 
 /** Step outcomes and their colours; failures stand out in red. */
 const STEP_COLOURS: Record<StepStatus, string> = {
@@ -88,10 +93,12 @@ export function renderTimelineSvg(timeline: Timeline): string {
     renderAxis(timeline, x, plotBottom),
   ];
   timeline.rows.forEach((row, index) => parts.push(renderRow(row, TOP + index * ROW_HEIGHT, x, timeline)));
-  for (const barrier of timeline.barriers) {
-    if (barrier.atMs !== undefined)
-      parts.push(renderBarrierLine(barrier, barrier.atMs, x, plotBottom, timeline));
-  }
+  timeline.barriers
+    .filter((barrier) => barrier.atMs !== undefined)
+    .forEach((barrier, index) => {
+      const labelY = plotBottom + LABEL_LINE_HEIGHT * (1 + (index % LABEL_LINES));
+      parts.push(renderBarrierLine(barrier, barrier.atMs!, x, labelY, timeline));
+    });
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -129,7 +136,7 @@ function renderRow(row: TimelineRow, top: number, x: (ms: number) => number, tim
   const parts = [
     `<g class="row" data-workflow="${escapeXml(row.workflow)}" data-status="${escapeXml(row.status)}">`,
     `<title>${escapeXml(`${row.workflow} (stage ${row.stage}): ${row.status}`)}</title>`,
-    `<text class="row-label" x="8" y="${middle + 4}">${escapeXml(row.workflow)} <tspan class="workflow-status">${escapeXml(row.status)}</tspan></text>`,
+    `<text class="row-label" x="8" y="${middle + 4}">${escapeXml(truncateToWidth(row.workflow, LABEL_CHARS))} <tspan class="workflow-status">${escapeXml(row.status)}</tspan></text>`,
   ];
   for (const bar of row.bars) parts.push(renderBar(bar, middle, x, timeline));
   for (const arrival of row.arrivals) parts.push(renderArrival(row.workflow, arrival, middle, x, timeline));
@@ -169,14 +176,16 @@ function renderBarrierLine(
   barrier: TimelineBarrier,
   atMs: number,
   x: (ms: number) => number,
-  plotBottom: number,
+  labelY: number,
   timeline: Timeline,
 ): string {
   const at = x(atMs);
+  // Past the middle of the plot the name sits left of its line, so that it stays on the page.
+  const labelAnchor = at > LABEL_WIDTH + PLOT_WIDTH / 2 ? `x="${at - 4}" text-anchor="end"` : `x="${at + 4}"`;
   const colour = BARRIER_COLOURS[barrier.status as Exclude<BarrierStatus, 'standing'>];
   const name = `${barrier.stage}/${barrier.identifier}`;
   const tooltip = `barrier ${name}: ${barrier.status} at +${formatOffset(atMs - timeline.startMs)}${barrier.reason ? ` (${barrier.reason})` : ''}\nparticipants: ${barrier.participants.join(', ')}`;
-  return `<g class="barrier barrier-${barrier.status}" data-barrier="${escapeXml(name)}" data-status="${barrier.status}"><title>${escapeXml(tooltip)}</title><line x1="${at}" y1="${TOP - 4}" x2="${at}" y2="${plotBottom}" stroke="${colour}" stroke-width="2" stroke-dasharray="6 3"/><text x="${at + 4}" y="${TOP + 2}" style="fill: ${colour}">${escapeXml(barrier.identifier)}</text></g>`;
+  return `<g class="barrier barrier-${barrier.status}" data-barrier="${escapeXml(name)}" data-status="${barrier.status}"><title>${escapeXml(tooltip)}</title><line x1="${at}" y1="${TOP - 4}" x2="${at}" y2="${labelY}" stroke="${colour}" stroke-width="2" stroke-dasharray="6 3"/><text ${labelAnchor} y="${labelY}" style="fill: ${colour}">${escapeXml(barrier.identifier)}</text></g>`;
 }
 
 function renderLegend(): string {

@@ -44,12 +44,6 @@ export function truncateToWidth(text: string, width: number): string {
   return `${kept}…`;
 }
 
-/** `text` padded with spaces to `width` columns (cut first when longer). */
-export function padToWidth(text: string, width: number): string {
-  const cut = truncateToWidth(text, width);
-  return cut + ' '.repeat(Math.max(0, width - stringWidth(cut)));
-}
-
 /** A cell: its plain text, and how to colour it once it is cut to fit. */
 export interface Cell {
   readonly text: string;
@@ -83,11 +77,10 @@ export function layoutColumns(rows: readonly (readonly Cell[])[], width: number,
   return rows.map((row) =>
     row
       .map((cell, column) => {
-        const last = column === row.length - 1;
-        const text = last
-          ? truncateToWidth(cell.text, widths[column]!)
-          : padToWidth(cell.text, widths[column]!);
-        return cell.paint ? cell.paint(text) : text;
+        const text = truncateToWidth(cell.text, widths[column]!);
+        // Padding stays outside the colour, so that a line's trailing blanks can be trimmed.
+        const padding = column === row.length - 1 ? '' : ' '.repeat(widths[column]! - stringWidth(text));
+        return (cell.paint && text ? cell.paint(text) : text) + padding;
       })
       .join(' '.repeat(GAP))
       .trimEnd(),
