@@ -362,7 +362,7 @@ function parsePort(value: string): number {
 
 function printResult(io: CliIo, doc: PipelineResult, json: boolean | undefined): void {
   if (json) io.out(JSON.stringify(doc, null, 2));
-  else io.out(formatPipelineResult(doc));
+  else io.out(formatPipelineResult(doc, io.progress?.isTTY ? (io.progress.columns ?? 80) : undefined));
 }
 
 /** Runs the CLI and returns the exit code (never throws). */

@@ -63,17 +63,7 @@ export function layoutColumns(rows: readonly (readonly Cell[])[], width: number,
   const widths = Array.from({ length: columnCount }, (_, column) =>
     Math.max(0, ...rows.map((row) => (row[column] ? stringWidth(row[column].text) : 0))),
   );
-  const total = () => widths.reduce((sum, w) => sum + w, 0) + GAP * Math.max(0, columnCount - 1);
-  while (total() > width) {
-    const widest = Math.max(...widths);
-    if (widest <= minWidth) break;
-    // Shrink the widest column (the last of equals: free text tends to sit at the end).
-    const column = widths.lastIndexOf(widest);
-    widths[column] = Math.max(minWidth, widest - (total() - width));
-  }
-  // A very narrow terminal: every column at its minimum still overflows; take from the right.
-  for (let column = columnCount - 1; column >= 0 && total() > width; column--)
-    widths[column] = Math.max(1, widths[column]! - (total() - width));
+  shrinkToFit(widths, width - GAP * Math.max(0, columnCount - 1), minWidth);
   return rows.map((row) =>
     row
       .map((cell, column) => {
@@ -85,6 +75,23 @@ export function layoutColumns(rows: readonly (readonly Cell[])[], width: number,
       .join(' '.repeat(GAP))
       .trimEnd(),
   );
+}
+
+/**
+ * Shrinks column `widths` in place until they add up to at most `available`: the widest first
+ * (the last of equals: free text tends to sit at the end), not below `minWidth`; then, if a very
+ * narrow terminal still overflows, from the right down to `floor`.
+ */
+export function shrinkToFit(widths: number[], available: number, minWidth: number, floor = 1): void {
+  const total = () => widths.reduce((sum, w) => sum + w, 0);
+  while (total() > available) {
+    const widest = Math.max(...widths);
+    if (widest <= minWidth) break;
+    const column = widths.lastIndexOf(widest);
+    widths[column] = Math.max(minWidth, widest - (total() - available));
+  }
+  for (let column = widths.length - 1; column >= 0 && total() > available; column--)
+    widths[column] = Math.max(floor, widths[column]! - (total() - available));
 }
 
 /** A duration for people: `42s`, `4m 05s`, `2h 03m`, `3d 4h`. */
