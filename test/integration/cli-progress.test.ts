@@ -77,9 +77,7 @@ stages:
 );
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
-// eslint-disable-next-line no-control-regex
 const SGR = /\x1b\[[\d;]*m/;
-// eslint-disable-next-line no-control-regex
 const ANY_ESCAPE = /\x1b\[[\d;?]*[A-Za-z]/g;
 
 /** A `convoy` process whose output the test reads as it comes. */
