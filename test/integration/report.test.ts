@@ -11,6 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { connectTestEnv, runConvoy, type TestEnv } from './harness';
 
+/** The browser's, in the functions that run in the page (the project compiles without the DOM lib). */
+declare function getComputedStyle(element: unknown): { fill: string; stroke: string };
+
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'convoy-report-'));
 let env: TestEnv;
