@@ -28,6 +28,7 @@ export {
   type ConvoyClientOptions,
   type InterveneOptions,
   type ListPipelinesOptions,
+  type PipelineSnapshot,
   type PipelineSummary,
   type StartPipelineOptions,
   type WatchOptions,
@@ -73,6 +74,7 @@ export { TemporalUnreachableError } from './connection/errors';
 // The result document (SPEC section 5).
 export type {
   BarrierResult,
+  InterventionWait,
   BarrierStatus,
   PipelineResult,
   PipelineStatus,

@@ -1,6 +1,7 @@
 /** Human-readable rendering of the result document for the terminal. */
 import Table from 'cli-table3';
 import type { PipelineResult } from '../model/result';
+import { shrinkToFit, textWidth } from './terminal-text';
 
 function offsetMs(from: string, to: string | undefined): string {
   if (!to) return '';
@@ -15,8 +16,29 @@ function duration(doc: PipelineResult): string {
 /** Plain borders and headings: colour codes only confuse logs and pipes. */
 const plain = { style: { head: [] as string[], border: [] as string[] } };
 
-/** Renders the document: a headline, stages, barriers (who arrived when) and workflows. */
-export function formatPipelineResult(doc: PipelineResult): string {
+/**
+ * Column widths (padding included) that keep a table of `rows` within `width` terminal columns,
+ * its cells wrapped; undefined when there is no width to keep to.
+ */
+function fittedColumns(rows: readonly (readonly string[])[], width: number | undefined) {
+  if (width === undefined) return {};
+  const columns = rows[0]?.length ?? 0;
+  const widths = Array.from(
+    { length: columns },
+    (_, column) =>
+      2 +
+      Math.max(0, ...rows.flatMap((row) => (row[column] ?? '').split('\n').map((line) => textWidth(line)))),
+  );
+  // A border left of each column and one at the end; a column keeps its padding and one character.
+  shrinkToFit(widths, width - (columns + 1), 10, 3);
+  return { colWidths: widths, wordWrap: true, wrapOnWordBoundary: false };
+}
+
+/**
+ * Renders the document: a headline, stages, barriers (who arrived when) and workflows. With a
+ * `width` (a terminal's), the tables wrap their cells to fit it.
+ */
+export function formatPipelineResult(doc: PipelineResult, width?: number): string {
   const lines: string[] = [];
   lines.push(
     `Pipeline ${doc.pipelineId}${doc.name ? ` (${doc.name})` : ''}: ${doc.status} after ${duration(doc)}`,
@@ -25,14 +47,13 @@ export function formatPipelineResult(doc: PipelineResult): string {
     lines.push(`  stage ${stage.name}: ${stage.status} [${stage.workflows.join(', ')}]`);
   }
   if (doc.barriers.length > 0) {
-    const table = new Table({
-      head: ['stage', 'barrier', 'status', 'arrivals (since pipeline start)', 'resolved', 'reason'],
-    });
+    const head = ['stage', 'barrier', 'status', 'arrivals (since pipeline start)', 'resolved', 'reason'];
+    const rows: string[][] = [];
     for (const b of doc.barriers) {
       const arrivals = b.participants
         .map((p) => `${p} ${b.arrivals[p] ? offsetMs(doc.startedAt, b.arrivals[p]) : '(no arrival)'}`)
         .join('\n');
-      table.push([
+      rows.push([
         b.stage,
         b.identifier,
         b.status,
@@ -41,9 +62,12 @@ export function formatPipelineResult(doc: PipelineResult): string {
         b.reason ?? '',
       ]);
     }
+    const table = new Table({ ...plain, head, ...fittedColumns([head, ...rows], width) });
+    table.push(...rows);
     lines.push('Barriers:', table.toString());
   }
-  const wfTable = new Table({ ...plain, head: ['workflow', 'stage', 'status', 'steps'] });
+  const wfHead = ['workflow', 'stage', 'status', 'steps'];
+  const wfRows: string[][] = [];
   for (const wf of doc.workflows) {
     const steps = wf.steps
       .map((s) => {
@@ -53,8 +77,10 @@ export function formatPipelineResult(doc: PipelineResult): string {
         return `${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${error}`;
       })
       .join('\n');
-    wfTable.push([wf.name, wf.stage, wf.status, steps]);
+    wfRows.push([wf.name, wf.stage, wf.status, steps]);
   }
+  const wfTable = new Table({ ...plain, head: wfHead, ...fittedColumns([wfHead, ...wfRows], width) });
+  wfTable.push(...wfRows);
   lines.push('Workflows:', wfTable.toString());
   return lines.join('\n');
 }

@@ -3,7 +3,6 @@
  * aborted, 2 invalid input or usage, 3 Temporal unreachable or infrastructure error.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { clearScreenDown, cursorTo } from 'node:readline';
 import {
   OperatorCommandRejectedError,
   PipelineAlreadyExistsError,
@@ -23,18 +22,33 @@ import { TemporalCliNotFoundError } from '../dev-server/temporal-cli';
 import { packageVersion } from '../package/root';
 import { formatPipelineResult } from './format';
 import { runValidate } from './validate';
+import { progressModeFor, showProgress, type ProgressOutput } from './progress';
+import { runReport } from './report';
 import { type ImportOptions, collectList, collectMap, importForCli, runHarnessImport } from './import';
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Where live progress goes (the terminal, when stdout is one); `out`, as lines, when absent. */
+  progress?: ProgressOutput;
 }
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  progress: process.stdout,
 };
+
+/** Shows a pipeline's progress until it ends (`run`, `status --watch`); returns its last document. */
+function followPipeline(
+  io: CliIo,
+  handle: Parameters<typeof showProgress>[0],
+  json: boolean | undefined,
+): ReturnType<typeof showProgress> {
+  const output = io.progress ?? { write: io.out };
+  return showProgress(handle, progressModeFor(output, json), output);
+}
 
 class ExitWith extends Error {
   constructor(readonly code: ExitCode) {
@@ -149,6 +163,7 @@ export function buildProgram(io: CliIo = processIo): Command {
           io.err(
             `pipeline ${handle.pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.pipelineId)})`,
           );
+          if (!opts.json) await followPipeline(io, handle, false);
           const doc = await handle.result();
           printResult(io, doc, opts.json);
           throw new ExitWith(exitCodeFor(doc));
@@ -166,6 +181,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         io.err(
           `pipeline ${handle.pipelineId} started on ${temporalConfigFromEnv().address} (task queue ${client.taskQueue})`,
         );
+        if (!opts.json) await followPipeline(io, handle, false);
         const doc = await handle.result();
         printResult(io, doc, opts.json);
         throw new ExitWith(exitCodeFor(doc));
@@ -176,22 +192,27 @@ export function buildProgram(io: CliIo = processIo): Command {
     .command('status')
     .argument('<id>', 'pipeline ID')
     .option('--json', 'print the JSON document')
-    .option('--watch', 'refresh until the pipeline ends')
+    .option('--watch', 'follow the pipeline until it ends (with --json: one document per line, per change)')
     .description("live state from the pipeline workflow's status query")
     .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
       await withClient(async (client) => {
         const pipeline = client.getHandle(id);
-        for (;;) {
-          const doc = await pipeline.status();
-          if (opts.watch && !opts.json && process.stdout.isTTY) {
-            cursorTo(process.stdout, 0, 0);
-            clearScreenDown(process.stdout);
-          }
-          printResult(io, doc, opts.json);
-          if (!opts.watch || doc.status !== 'running')
-            throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));
-          await new Promise((r) => setTimeout(r, 1000));
-        }
+        const doc = opts.watch ? await followPipeline(io, pipeline, opts.json) : await pipeline.status();
+        if (doc === undefined) return;
+        // Watching with --json, the last line printed is already the final document.
+        if (!(opts.watch && opts.json)) printResult(io, doc, opts.json);
+        throw new ExitWith(doc.status === 'running' ? ExitCodes.success : exitCodeFor(doc));
+      });
+    });
+
+  program
+    .command('report')
+    .argument('<id>', 'pipeline ID')
+    .requiredOption('--html <file>', 'write a self-contained HTML report with an SVG timeline here')
+    .description('write a report of a pipeline (running or ended): its timeline as one HTML file')
+    .action(async (id: string, opts: { html: string }) => {
+      await withClient(async (client) => {
+        io.out(await runReport(await client.getHandle(id).status(), opts.html));
       });
     });
 
@@ -341,7 +362,7 @@ function parsePort(value: string): number {
 
 function printResult(io: CliIo, doc: PipelineResult, json: boolean | undefined): void {
   if (json) io.out(JSON.stringify(doc, null, 2));
-  else io.out(formatPipelineResult(doc));
+  else io.out(formatPipelineResult(doc, io.progress?.isTTY ? (io.progress.columns ?? 80) : undefined));
 }
 
 /** Runs the CLI and returns the exit code (never throws). */

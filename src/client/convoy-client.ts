@@ -92,7 +92,15 @@ export interface PipelineSummary {
   readonly taskQueue: string;
 }
 
-/** Options of {@link PipelineHandle.watch}. */
+/** One document read by {@link PipelineHandle.follow}, and what changed since the one before. */
+export interface PipelineSnapshot {
+  /** The pipeline's document (SPEC section 5) when it was read. */
+  readonly document: PipelineResult;
+  /** The changes since the previous snapshot; all that happened so far in the first one. */
+  readonly events: readonly PipelineEvent[];
+}
+
+/** Options of {@link PipelineHandle.watch} and {@link PipelineHandle.follow}. */
 export interface WatchOptions {
   /** How often to ask the pipeline for its document; default 1000 ms. */
   intervalMs?: number;
@@ -270,13 +278,23 @@ export class PipelineHandle {
    * @throws {@link PipelineNotFoundError} when there is no such pipeline.
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<PipelineEvent, void, undefined> {
+    for await (const snapshot of this.follow(options)) yield* snapshot.events;
+  }
+
+  /**
+   * Like {@link PipelineHandle.watch}, but yields every document read (one per `intervalMs`)
+   * with the events since the one before, which may be none: for views that show time passing,
+   * such as how long a barrier still waits. The last snapshot's document is no longer `running`.
+   * @throws {@link PipelineNotFoundError} when there is no such pipeline.
+   */
+  async *follow(options: WatchOptions = {}): AsyncGenerator<PipelineSnapshot, void, undefined> {
     const intervalMs = options.intervalMs ?? 1000;
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${intervalMs}`);
     const tracker = new PipelineChangeTracker();
     while (!options.signal?.aborted) {
-      const doc = await this.status();
-      yield* tracker.update(doc);
-      if (doc.status !== 'running') return;
+      const document = await this.status();
+      yield { document, events: tracker.update(document) };
+      if (document.status !== 'running') return;
       try {
         await delay(intervalMs, undefined, { signal: options.signal });
       } catch {

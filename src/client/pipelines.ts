@@ -130,6 +130,8 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
           .getHandle(childWorkflowId(pipelineId, wf.name))
           .query(workflowStatusQuery);
         wf.steps = child.steps;
+        // Only the workflow itself knows what an operator is asked and until when.
+        if (child.intervention) wf.intervention = child.intervention;
       } catch {
         // The child may have just finished; the parent's word stands.
       }

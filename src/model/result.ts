@@ -113,11 +113,24 @@ export const stepResultSchema = z.object({
 /** One step (or one rollback step) of a workflow in the result document. */
 export type StepResult = z.infer<typeof stepResultSchema>;
 
+export const interventionWaitSchema = z.object({
+  /** The step whose failure the operator is asked to decide on. */
+  step: z.string(),
+  /** When the workflow started waiting. */
+  since: z.string(),
+  /** When the rule's `onTimeout` applies if nobody decides; absent when the rule has no timeout. */
+  deadline: z.string().optional(),
+});
+/** What a workflow waiting for manual intervention waits on. */
+export type InterventionWait = z.infer<typeof interventionWaitSchema>;
+
 export const workflowResultSchema = z.object({
   name: z.string(),
   stage: z.string(),
   status: z.enum(WorkflowStatuses),
   steps: z.array(stepResultSchema),
+  /** Present only while the workflow waits for manual intervention (from the workflow's own query). */
+  intervention: interventionWaitSchema.optional(),
 });
 /** One workflow of the result document (after `forEach` expansion: `orders[eu]`), with its steps. */
 export type WorkflowResult = z.infer<typeof workflowResultSchema>;
@@ -136,6 +149,11 @@ export const barrierResultSchema = z.object({
   participants: z.array(z.string()),
   status: z.enum(BarrierStatuses),
   arrivals: z.record(z.string(), z.string()),
+  /**
+   * While it stands with someone waiting: when it times out (the earliest waiting participant's
+   * arrival plus that participant's barrier timeout).
+   */
+  deadline: z.string().optional(),
   resolvedAt: z.string().optional(),
   reason: z.string().optional(),
 });

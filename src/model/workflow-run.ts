@@ -15,7 +15,14 @@ import {
 } from './failure-policy';
 import type { BarrierErrorType } from './barrier';
 import type { BarrierOutcomeMessage, InterventionDecision } from './protocol';
-import { isoMs, type StepError, type StepResult, type WorkflowResult, type WorkflowStatus } from './result';
+import {
+  isoMs,
+  type InterventionWait,
+  type StepError,
+  type StepResult,
+  type WorkflowResult,
+  type WorkflowStatus,
+} from './result';
 
 /** How long a child waits past a barrier's timeout for the coordinator before giving up on it. */
 export const COORDINATOR_GRACE_MS = 60_000;
@@ -42,6 +49,7 @@ export class WorkflowRun {
   readonly steps: StepResult[] = [];
   private readonly outcomes = new Map<string, BarrierOutcomeMessage>();
   private decision: InterventionDecision['action'] | undefined;
+  private intervention: InterventionWait | undefined;
 
   constructor(
     readonly plan: WorkflowPlan,
@@ -50,7 +58,13 @@ export class WorkflowRun {
 
   /** The workflow's entry of the result document. */
   result(): WorkflowResult {
-    return { name: this.plan.name, stage: this.plan.stage, status: this.status, steps: this.steps };
+    return {
+      name: this.plan.name,
+      stage: this.plan.stage,
+      status: this.status,
+      steps: this.steps,
+      ...(this.intervention && { intervention: this.intervention }),
+    };
   }
 
   /** Starts the record of a step (or rollback step) at `nowMs`. */
@@ -146,10 +160,18 @@ export class WorkflowRun {
         };
   }
 
-  /** Starts waiting for an operator: any decision given before now is forgotten. */
-  startWaitingForOperator(): void {
+  /**
+   * Starts waiting at `nowMs` for an operator's decision on `step`, for at most `timeoutMs`
+   * (forever when undefined): any decision given before now is forgotten.
+   */
+  startWaitingForOperator(step: string, nowMs: number, timeoutMs: number | undefined): void {
     this.status = 'waiting-for-intervention';
     this.decision = undefined;
+    this.intervention = {
+      step,
+      since: isoMs(nowMs),
+      ...(timeoutMs !== undefined && { deadline: isoMs(nowMs + timeoutMs) }),
+    };
   }
 
   /** An operator's decision counts only while the workflow waits for one. */
@@ -166,6 +188,7 @@ export class WorkflowRun {
   stopWaitingForOperator(): InterventionDecision['action'] | undefined {
     const decision = this.decision;
     this.decision = undefined;
+    this.intervention = undefined;
     this.status = 'running';
     return decision;
   }

@@ -128,7 +128,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     step: StepPlan,
     waiting: Extract<NextMove, { kind: 'wait-for-operator' }>,
   ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
-    run.startWaitingForOperator();
+    run.startWaitingForOperator(step.name, Date.now(), waiting.timeoutMs);
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: true, step: step.name }),
     );

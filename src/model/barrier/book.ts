@@ -196,12 +196,14 @@ export function toBarrierResults(book: BarrierBook): BarrierResult[] {
 /** One barrier as it appears in the result document; optional fields are omitted, not undefined. */
 export function toBarrierResult(state: BarrierState): BarrierResult {
   const reason = Barrier.describeResolution(state);
+  const deadline = Barrier.nextDeadline(state);
   return {
     stage: state.stage,
     identifier: state.identifier,
     participants: [...state.participants],
     status: state.status,
     arrivals: Object.fromEntries(Object.entries(state.arrivals).map(([p, ms]) => [p, isoMs(ms)])),
+    ...(deadline !== undefined && { deadline: isoMs(deadline) }),
     ...(state.resolvedAt !== undefined && { resolvedAt: isoMs(state.resolvedAt) }),
     ...(reason !== undefined && { reason }),
   };

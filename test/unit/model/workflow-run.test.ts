@@ -83,13 +83,25 @@ describe('WorkflowRun', () => {
     const run = new WorkflowRun(plan(), []);
     run.takeDecision('retry');
     expect(run.pendingDecision).toBeUndefined();
-    run.startWaitingForOperator();
+    run.startWaitingForOperator('deploy', Date.parse('2026-01-01T00:00:00.000Z'), 60_000);
     expect(run.status).toBe('waiting-for-intervention');
+    expect(run.result().intervention).toEqual({
+      step: 'deploy',
+      since: '2026-01-01T00:00:00.000Z',
+      deadline: '2026-01-01T00:01:00.000Z',
+    });
     run.takeDecision('ignore');
     expect(run.pendingDecision).toBe('ignore');
     expect(run.stopWaitingForOperator()).toBe('ignore');
     expect(run.status).toBe('running');
     expect(run.pendingDecision).toBeUndefined();
+    expect(run.result()).not.toHaveProperty('intervention');
+  });
+
+  it('shows no intervention deadline when the rule waits forever', () => {
+    const run = new WorkflowRun(plan(), []);
+    run.startWaitingForOperator('deploy', 0, undefined);
+    expect(run.result().intervention).toEqual({ step: 'deploy', since: '1970-01-01T00:00:00.000Z' });
   });
 
   it('announces terminal actions early for shell and http steps only, under the step, workflow and pipeline rules', () => {

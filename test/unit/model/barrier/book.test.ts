@@ -288,6 +288,18 @@ describe('toBarrierResults', () => {
     for (const r of results) expect(barrierResultSchema.parse(r)).toStrictEqual(r);
   });
 
+  it('gives a standing barrier with someone waiting its deadline: the earliest arrival plus timeout', () => {
+    const book = run(
+      newBook(),
+      (b) => Book.arrive(b, deployed, 'b', T0 + 5, 60_000),
+      (b) => Book.arrive(b, deployed, 'a', T0, TIMEOUT),
+    );
+    const [standing] = Book.toBarrierResults(book);
+    expect(standing).toMatchObject({ status: 'standing', deadline: '2025-01-02T03:05:05.683Z' });
+    const [crossed] = Book.toBarrierResults(run(book, (b) => Book.arrive(b, deployed, 'c', T0 + 9, TIMEOUT)));
+    expect(crossed).not.toHaveProperty('deadline');
+  });
+
   it('is a copy: changing the results does not touch the book', () => {
     const book = newBook();
     const [first] = Book.toBarrierResults(book);

@@ -1,0 +1,237 @@
+/**
+ * `convoy run` and `convoy status --watch` show a pipeline while it runs: real `convoy`
+ * processes against the dev server, stdout a pipe (timestamped lines, JSON lines) or a
+ * pseudo-terminal from util-linux `script` (the live view, colour, NO_COLOR, the width).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import stringWidth from 'string-width';
+import { pipelineResultSchema, type PipelineResult } from '../../src/model/result';
+import { CONVOY_BIN, connectTestEnv, runConvoy, type TestEnv } from './harness';
+
+const SCRIPT = '/usr/bin/script';
+const dir = mkdtempSync(join(tmpdir(), 'convoy-progress-'));
+let env: TestEnv;
+let serverEnv: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} not found: apt-get install -y util-linux`);
+  env = await connectTestEnv('progress');
+  await env.startWorker();
+  serverEnv = {
+    TEMPORAL_ADDRESS: process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: env.taskQueue,
+  };
+});
+afterAll(() => env.close());
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+let ids = 0;
+const newId = (prefix: string) => `${prefix}-${process.pid}-${++ids}`;
+
+/** api arrives at the barrier at once, web about 2 s later: the view has something to show. */
+const barrierPipeline = file(
+  'barrier.yaml',
+  `
+name: progress
+stages:
+  - name: deploy
+    workflows:
+      - name: api
+        steps:
+          - { name: deploy, type: shell, command: "echo api" }
+          - { name: sync, type: barrier, identifier: services-deployed }
+      - name: web
+        steps:
+          - { name: deploy, type: shell, command: "sleep 2.5; echo web" }
+          - { name: sync, type: barrier, identifier: services-deployed }
+`,
+);
+
+/** web fails and waits for an operator, who has ten minutes. */
+const interventionPipeline = file(
+  'intervention.yaml',
+  `
+name: operator
+stages:
+  - name: deploy
+    workflows:
+      - name: api
+        steps:
+          - { name: sync, type: barrier, identifier: services-deployed }
+      - name: web
+        steps:
+          - name: deploy
+            type: shell
+            command: "exit 1"
+            failureStrategies: [{ on: [step-failed], action: manual-intervention, timeoutMs: 600000, onTimeout: abort }]
+          - { name: sync, type: barrier, identifier: services-deployed }
+`,
+);
+
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
+const SGR = /\x1b\[[\d;]*m/;
+const ANY_ESCAPE = /\x1b\[[\d;?]*[A-Za-z]/g;
+
+/** A `convoy` process whose output the test reads as it comes. */
+interface Streaming {
+  child: ChildProcessWithoutNullStreams;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stdout line matching `pattern`. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  exit: Promise<number | null>;
+}
+
+function startConvoy(args: string[]): Streaming {
+  const child = spawn(CONVOY_BIN, args, { env: { ...process.env, ...serverEnv } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    async line(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = out.split('\n').find((l) => pattern.test(l));
+        if (found !== undefined) return found;
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no line matching ${pattern} in:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}
+
+/** `convoy ARGS` with stdout a pseudo-terminal of `columns` columns; returns what the terminal got. */
+function runInTerminal(args: string[], columns: number, extraEnv: NodeJS.ProcessEnv = {}) {
+  const command = `stty cols ${columns} rows 50; exec ${[CONVOY_BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
+  return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+    const child = spawn(SCRIPT, ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, ...serverEnv, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`convoy ${args.join(' ')} under script did not finish:\n${output}`));
+    }, 90_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+test('run with stdout a pipe: one timestamped line per change, no colour, then the result', async () => {
+  const id = newId('lines');
+  const result = await runConvoy(['run', barrierPipeline, '--id', id], serverEnv);
+  expect(result.code).toBe(0);
+  expect(result.stdout + result.stderr).not.toMatch(ANY_ESCAPE);
+  const [progress, summary] = result.stdout.split(/\n(?=Pipeline )/);
+  const lines = progress!.trim().split('\n');
+  for (const line of lines) expect(line).toMatch(TIMESTAMP);
+  const text = lines.map((line) => line.replace(TIMESTAMP, '')).join('\n');
+  expect(text).toContain(`pipeline ${id}: running`);
+  expect(text).toContain('barrier deploy/services-deployed: api arrived (1/2 arrived; waiting for web)');
+  expect(text).toContain('barrier deploy/services-deployed: web arrived (2/2 arrived)');
+  expect(text).toContain('barrier deploy/services-deployed: crossed');
+  expect(text).toContain('web: step deploy succeeded');
+  expect(text).toContain(`pipeline ${id}: running -> succeeded`);
+  expect(new Set(lines).size).toBe(lines.length); // each change once
+  expect(summary).toMatch(new RegExp(`^Pipeline ${id} \\(progress\\): succeeded after`));
+});
+
+test('status --watch: the operator is shown the exact intervene command, and it works; --json prints a document per change', async () => {
+  const id = newId('operator');
+  expect((await runConvoy(['run', interventionPipeline, '--no-wait', '--id', id], serverEnv)).code).toBe(0);
+  const watching = startConvoy(['status', id, '--watch']);
+  const json = startConvoy(['status', id, '--watch', '--json']);
+
+  const line = await watching.line(/convoy intervene /);
+  expect(line).toMatch(TIMESTAMP);
+  expect(line).toMatch(
+    /web: waits for manual intervention on step deploy \(decide by \d{4}-\S+Z\): convoy intervene /,
+  );
+  const command = line.slice(line.indexOf('convoy intervene '));
+  expect(command).toBe(`convoy intervene ${id} web --action <retry|ignore|abort|rollback|mark-success>`);
+  // Run it as printed, choosing one of the decisions it offers.
+  const decided = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const shell = spawn('/bin/sh', ['-c', command.replace(/<[^>]+>/, 'ignore')], {
+      env: { ...process.env, ...serverEnv, PATH: `${dirname(CONVOY_BIN)}:${process.env.PATH}` },
+    });
+    let out = '';
+    shell.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    shell.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    shell.on('close', (code) => resolve({ code, out }));
+  });
+  expect(decided).toEqual({ code: 0, out: 'web: ignore\n' });
+
+  expect(await watching.exit).toBe(0); // it ends with the pipeline
+  expect(watching.stdout()).toMatch(
+    /web: waiting-for-intervention -> (running|waiting-at-barrier|succeeded)/,
+  );
+  expect(watching.stdout()).toMatch(new RegExp(`\\nPipeline ${id} \\(operator\\): succeeded after`));
+
+  expect(await json.exit).toBe(0);
+  const docs: PipelineResult[] = json
+    .stdout()
+    .trimEnd()
+    .split('\n')
+    .map((text) => pipelineResultSchema.parse(JSON.parse(text)));
+  const texts = docs.map((doc) => JSON.stringify(doc));
+  for (let i = 1; i < texts.length; i++) expect(texts[i]).not.toBe(texts[i - 1]); // only changes
+  expect(docs.at(-1)!.status).toBe('succeeded');
+  expect(docs.slice(0, -1).every((doc) => doc.status === 'running')).toBe(true);
+  const waiting = docs.find((doc) => doc.workflows[1]!.status === 'waiting-for-intervention');
+  expect(waiting?.workflows[1]!.intervention).toMatchObject({ step: 'deploy', deadline: expect.any(String) });
+  expect(waiting?.barriers[0]).toMatchObject({ status: 'standing', deadline: expect.any(String) });
+});
+
+test('run on a terminal: a live view redrawn in place, coloured, fitting the width', async () => {
+  const id = newId('tty');
+  const { code, output } = await runInTerminal(['run', barrierPipeline, '--id', id], 72);
+  expect(code).toBe(0);
+  expect(output).toMatch(/\x1b\[\d+A\r\x1b\[J/); // a frame replaced by the next
+  expect(output).toMatch(SGR);
+  const frames = output.split(/\x1b\[\d+A\r\x1b\[J/);
+  const plainLines = output.replace(ANY_ESCAPE, '').split(/\r?\n/);
+  expect(plainLines.some((l) => /^deploy\/services-\S* +standing +1\/2 +web +\d+m \d\ds left$/.test(l))).toBe(
+    true,
+  );
+  expect(plainLines.some((l) => /^api +deploy +waiting-at-barrier +2\. sync \(barrier\)$/.test(l))).toBe(
+    true,
+  );
+  expect(plainLines.some((l) => /^web +deploy +running +1\. deploy \(shell\)$/.test(l))).toBe(true);
+  // Every line of the view and of the result's tables; stderr's one-line messages may wrap.
+  const tooWide = plainLines.filter(
+    (l) => stringWidth(l) > 72 && !l.startsWith(`pipeline ${id} started on `),
+  );
+  expect(tooWide).toEqual([]);
+  expect(frames.length).toBeGreaterThan(2);
+  expect(output).toContain(`Pipeline ${id} (progress): succeeded after`);
+});
+
+test('NO_COLOR: the same live view without a single colour', async () => {
+  const { code, output } = await runInTerminal(['run', barrierPipeline, '--id', newId('nocolor')], 100, {
+    NO_COLOR: '1',
+  });
+  expect(code).toBe(0);
+  expect(output).toMatch(/\x1b\[\d+A\r\x1b\[J/);
+  expect(output).not.toMatch(SGR);
+  expect(output.replace(ANY_ESCAPE, '')).toMatch(/api +deploy +waiting-at-barrier/);
+});
