@@ -113,11 +113,21 @@ export const stepResultSchema = z.object({
 /** One step (or one rollback step) of a workflow in the result document. */
 export type StepResult = z.infer<typeof stepResultSchema>;
 
+/**
+ * Signals a workflow refused (no or a wrong capability, a sender or fields the plan contradicts,
+ * a malformed payload): how many, by the sender they claimed. Absent when none.
+ */
+export const rejectedMessagesSchema = z.object({
+  count: z.number().int().min(1),
+  bySender: z.record(z.string(), z.number().int().min(1)),
+});
+
 export const workflowResultSchema = z.object({
   name: z.string(),
   stage: z.string(),
   status: z.enum(WorkflowStatuses),
   steps: z.array(stepResultSchema),
+  rejectedMessages: rejectedMessagesSchema.optional(),
 });
 /** One workflow of the result document (after `forEach` expansion: `orders[eu]`), with its steps. */
 export type WorkflowResult = z.infer<typeof workflowResultSchema>;
@@ -151,6 +161,7 @@ export const pipelineResultSchema = z.object({
   stages: z.array(stageResultSchema),
   workflows: z.array(workflowResultSchema),
   barriers: z.array(barrierResultSchema),
+  rejectedMessages: rejectedMessagesSchema.optional(),
 });
 /**
  * The result document of SPEC section 5: what `convoy run --json` and `convoy status --json` print.
