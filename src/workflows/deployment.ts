@@ -44,6 +44,7 @@ import {
 } from '../model/protocol';
 import type { StepResult, WorkflowResult } from '../model/result';
 import { renderStepDetails } from '../model/web-ui-details';
+import { fitDocument } from '../model/message-size';
 import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
 import { logRefusal, onValidSignal } from './handlers';
@@ -284,5 +285,5 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     }
   }
   setCurrentDetails(`**${run.status}**`);
-  return run.result();
+  return fitDocument(run.result());
 }

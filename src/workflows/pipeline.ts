@@ -40,6 +40,7 @@ import {
   workflowAbandonSignal,
 } from '../model/protocol';
 import type { PipelineResult } from '../model/result';
+import { fitDocument } from '../model/message-size';
 import { deploymentWorkflow } from './deployment';
 import { logRefusal, onValidSignal } from './handlers';
 import { Patches } from './patches';
@@ -251,7 +252,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     done = true;
     await deadlines;
   });
-  return run.document();
+  return fitDocument(run.document());
 }
 
 /**
