@@ -131,6 +131,7 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
           .getHandle(childWorkflowId(pipelineId, wf.name))
           .query(workflowStatusQuery);
         wf.steps = child.steps;
+        if (child.rejectedMessages) wf.rejectedMessages = child.rejectedMessages;
       } catch {
         // The child may have just finished; the parent's word stands.
       }

@@ -118,10 +118,8 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     });
   };
 
-  const refuseMalformed = (signal: string) => (payload: unknown, reason: string) => {
-    act(run.refuseMalformed(signal, payload, reason));
-    return undefined; // act logged it
-  };
+  const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
+    run.refuseMalformed(signal, payload, reason).refused;
   onValidSignal(
     barrierArriveSignal,
     barrierArrivalSchema,
