@@ -30,6 +30,7 @@ export function withEarlyAbandon<
               .signal(workflowAbandonSignal, {
                 workflow: input.workflowName,
                 reason: abandonReason(input.workflowName, input.stepName, error.message, action),
+                ...(notice.data.capability === undefined ? {} : { capability: notice.data.capability }),
               });
           } catch (signalError) {
             // The workflow sends the same notice itself; this was only the fast path.

@@ -82,5 +82,14 @@ export function formatPipelineResult(doc: PipelineResult, width?: number): strin
   const wfTable = new Table({ ...plain, head: wfHead, ...fittedColumns([wfHead, ...wfRows], width) });
   wfTable.push(...wfRows);
   lines.push('Workflows:', wfTable.toString());
+  const refused = [doc.rejectedMessages, ...doc.workflows.map((wf) => wf.rejectedMessages)].reduce(
+    (sum, r) => sum + (r?.count ?? 0),
+    0,
+  );
+  if (refused > 0) {
+    lines.push(
+      `Refused messages: ${refused} (no or a wrong capability, or contradicting the plan; see rejectedMessages in --json)`,
+    );
+  }
   return lines.join('\n');
 }

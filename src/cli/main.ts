@@ -225,15 +225,20 @@ export function buildProgram(io: CliIo = processIo): Command {
         .choices(interventionActionSchema.options)
         .makeOptionMandatory(),
     )
-    .description('give a manual-intervention decision')
+    .option('--step <step>', 'the step it waits at (refused if it waits at another)')
+    .description('give a manual-intervention decision (sent to the workflow itself)')
     .action(
       async (
         id: string,
         workflow: string,
-        opts: { action: (typeof interventionActionSchema.options)[number] },
+        opts: { action: (typeof interventionActionSchema.options)[number]; step?: string },
       ) => {
         await withClient(async (client) =>
-          io.out(await client.getHandle(id).intervene({ workflow, action: opts.action })),
+          io.out(
+            await client
+              .getHandle(id)
+              .intervene({ workflow, action: opts.action, ...(opts.step ? { step: opts.step } : {}) }),
+          ),
         );
       },
     );

@@ -114,6 +114,8 @@ export interface InterveneOptions {
   workflow: string;
   /** The decision. */
   action: InterventionAction;
+  /** The step it waits at; when given, the decision is refused if it waits at another one. */
+  step?: string;
 }
 
 /** Options of {@link PipelineHandle.releaseBarrier} and {@link PipelineHandle.breakBarrier}. */
@@ -304,13 +306,16 @@ export class PipelineHandle {
   }
 
   /**
-   * Gives a manual-intervention decision to a workflow waiting for one.
-   * @returns the pipeline's confirmation, e.g. `payments: retry`.
-   * @throws {@link OperatorCommandRejectedError} when the workflow is not waiting for one.
+   * Gives a manual-intervention decision to a workflow waiting for one. The decision goes to that
+   * workflow (`<pipeline ID>/<workflow>`), which owns the wait: once this returns, it acts on it.
+   * @returns the workflow's confirmation, e.g. `payments: retry`.
+   * @throws {@link OperatorCommandRejectedError} when the workflow does not wait for a decision
+   *   (or no longer: its wait expired), waits at another step than `step`, already has one, or
+   *   is not running.
    * @throws {@link PipelineNotFoundError} when no pipeline with this ID is running.
    */
   intervene(options: InterveneOptions): Promise<string> {
-    return intervene(this.client, this.pipelineId, options.workflow, options.action);
+    return intervene(this.client, this.pipelineId, options.workflow, options.action, options.step);
   }
 
   /**

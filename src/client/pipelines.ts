@@ -7,6 +7,7 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  QueryNotRegisteredError,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -20,7 +21,7 @@ import {
 import {
   breakBarrierUpdate,
   childWorkflowId,
-  interveneUpdate,
+  decideInterventionUpdate,
   pipelineStatusQuery,
   releaseBarrierUpdate,
   workflowStatusQuery,
@@ -132,6 +133,7 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
         wf.steps = child.steps;
         // Only the workflow itself knows what an operator is asked and until when.
         if (child.intervention) wf.intervention = child.intervention;
+        if (child.rejectedMessages) wf.rejectedMessages = child.rejectedMessages;
       } catch {
         // The child may have just finished; the parent's word stands.
       }
@@ -158,19 +160,53 @@ async function runUpdate<T>(
   }
 }
 
-/** Gives an operator decision to a workflow waiting for manual intervention. */
+/**
+ * Gives an operator decision to a workflow waiting for manual intervention. The update goes to
+ * that deployment workflow itself, which owns the wait: its validator refuses a decision when it
+ * does not wait (any more), waits at another `step`, or already has one, and what it accepts it
+ * acts on.
+ */
 export async function intervene(
   client: Client,
   pipelineId: string,
   workflow: string,
   action: InterventionAction,
+  step?: string,
 ): Promise<string> {
-  const handle = client.workflow.getHandle(pipelineId);
-  return runUpdate(
-    () => handle.executeUpdate(interveneUpdate, { args: [{ workflow, action }] }),
-    pipelineId,
-    'intervene',
-  );
+  const childId = childWorkflowId(pipelineId, workflow);
+  try {
+    return await runUpdate(
+      () =>
+        client.workflow
+          .getHandle(childId)
+          .executeUpdate(decideInterventionUpdate, { args: [{ action, ...(step ? { step } : {}) }] }),
+      pipelineId,
+      'intervene',
+    );
+  } catch (error) {
+    if (!(error instanceof PipelineNotFoundError)) throw error;
+    // No such running child: say whether the pipeline or only the workflow is missing.
+    let doc: PipelineResult;
+    try {
+      doc = pipelineResultSchema.parse(
+        await client.workflow.getHandle(pipelineId).query(pipelineStatusQuery),
+      );
+    } catch (cause) {
+      if (cause instanceof WorkflowNotFoundError || cause instanceof QueryNotRegisteredError)
+        throw notRunning(pipelineId, cause);
+      throw cause;
+    }
+    if (doc.status !== 'running') throw notRunning(pipelineId, error.cause);
+    const wf = doc.workflows.find((w) => w.name === workflow);
+    throw new OperatorCommandRejectedError(
+      wf
+        ? `workflow ${workflow} is not waiting for manual intervention (it is ${wf.status})`
+        : `no workflow named ${workflow} in pipeline ${pipelineId}`,
+      pipelineId,
+      'intervene',
+      { cause: error.cause },
+    );
+  }
 }
 
 /** Forces a standing barrier open (`release`) or broken (`break`). */

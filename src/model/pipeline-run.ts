@@ -8,9 +8,19 @@
  * Pure module (no clock: times are passed in as epoch milliseconds), so workflow code may use it.
  */
 import { Book, type BarrierBook, type BarrierState, type Outcome, type Transition } from './barrier';
+import {
+  RejectedMessages,
+  checkAbandon,
+  checkArrival,
+  checkInterventionState,
+  checkWithdrawal,
+  claimedSender,
+  type Refusal,
+} from './message-checks';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
   barrierCommandSchema,
+  childWorkflowId,
   interveneRequestSchema,
   parsePayload,
   type BarrierArrival,
@@ -47,6 +57,8 @@ export interface Decision {
   readonly outcomes: readonly Outcome[];
   /** Why the input was not applied, for the log. */
   readonly rejected?: string;
+  /** The input was a message that failed the checks of `./message-checks`: counted, not applied. */
+  readonly refused?: Refusal;
   /**
    * A participant that broke the barriers itself: it is failing or gone, so an outcome for it
    * would only cost history events.
@@ -67,11 +79,17 @@ export class PipelineRun {
   /** The parent's view of each child: not started, running, or the result it ended with. */
   private readonly workflows = new Map<string, WorkflowResult>();
   private readonly waitingForIntervention = new Set<string>();
+  private readonly rejectedMessages = new RejectedMessages();
 
+  /**
+   * @param capability the pipeline's capability, which every child message must carry; undefined
+   *   for a pipeline started before capabilities existed (its children send none).
+   */
   constructor(
     readonly plan: PipelinePlan,
     readonly pipelineId: string,
     private readonly startedAt: number,
+    readonly capability?: string,
   ) {
     this.book = Book.createBookFromPlan(plan);
     this.stageStatus = new Map(plan.stages.map((s) => [s.name, 'not-started']));
@@ -164,6 +182,8 @@ export class PipelineRun {
    * settled at once.
    */
   arrive(arrival: BarrierArrival, nowMs: number): Decision {
+    const checked = checkArrival(this.plan, this.capability, arrival);
+    if (!checked.ok) return this.refuse('convoy.barrierArrive', arrival.workflow, checked.reason);
     const sender = this.runningSender(arrival.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
     const key = { stage: sender.stage, identifier: arrival.identifier };
@@ -171,7 +191,9 @@ export class PipelineRun {
       this.stageStartedAt.get(sender.stage) ?? 0,
       Math.min(arrival.arrivedAt, nowMs),
     );
-    const arrived = this.apply(Book.arrive(this.book, key, arrival.workflow, arrivedAt, arrival.timeoutMs));
+    const arrived = this.apply(
+      Book.arrive(this.book, key, arrival.workflow, arrivedAt, checked.value.timeoutMs),
+    );
     const settled = this.expire(nowMs);
     return {
       changed: arrived.changed || settled.changed,
@@ -182,6 +204,8 @@ export class PipelineRun {
 
   /** A child will not reach a barrier (its step is skipped): it counts as arrived. */
   withdraw(withdrawal: BarrierWithdrawal, nowMs: number): Decision {
+    const checked = checkWithdrawal(this.plan, this.capability, withdrawal);
+    if (!checked.ok) return this.refuse('convoy.barrierWithdraw', withdrawal.workflow, checked.reason);
     const sender = this.runningSender(withdrawal.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
     const key = { stage: sender.stage, identifier: withdrawal.identifier };
@@ -190,6 +214,8 @@ export class PipelineRun {
 
   /** A child's failure handling ended it: it breaks every barrier it has not crossed. */
   abandon(notice: WorkflowAbandon, nowMs: number): Decision {
+    const checked = checkAbandon(this.plan, this.capability, notice);
+    if (!checked.ok) return this.refuse('convoy.workflowAbandon', notice.workflow, checked.reason);
     const sender = this.runningSender(notice.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
     return this.apply(
@@ -200,11 +226,18 @@ export class PipelineRun {
 
   /** A child started or stopped waiting for an operator. */
   interventionState(state: InterventionState): Decision {
+    const checked = checkInterventionState(this.plan, this.capability, state);
+    if (!checked.ok) return this.refuse('convoy.interventionState', state.workflow, checked.reason);
     const sender = this.runningSender(state.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
     if (state.waiting) this.waitingForIntervention.add(state.workflow);
     else this.waitingForIntervention.delete(state.workflow);
     return NOTHING;
+  }
+
+  /** A signal whose payload does not parse: counted like any refused message. */
+  refuseMalformed(message: string, payload: unknown, reason: string): Decision {
+    return this.refuse(message, claimedSender(payload, '(malformed)'), `malformed: ${reason}`);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -229,6 +262,12 @@ export class PipelineRun {
     if (!parsed.ok) throw new Error(`invalid intervene request: ${parsed.reason}`);
     const wf = this.workflows.get(parsed.value.workflow);
     if (!wf) throw new Error(`no workflow named ${parsed.value.workflow} in pipeline ${this.pipelineId}`);
+    // The child owns its wait: only its own validator can tell whether a decision would be taken.
+    if (this.capability !== undefined) {
+      throw new Error(
+        `decisions go to the workflow itself: send the convoy.intervene update to ${childWorkflowId(this.pipelineId, wf.name)}`,
+      );
+    }
     if (!this.waitingForIntervention.has(wf.name)) {
       throw new Error(
         `workflow ${wf.name} is not waiting for manual intervention (it is ${this.statusOf(wf.name)})`,
@@ -272,6 +311,7 @@ export class PipelineRun {
 
   /** The SPEC section 5 document, as it stands. */
   document(): PipelineResult {
+    const rejectedMessages = this.rejectedMessages.summary();
     return {
       pipelineId: this.pipelineId,
       name: this.plan.name,
@@ -287,6 +327,7 @@ export class PipelineRun {
       barriers: this.barriers()
         .filter((b) => this.stageStatus.get(b.stage) !== 'not-started')
         .map(Book.toBarrierResult),
+      ...(rejectedMessages ? { rejectedMessages } : {}),
     };
   }
 
@@ -327,6 +368,11 @@ export class PipelineRun {
       return `ignored a signal from an unknown or finished workflow: ${name}`;
     }
     return wf;
+  }
+
+  private refuse(message: string, sender: string, reason: string): Decision {
+    const log = this.rejectedMessages.record(sender);
+    return { changed: false, outcomes: [], refused: { message, sender, reason, log } };
   }
 
   private apply(transition: Transition<BarrierBook>, brokenBy?: string): Decision {

@@ -123,6 +123,14 @@ export const interventionWaitSchema = z.object({
 });
 /** What a workflow waiting for manual intervention waits on. */
 export type InterventionWait = z.infer<typeof interventionWaitSchema>;
+/**
+ * Signals a workflow refused (no or a wrong capability, a sender or fields the plan contradicts,
+ * a malformed payload): how many, by the sender they claimed. Absent when none.
+ */
+export const rejectedMessagesSchema = z.object({
+  count: z.number().int().min(1),
+  bySender: z.record(z.string(), z.number().int().min(1)),
+});
 
 export const workflowResultSchema = z.object({
   name: z.string(),
@@ -131,6 +139,7 @@ export const workflowResultSchema = z.object({
   steps: z.array(stepResultSchema),
   /** Present only while the workflow waits for manual intervention (from the workflow's own query). */
   intervention: interventionWaitSchema.optional(),
+  rejectedMessages: rejectedMessagesSchema.optional(),
 });
 /** One workflow of the result document (after `forEach` expansion: `orders[eu]`), with its steps. */
 export type WorkflowResult = z.infer<typeof workflowResultSchema>;
@@ -169,6 +178,7 @@ export const pipelineResultSchema = z.object({
   stages: z.array(stageResultSchema),
   workflows: z.array(workflowResultSchema),
   barriers: z.array(barrierResultSchema),
+  rejectedMessages: rejectedMessagesSchema.optional(),
 });
 /**
  * The result document of SPEC section 5: what `convoy run --json` and `convoy status --json` print.

@@ -2,12 +2,13 @@
  * What the step-executor activities accept, return and fail with: the contract between the
  * workflows (which schedule the activities) and the worker (which runs them).
  *
- * Pure module: zod and the plan contract only, no Node built-ins and no Temporal runtime, so
+ * Pure module: zod, the plan contract and the message schemas only, no Node built-ins, so
  * workflow code may import it (for the types, the error-type constants and the timing constants)
  * without pulling `child_process` into the workflow bundle.
  */
 import { z } from 'zod';
 import { ErrorTypes, httpStepPlanSchema, shellStepPlanSchema } from './plan';
+import { capabilitySchema } from './protocol';
 
 /**
  * The `ApplicationFailure.type` values the activities throw. They are the step error types of
@@ -61,6 +62,8 @@ export const earlyAbandonSchema = z.object({
   coordinatorId: z.string().min(1),
   /** Error type → the terminal action its failure strategy resolves to. */
   actions: z.partialRecord(z.enum(['step-failed', 'step-timeout']), z.enum(['abort', 'rollback'])),
+  /** The pipeline's capability, which the notice must carry to be believed (absent for older pipelines). */
+  capability: capabilitySchema.optional(),
 });
 export type EarlyAbandon = z.infer<typeof earlyAbandonSchema>;
 

@@ -14,7 +14,14 @@ import {
   type TerminalAction,
 } from './failure-policy';
 import type { BarrierErrorType } from './barrier';
-import type { BarrierOutcomeMessage, InterventionDecision } from './protocol';
+import { RejectedMessages, checkOutcome, claimedSender, type Refusal } from './message-checks';
+import {
+  interventionRequestSchema,
+  parsePayload,
+  type BarrierOutcomeMessage,
+  type InterventionDecision,
+  type InterventionRequest,
+} from './protocol';
 import {
   isoMs,
   type InterventionWait,
@@ -23,6 +30,9 @@ import {
   type WorkflowResult,
   type WorkflowStatus,
 } from './result';
+
+/** The sender counted for refused messages that claim to come from the pipeline workflow. */
+export const COORDINATOR_SENDER = '(pipeline workflow)';
 
 /** How long a child waits past a barrier's timeout for the coordinator before giving up on it. */
 export const COORDINATOR_GRACE_MS = 60_000;
@@ -50,20 +60,32 @@ export class WorkflowRun {
   private readonly outcomes = new Map<string, BarrierOutcomeMessage>();
   private decision: InterventionDecision['action'] | undefined;
   private intervention: InterventionWait | undefined;
+  /** The step waiting for an operator, while it waits. */
+  private waitingStep: string | undefined;
+  /** How the last wait for an operator ended, for a decision that comes too late. */
+  private lastWait: { readonly step: string; readonly decided: boolean } | undefined;
+  private readonly rejectedMessages = new RejectedMessages();
 
+  /**
+   * @param capability the pipeline's capability, which the coordinator's outcomes must carry;
+   *   undefined for a child of a pipeline started before capabilities existed.
+   */
   constructor(
     readonly plan: WorkflowPlan,
     private readonly pipelineRules: readonly FailureRule[],
+    readonly capability?: string,
   ) {}
 
   /** The workflow's entry of the result document. */
   result(): WorkflowResult {
+    const rejectedMessages = this.rejectedMessages.summary();
     return {
       name: this.plan.name,
       stage: this.plan.stage,
       status: this.status,
       steps: this.steps,
       ...(this.intervention && { intervention: this.intervention }),
+      ...(rejectedMessages ? { rejectedMessages } : {}),
     };
   }
 
@@ -120,9 +142,25 @@ export class WorkflowRun {
     return terminalActionsFor(this.failureContext(step), retriesUsed);
   }
 
-  /** Takes the coordinator's outcome for a barrier; the first one for a barrier is final. */
-  takeOutcome(outcome: BarrierOutcomeMessage): void {
+  /**
+   * Takes the coordinator's outcome for a barrier, if it carries the capability and names one of
+   * this workflow's barriers; the first one for a barrier is final. Returns the refusal otherwise.
+   */
+  takeOutcome(outcome: BarrierOutcomeMessage): Refusal | undefined {
+    const checked = checkOutcome(this.plan, this.capability, outcome);
+    if (!checked.ok) return this.refuse('convoy.barrierOutcome', COORDINATOR_SENDER, checked.reason);
     if (!this.outcomes.has(outcome.identifier)) this.outcomes.set(outcome.identifier, outcome);
+    return undefined;
+  }
+
+  /** A signal whose payload does not parse (or that this workflow no longer takes): counted. */
+  refuse(message: string, sender: string, reason: string): Refusal {
+    return { message, sender, reason, log: this.rejectedMessages.record(sender) };
+  }
+
+  /** {@link refuse} for a payload that does not parse, by the sender it claims. */
+  refuseMalformed(message: string, payload: unknown, reason: string): Refusal {
+    return this.refuse(message, claimedSender(payload, COORDINATOR_SENDER), `malformed: ${reason}`);
   }
 
   /** The coordinator's outcome for barrier `identifier`, once it came. */
@@ -172,11 +210,43 @@ export class WorkflowRun {
       since: isoMs(nowMs),
       ...(timeoutMs !== undefined && { deadline: isoMs(nowMs + timeoutMs) }),
     };
+    this.waitingStep = step;
   }
 
-  /** An operator's decision counts only while the workflow waits for one. */
+  /** An operator's decision counts only while the workflow waits for one, and the first one wins. */
   takeDecision(action: InterventionDecision['action']): void {
-    if (this.status === 'waiting-for-intervention') this.decision = action;
+    if (this.status === 'waiting-for-intervention' && this.decision === undefined) this.decision = action;
+  }
+
+  /**
+   * The `convoy.intervene` update's validator: throws, with a reason for the operator, unless the
+   * workflow waits for a decision now (at `request.step`, when given) and has none yet. What it
+   * accepts is taken: {@link stopWaitingForOperator} returns it even when the wait's timeout
+   * fired in the same workflow task.
+   */
+  validateDecision(request: unknown): InterventionRequest {
+    const parsed = parsePayload(interventionRequestSchema, request);
+    if (!parsed.ok) throw new Error(`invalid intervene request: ${parsed.reason}`);
+    const { step } = parsed.value;
+    if (this.status !== 'waiting-for-intervention' || this.waitingStep === undefined) {
+      if (this.lastWait && !this.lastWait.decided && (step === undefined || step === this.lastWait.step)) {
+        throw new Error(
+          `workflow ${this.plan.name} no longer waits: its wait for a decision at step ${this.lastWait.step} expired`,
+        );
+      }
+      throw new Error(
+        `workflow ${this.plan.name} is not waiting for manual intervention (it is ${this.status})`,
+      );
+    }
+    if (step !== undefined && step !== this.waitingStep) {
+      throw new Error(
+        `workflow ${this.plan.name} waits for a decision at step ${this.waitingStep}, not ${step}`,
+      );
+    }
+    if (this.decision !== undefined) {
+      throw new Error(`workflow ${this.plan.name} has already been given a decision (${this.decision})`);
+    }
+    return parsed.value;
   }
 
   /** The decision given while waiting, if any. */
@@ -187,8 +257,11 @@ export class WorkflowRun {
   /** Stops waiting for an operator; returns the decision given, if any. */
   stopWaitingForOperator(): InterventionDecision['action'] | undefined {
     const decision = this.decision;
+    if (this.waitingStep !== undefined)
+      this.lastWait = { step: this.waitingStep, decided: decision !== undefined };
     this.decision = undefined;
     this.intervention = undefined;
+    this.waitingStep = undefined;
     this.status = 'running';
     return decision;
   }

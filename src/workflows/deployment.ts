@@ -34,6 +34,8 @@ import {
   barrierOutcomeSchema,
   barrierOutcomeSignal,
   barrierWithdrawSignal,
+  capabilitySchema,
+  decideInterventionUpdate,
   interventionDecisionSchema,
   interventionDecisionSignal,
   interventionStateSignal,
@@ -42,9 +44,10 @@ import {
 } from '../model/protocol';
 import type { StepResult, WorkflowResult } from '../model/result';
 import { renderStepDetails } from '../model/web-ui-details';
+import { fitDocument } from '../model/message-size';
 import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
-import { onValidSignal } from './handlers';
+import { logRefusal, onValidSignal } from './handlers';
 import { describeFailure, runActivityStep } from './steps';
 
 /** Input of {@link deploymentWorkflow}. */
@@ -54,6 +57,8 @@ export const deploymentInputSchema = z.object({
   coordinatorId: z.string().min(1),
   workflow: workflowPlanSchema,
   pipelineFailureStrategies: z.array(failureRuleSchema),
+  /** The pipeline's capability; absent for children of pipelines started before it existed. */
+  capability: capabilitySchema.optional(),
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
@@ -68,12 +73,36 @@ class Terminal {
 export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<WorkflowResult> {
   const input = deploymentInputSchema.parse(rawInput);
   const plan = input.workflow;
-  const run = new WorkflowRun(plan, input.pipelineFailureStrategies);
+  const run = new WorkflowRun(plan, input.pipelineFailureStrategies, input.capability);
   const coordinator = getExternalWorkflowHandle(input.coordinatorId);
+  /** What every message to the coordinator carries to be believed (nothing for older pipelines). */
+  const credentials = input.capability === undefined ? {} : { capability: input.capability };
 
-  onValidSignal(barrierOutcomeSignal, barrierOutcomeSchema, (outcome) => run.takeOutcome(outcome));
-  onValidSignal(interventionDecisionSignal, interventionDecisionSchema, (decision) =>
-    run.takeDecision(decision.action),
+  const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
+    run.refuseMalformed(signal, payload, reason);
+  onValidSignal(
+    barrierOutcomeSignal,
+    barrierOutcomeSchema,
+    (outcome) => logRefusal(run.takeOutcome(outcome)),
+    refuseMalformed(barrierOutcomeSignal.name),
+  );
+  onValidSignal(
+    interventionDecisionSignal,
+    interventionDecisionSchema,
+    (decision) => {
+      // Only a pipeline started before the convoy.intervene update relays decisions by signal.
+      if (input.capability === undefined) run.takeDecision(decision.action);
+      else logRefusal(run.refuse(interventionDecisionSignal.name, '(unknown)', 'decisions come by update'));
+    },
+    refuseMalformed(interventionDecisionSignal.name),
+  );
+  setHandler(
+    decideInterventionUpdate,
+    (request) => {
+      run.takeDecision(request.action);
+      return `${plan.name}: ${request.action}`;
+    },
+    { validator: (request) => void run.validateDecision(request) },
   );
   setHandler(workflowStatusQuery, () => run.result());
 
@@ -104,7 +133,13 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     let coordinatorGone = false;
     if (!run.outcomeOf(identifier)) {
       void tellCoordinator(() =>
-        coordinator.signal(barrierArriveSignal, { workflow: plan.name, identifier, timeoutMs, arrivedAt }),
+        coordinator.signal(barrierArriveSignal, {
+          workflow: plan.name,
+          identifier,
+          timeoutMs,
+          arrivedAt,
+          ...credentials,
+        }),
       ).then((ok) => {
         coordinatorGone = !ok;
       });
@@ -120,7 +155,9 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   /** The early notice for a shell or http step's attempt, when its failure is known to be terminal. */
   const earlyAbandonFor = (step: StepPlan, retriesUsed: number): EarlyAbandon | undefined => {
     const actions = run.terminalActionsOf(step, retriesUsed);
-    return Object.keys(actions).length > 0 ? { coordinatorId: input.coordinatorId, actions } : undefined;
+    return Object.keys(actions).length > 0
+      ? { coordinatorId: input.coordinatorId, actions, ...credentials }
+      : undefined;
   };
 
   /** Waits for an operator decision (or the wait's timeout); returns what to do then. */
@@ -130,17 +167,27 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
     run.startWaitingForOperator(step.name, Date.now(), waiting.timeoutMs);
     await tellCoordinator(() =>
-      coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: true, step: step.name }),
+      coordinator.signal(interventionStateSignal, {
+        workflow: plan.name,
+        waiting: true,
+        step: step.name,
+        ...credentials,
+      }),
     );
-    const decided =
-      waiting.timeoutMs === undefined
-        ? await condition(() => run.pendingDecision !== undefined).then(() => true)
-        : await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs);
+    if (waiting.timeoutMs === undefined) await condition(() => run.pendingDecision !== undefined);
+    else await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs);
     const decision = run.stopWaitingForOperator();
     await tellCoordinator(() =>
-      coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: false, step: step.name }),
+      coordinator.signal(interventionStateSignal, {
+        workflow: plan.name,
+        waiting: false,
+        step: step.name,
+        ...credentials,
+      }),
     );
-    return afterDecision(decided ? decision : undefined, waiting);
+    // An accepted decision is taken even when the wait's timer fired in the same workflow task:
+    // the operator was told it was.
+    return afterDecision(decision, waiting);
   };
 
   /**
@@ -154,7 +201,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       run.skipStep(record);
       if (step.type === 'barrier') {
         await tellCoordinator(() =>
-          coordinator.signal(barrierWithdrawSignal, { workflow: plan.name, identifier: step.identifier }),
+          coordinator.signal(barrierWithdrawSignal, {
+            workflow: plan.name,
+            identifier: step.identifier,
+            ...credentials,
+          }),
         );
       }
       return;
@@ -217,7 +268,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     } else if (error instanceof Terminal) {
       // Peers must learn now, not after our rollback: break our remaining barriers first.
       await tellCoordinator(() =>
-        coordinator.signal(workflowAbandonSignal, { workflow: plan.name, reason: error.reason }),
+        coordinator.signal(workflowAbandonSignal, {
+          workflow: plan.name,
+          reason: error.reason,
+          ...credentials,
+        }),
       );
       if (error.action === 'rollback') {
         const rolledBack = await CancellationScope.nonCancellable(runRollback);
@@ -230,5 +285,5 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     }
   }
   setCurrentDetails(`**${run.status}**`);
-  return run.result();
+  return fitDocument(run.result());
 }

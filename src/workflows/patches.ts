@@ -8,4 +8,9 @@ export const Patches = {
   waitForStepKill: 'convoy-wait-for-step-kill',
   /** Pipeline: no barrier outcome is signalled to the participant that broke the barrier. */
   noOutcomeToAbandoner: 'convoy-no-outcome-to-abandoner',
+  /**
+   * Pipeline: draws a capability that its children get in their input and every child ↔ parent
+   * message must carry. Pipelines started before it accept their children's messages without one.
+   */
+  capability: 'convoy-capability',
 } as const;

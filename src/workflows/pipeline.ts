@@ -15,6 +15,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  uuid4,
   workflowInfo,
   type ExternalWorkflowHandle,
 } from '@temporalio/workflow';
@@ -39,8 +40,9 @@ import {
   workflowAbandonSignal,
 } from '../model/protocol';
 import type { PipelineResult } from '../model/result';
+import { fitDocument } from '../model/message-size';
 import { deploymentWorkflow } from './deployment';
-import { onValidSignal } from './handlers';
+import { logRefusal, onValidSignal } from './handlers';
 import { Patches } from './patches';
 
 /** Input of {@link pipelineWorkflow}. */
@@ -50,7 +52,10 @@ export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 export async function pipelineWorkflow(rawInput: PipelineInput): Promise<PipelineResult> {
   const { plan } = pipelineInputSchema.parse(rawInput);
   const pipelineId = workflowInfo().workflowId;
-  const run = new PipelineRun(plan, pipelineId, Date.now());
+  // Drawn from the workflow's seeded random source: the same on every replay.
+  const capability = patched(Patches.capability) ? uuid4() : undefined;
+  const credentials = capability === undefined ? {} : { capability };
+  const run = new PipelineRun(plan, pipelineId, Date.now(), capability);
 
   const handles = new Map<string, ExternalWorkflowHandle>();
   const childHandle = (name: string): ExternalWorkflowHandle => {
@@ -83,6 +88,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
   const act = (decision: Decision): void => {
     if (decision.changed) showDetails();
     if (decision.rejected) log.info('barrier input ignored', { reason: decision.rejected });
+    logRefusal(decision.refused);
     if (decision.outcomes.length === 0) return;
     // One non-cancellable scope for the whole release: a scope per signal cost the coordinator
     // time in proportion to the participants, in the very task that releases them.
@@ -95,6 +101,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
           kind: outcome.kind,
           errorType: outcome.errorType,
           message: outcome.message,
+          ...credentials,
         };
         sends.push(
           childHandle(outcome.participant)
@@ -111,15 +118,31 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     });
   };
 
-  onValidSignal(barrierArriveSignal, barrierArrivalSchema, (arrival) => act(run.arrive(arrival, Date.now())));
-  onValidSignal(barrierWithdrawSignal, barrierWithdrawalSchema, (withdrawal) =>
-    act(run.withdraw(withdrawal, Date.now())),
+  const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
+    run.refuseMalformed(signal, payload, reason).refused;
+  onValidSignal(
+    barrierArriveSignal,
+    barrierArrivalSchema,
+    (arrival) => act(run.arrive(arrival, Date.now())),
+    refuseMalformed(barrierArriveSignal.name),
   );
-  onValidSignal(workflowAbandonSignal, workflowAbandonSchema, (notice) =>
-    act(run.abandon(notice, Date.now())),
+  onValidSignal(
+    barrierWithdrawSignal,
+    barrierWithdrawalSchema,
+    (withdrawal) => act(run.withdraw(withdrawal, Date.now())),
+    refuseMalformed(barrierWithdrawSignal.name),
   );
-  onValidSignal(interventionStateSignal, interventionStateSchema, (state) =>
-    act(run.interventionState(state)),
+  onValidSignal(
+    workflowAbandonSignal,
+    workflowAbandonSchema,
+    (notice) => act(run.abandon(notice, Date.now())),
+    refuseMalformed(workflowAbandonSignal.name),
+  );
+  onValidSignal(
+    interventionStateSignal,
+    interventionStateSchema,
+    (state) => act(run.interventionState(state)),
+    refuseMalformed(interventionStateSignal.name),
   );
 
   setHandler(
@@ -178,6 +201,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
             coordinatorId: pipelineId,
             workflow: wf,
             pipelineFailureStrategies: plan.failureStrategies,
+            ...credentials,
           },
         ],
         // Cancellation is driven explicitly (see above); if the parent is terminated, the
@@ -226,7 +250,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     done = true;
     await deadlines;
   });
-  return run.document();
+  return fitDocument(run.document());
 }
 
 /**

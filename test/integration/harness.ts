@@ -106,6 +106,8 @@ export interface WorkerProcess {
   pid: number;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
+  /** Everything the process has written to stderr (its log) so far. */
+  log(): string;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startWorkerProcess(env: TestEnv): Promise<WorkerProcess> {
     });
     void exited.then(() => reject(new Error(`the worker process exited before polling:\n${output}`)));
   });
-  return { pid: child.pid!, exited };
+  return { pid: child.pid!, exited, log: () => output };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ test('recorded histories exist for the scenarios that matter', () => {
     'retry',
     'step-timeout',
     'default-abort',
+    // The capability protocol: forged signals refused, a decision sent to the child by update.
+    'forged',
+    'decided',
   ]) {
     expect(pipelines).toContain(name);
   }

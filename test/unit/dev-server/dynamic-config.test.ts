@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynamicConfigArgs, readDynamicConfig } from '../../../src/dev-server/dynamic-config';
+import { BLOB_SIZE_LIMIT_BYTES, MAX_DOCUMENT_BYTES, MAX_PLAN_BYTES } from '../../../src/model/message-size';
 
 const file = (text: string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'convoy-dc-')), 'dynamic-config.yaml');
@@ -10,13 +11,22 @@ const file = (text: string): string => {
   return path;
 };
 
-test('the shipped file sets timer precision, lifts the queue poll limits and the event buffer', () => {
+test('the shipped file sets timer precision, lifts the queue poll limits and the event buffer, caps payloads', () => {
   expect(readDynamicConfig()).toEqual({
     'history.timerProcessorMaxTimeShift': '10ms',
     'history.transferProcessorMaxPollRPS': 1000,
     'history.timerProcessorMaxPollRPS': 1000,
     'history.maximumBufferedEventsBatch': 1000,
+    'limit.blobSize.error': BLOB_SIZE_LIMIT_BYTES,
+    'limit.blobSize.warn': MAX_PLAN_BYTES,
   });
+});
+
+test("the payload limit holds Convoy's largest messages with room for their envelope, and not a 1 MB signal", () => {
+  expect(BLOB_SIZE_LIMIT_BYTES).toBeLessThan(1_000_000);
+  expect(BLOB_SIZE_LIMIT_BYTES - Math.max(MAX_PLAN_BYTES, MAX_DOCUMENT_BYTES)).toBeGreaterThanOrEqual(
+    64 * 1024,
+  );
 });
 
 test('each key becomes one --dynamic-config-value flag with a JSON value', () => {

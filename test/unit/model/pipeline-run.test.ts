@@ -41,12 +41,20 @@ function started(): PipelineRun {
   for (const w of deploy.workflows) run.startWorkflow(w);
   return run;
 }
-const arrival = (workflow: string, identifier: string, arrivedAt: number, timeoutMs = 1000) => ({
-  workflow,
-  identifier,
-  arrivedAt,
-  timeoutMs,
-});
+/** The barrier step's timeout in the plan (1 for a workflow that has none: such arrivals are refused). */
+const planTimeout = (workflow: string, identifier: string): number => {
+  const step = plan.stages
+    .flatMap((s) => s.workflows)
+    .find((w) => w.name === workflow)
+    ?.steps.find((s) => s.type === 'barrier' && s.identifier === identifier);
+  return step?.timeoutMs ?? 1;
+};
+const arrival = (
+  workflow: string,
+  identifier: string,
+  arrivedAt: number,
+  timeoutMs = planTimeout(workflow, identifier),
+) => ({ workflow, identifier, arrivedAt, timeoutMs });
 const barrier = (run: PipelineRun, identifier: string) =>
   run.document().barriers.find((b) => b.identifier === identifier);
 
@@ -96,8 +104,8 @@ describe('PipelineRun', () => {
 
   it('settles at once an arrival whose deadline has already passed', () => {
     const run = started();
-    run.arrive(arrival('a', 'gate', T0 + 20, 100), T0 + 20);
-    const late = run.arrive(arrival('b', 'gate', T0 + 500), T0 + 500);
+    run.arrive(arrival('a', 'gate', T0 + 20), T0 + 20); // a's deadline: T0 + 1020
+    const late = run.arrive(arrival('b', 'gate', T0 + 1500), T0 + 1500);
     expect(barrier(run, 'gate')?.status).toBe('timed-out');
     expect(late.outcomes.map((o) => [o.participant, o.kind])).toEqual([
       ['a', 'timed-out'],
@@ -105,27 +113,40 @@ describe('PipelineRun', () => {
     ]);
   });
 
-  it('answers an arrival at a barrier its stage does not have with a broken outcome', () => {
-    const decision = started().arrive(arrival('a', 'check', T0 + 20), T0 + 20);
-    expect(decision.outcomes).toEqual([
-      expect.objectContaining({ participant: 'a', kind: 'broken', errorType: 'barrier-broken' }),
-    ]);
-    expect(decision.rejected).toMatch(/no barrier "check" in stage "deploy"/);
+  it('refuses an arrival at a barrier the sender does not take part in, and counts it', () => {
+    const run = started();
+    const decision = run.arrive(arrival('a', 'check', T0 + 20), T0 + 20);
+    expect(decision).toMatchObject({
+      outcomes: [],
+      refused: { sender: 'a', reason: 'a is not a participant of barrier check', log: true },
+    });
+    expect(run.document().rejectedMessages).toEqual({ count: 1, bySender: { a: 1 } });
   });
 
-  it('ignores messages from unknown, not started and finished workflows, changing nothing', () => {
+  it('refuses messages from workflows the plan does not have, counted by claimed sender', () => {
+    const run = started();
+    const before = run.document();
+    expect(run.arrive(arrival('ghost', 'gate', T0 + 20, 1000), T0 + 20).refused?.reason).toBe(
+      'ghost is not a workflow of this pipeline',
+    );
+    expect(run.withdraw({ workflow: 'ghost', identifier: 'gate' }, T0 + 20).refused?.log).toBe(false);
+    expect(run.abandon({ workflow: 'ghost', reason: 'forged' }, T0 + 20).refused?.log).toBe(false);
+    expect(run.interventionState({ workflow: 'ghost', waiting: true }).refused?.log).toBe(false);
+    const { rejectedMessages, ...after } = run.document();
+    expect(after).toEqual(before);
+    expect(rejectedMessages).toEqual({ count: 4, bySender: { ghost: 4 } });
+  });
+
+  it('ignores messages from not started and finished workflows, changing nothing', () => {
     const run = started();
     const before = JSON.stringify(run.document());
-    for (const name of ['ghost', 'e']) {
-      expect(run.arrive(arrival(name, 'gate', T0 + 20), T0 + 20)).toMatchObject({
-        changed: false,
-        outcomes: [],
-        rejected: expect.stringContaining(name),
-      });
-      expect(run.withdraw({ workflow: name, identifier: 'gate' }, T0 + 20).rejected).toContain(name);
-      expect(run.abandon({ workflow: name, reason: 'forged' }, T0 + 20).rejected).toContain(name);
-      expect(run.interventionState({ workflow: name, waiting: true }).rejected).toContain(name);
-    }
+    expect(run.arrive(arrival('e', 'check', T0 + 20), T0 + 20)).toMatchObject({
+      changed: false,
+      outcomes: [],
+      rejected: expect.stringContaining('e'),
+    });
+    expect(run.abandon({ workflow: 'e', reason: 'forged' }, T0 + 20).rejected).toContain('e');
+    expect(run.interventionState({ workflow: 'e', waiting: true }).rejected).toContain('e');
     run.endWorkflow(
       wf('d'),
       { returned: { name: 'd', stage: 'deploy', status: 'succeeded', steps: [] } },
@@ -302,7 +323,8 @@ describe('PipelineRun properties', () => {
       workflow: fc.constantFrom(...names),
       identifier: fc.constantFrom('gate', 'late', 'check'),
       dt: fc.integer({ min: 0, max: 400 }),
-      timeoutMs: fc.integer({ min: 1, max: 2000 }),
+      // Mostly the plan's timeout; sometimes another, which the coordinator must refuse.
+      timeoutMs: fc.option(fc.integer({ min: 1, max: 2000 }), { freq: 3 }),
     }),
     fc.record({
       kind: fc.constantFrom(
@@ -342,10 +364,10 @@ describe('PipelineRun properties', () => {
           const w = plan.stages.flatMap((s) => s.workflows).find((x) => x.name === i.workflow);
           const live = run.document().workflows.find((x) => x.name === i.workflow)?.status;
           if (i.kind === 'arrive')
-            count(run.arrive(arrival(i.workflow, i.identifier, now, i.timeoutMs), now));
+            count(run.arrive(arrival(i.workflow, i.identifier, now, i.timeoutMs ?? undefined), now));
           else if (i.kind === 'withdraw') {
             const d = run.withdraw({ workflow: i.workflow, identifier: i.identifier }, now);
-            if (!d.rejected) withdrawn.add(`${i.workflow}@${i.identifier}`);
+            if (!d.rejected && !d.refused) withdrawn.add(`${i.workflow}@${i.identifier}`);
             count(d);
           } else if (i.kind === 'abandon') count(run.abandon({ workflow: i.workflow, reason: 'boom' }, now));
           else if (w && live !== 'not-started' && live !== 'succeeded' && live !== 'failed') {

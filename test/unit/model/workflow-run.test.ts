@@ -1,6 +1,11 @@
 /** One deployment workflow's state, without Temporal. */
 import type { StepPlan, WorkflowPlan } from '../../../src/model/plan';
-import { COORDINATOR_GRACE_MS, countWorkerRestarts, WorkflowRun } from '../../../src/model/workflow-run';
+import {
+  COORDINATOR_GRACE_MS,
+  COORDINATOR_SENDER,
+  countWorkerRestarts,
+  WorkflowRun,
+} from '../../../src/model/workflow-run';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -23,6 +28,30 @@ const plan = (extra: Partial<WorkflowPlan> = {}): WorkflowPlan => ({
   failureStrategies: [],
   ...extra,
 });
+
+const CAPABILITY = '0f8e2c64-5d1b-4b7a-9c3e-2a6d8f1b4c7e';
+const gated = (): WorkflowPlan =>
+  plan({
+    steps: [
+      shell('deploy'),
+      {
+        name: 'gate',
+        type: 'barrier',
+        identifier: 'gate',
+        timeoutMs: 1000,
+        skip: false,
+        failureStrategies: [],
+      },
+      {
+        name: 'next',
+        type: 'barrier',
+        identifier: 'next',
+        timeoutMs: 1000,
+        skip: false,
+        failureStrategies: [],
+      },
+    ],
+  });
 
 describe('WorkflowRun', () => {
   it('records steps from start to end, attempts and errors included', () => {
@@ -72,14 +101,28 @@ describe('WorkflowRun', () => {
   });
 
   it('keeps the first outcome of a barrier: a repeated one cannot change it', () => {
-    const run = new WorkflowRun(plan(), []);
+    const run = new WorkflowRun(gated(), []);
     expect(run.outcomeOf('gate')).toBeUndefined();
     run.takeOutcome({ identifier: 'gate', kind: 'broken', errorType: 'barrier-broken', message: 'first' });
     run.takeOutcome({ identifier: 'gate', kind: 'released', message: 'forged' });
     expect(run.outcomeOf('gate')).toMatchObject({ kind: 'broken', message: 'first' });
   });
 
-  it('takes an operator decision only while waiting for one', () => {
+  it("refuses an outcome without the pipeline's capability, or for a barrier it does not take part in", () => {
+    const run = new WorkflowRun(gated(), [], CAPABILITY);
+    const released = { identifier: 'gate', kind: 'released' as const, message: 'crossed' };
+    expect(run.takeOutcome(released)).toMatchObject({ log: true, reason: 'it carries no capability' });
+    expect(run.takeOutcome({ ...released, capability: 'f'.repeat(36) })).toMatchObject({ log: false });
+    expect(run.takeOutcome({ ...released, identifier: 'other', capability: CAPABILITY })).toMatchObject({
+      reason: 'other is not a barrier of payments',
+    });
+    expect(run.outcomeOf('gate')).toBeUndefined();
+    expect(run.result().rejectedMessages).toEqual({ count: 3, bySender: { [COORDINATOR_SENDER]: 3 } });
+    expect(run.takeOutcome({ ...released, capability: CAPABILITY })).toBeUndefined();
+    expect(run.outcomeOf('gate')).toMatchObject({ kind: 'released' });
+  });
+
+  it('takes an operator decision only while waiting for one, and the first one only', () => {
     const run = new WorkflowRun(plan(), []);
     run.takeDecision('retry');
     expect(run.pendingDecision).toBeUndefined();
@@ -91,6 +134,7 @@ describe('WorkflowRun', () => {
       deadline: '2026-01-01T00:01:00.000Z',
     });
     run.takeDecision('ignore');
+    run.takeDecision('abort');
     expect(run.pendingDecision).toBe('ignore');
     expect(run.stopWaitingForOperator()).toBe('ignore');
     expect(run.status).toBe('running');
@@ -102,6 +146,34 @@ describe('WorkflowRun', () => {
     const run = new WorkflowRun(plan(), []);
     run.startWaitingForOperator('deploy', 0, undefined);
     expect(run.result().intervention).toEqual({ step: 'deploy', since: '1970-01-01T00:00:00.000Z' });
+  });
+
+  it("validates an operator's decision against its own wait: not waiting, wrong step, decided, expired", () => {
+    const run = new WorkflowRun(plan({ steps: [shell('deploy'), shell('verify')] }), []);
+    expect(() => run.validateDecision({ action: 'retry' })).toThrow(
+      'workflow payments is not waiting for manual intervention (it is running)',
+    );
+    expect(() => run.validateDecision({ action: 'nope' })).toThrow(/invalid intervene request: action/);
+    run.startWaitingForOperator('verify', 0, undefined);
+    expect(() => run.validateDecision({ action: 'retry', step: 'deploy' })).toThrow(
+      'workflow payments waits for a decision at step verify, not deploy',
+    );
+    expect(run.validateDecision({ action: 'retry', step: 'verify' })).toEqual({
+      action: 'retry',
+      step: 'verify',
+    });
+    run.takeDecision('retry');
+    expect(() => run.validateDecision({ action: 'abort' })).toThrow('already been given a decision (retry)');
+    expect(run.stopWaitingForOperator()).toBe('retry');
+    expect(() => run.validateDecision({ action: 'abort' })).toThrow('is not waiting');
+    // A wait that timed out: a decision for it is refused as expired, and nothing is taken.
+    run.startWaitingForOperator('verify', 0, undefined);
+    expect(run.stopWaitingForOperator()).toBeUndefined();
+    expect(() => run.validateDecision({ action: 'retry' })).toThrow(
+      'workflow payments no longer waits: its wait for a decision at step verify expired',
+    );
+    run.takeDecision('retry');
+    expect(run.pendingDecision).toBeUndefined();
   });
 
   it('announces terminal actions early for shell and http steps only, under the step, workflow and pipeline rules', () => {
@@ -126,7 +198,7 @@ describe('WorkflowRun', () => {
   });
 
   it("waits at a barrier, then ends the step by the coordinator's outcome or its absence", () => {
-    const run = new WorkflowRun(plan(), []);
+    const run = new WorkflowRun(gated(), []);
     const record = run.startStep({ name: 'gate', type: 'barrier' }, T0);
     run.arriveAtBarrier(record, T0 + 7);
     expect(record).toMatchObject({ status: 'waiting', startedAt: iso(T0 + 7) });

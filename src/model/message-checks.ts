@@ -1,0 +1,209 @@
+/**
+ * Which child ↔ parent messages a workflow may believe. A signal proves only that someone with
+ * signal rights in the namespace sent it, so a message counts when it carries the pipeline's
+ * capability and agrees with what the receiver already knows from the plan: the sender is a
+ * workflow of the plan, a participant of the barrier it names, and says what the plan says
+ * (its timeout, a skipped step). Whatever the message claims beyond that is not used: the
+ * coordinator takes timeouts from the plan.
+ *
+ * Refused messages are counted per claimed sender ({@link RejectedMessages}) and logged once per
+ * sender, so that a flood costs one log line per sender, not one per signal.
+ *
+ * Pure module (workflow code uses it).
+ */
+import type { BarrierStepPlan, PipelinePlan, WorkflowPlan } from './plan';
+import type {
+  BarrierArrival,
+  BarrierOutcomeMessage,
+  BarrierWithdrawal,
+  InterventionState,
+  WorkflowAbandon,
+} from './protocol';
+
+/** A message that passed the checks, with what the plan says about it; or why it did not. */
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/** What an arrival is taken to mean: the sender's plan and its barrier step's timeout from the plan. */
+export interface CheckedArrival {
+  readonly workflow: WorkflowPlan;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The capability check. `expected` undefined means the pipeline predates capabilities (its
+ * children send none): every message passes this check, as it did then.
+ */
+export function checkCapability(expected: string | undefined, given: string | undefined): string | undefined {
+  if (expected === undefined) return undefined;
+  if (given === undefined) return 'it carries no capability';
+  return given === expected ? undefined : "its capability is not the pipeline's";
+}
+
+/** The plan of the workflow named `name`, if the pipeline has one. */
+export function workflowInPlan(plan: PipelinePlan, name: string): WorkflowPlan | undefined {
+  for (const stage of plan.stages) {
+    const found = stage.workflows.find((wf) => wf.name === name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** `wf`'s barrier step for `identifier`, if it takes part in that barrier. */
+export function barrierStepOf(wf: WorkflowPlan, identifier: string): BarrierStepPlan | undefined {
+  return wf.steps.find(
+    (step): step is BarrierStepPlan => step.type === 'barrier' && step.identifier === identifier,
+  );
+}
+
+function sender(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  message: { workflow: string; capability?: string },
+): Checked<WorkflowPlan> {
+  const refused = checkCapability(expected, message.capability);
+  if (refused !== undefined) return { ok: false, reason: refused };
+  const wf = workflowInPlan(plan, message.workflow);
+  return wf
+    ? { ok: true, value: wf }
+    : { ok: false, reason: `${message.workflow} is not a workflow of this pipeline` };
+}
+
+/**
+ * A child's arrival at a barrier: a participant of that barrier, at a step the plan runs, with the
+ * plan's timeout. The coordinator uses the plan's timeout, never the message's.
+ */
+export function checkArrival(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  arrival: BarrierArrival,
+): Checked<CheckedArrival> {
+  const wf = sender(plan, expected, arrival);
+  if (!wf.ok) return wf;
+  const step = barrierStepOf(wf.value, arrival.identifier);
+  if (!step)
+    return { ok: false, reason: `${arrival.workflow} is not a participant of barrier ${arrival.identifier}` };
+  if (step.skip)
+    return { ok: false, reason: `${arrival.workflow} skips barrier ${arrival.identifier} in the plan` };
+  if (arrival.timeoutMs !== step.timeoutMs) {
+    return {
+      ok: false,
+      reason: `timeoutMs ${arrival.timeoutMs} disagrees with the plan's ${step.timeoutMs} for ${arrival.workflow} at barrier ${arrival.identifier}`,
+    };
+  }
+  return { ok: true, value: { workflow: wf.value, timeoutMs: step.timeoutMs } };
+}
+
+/** A child's withdrawal: only for a barrier step the plan skips (`when` evaluated false). */
+export function checkWithdrawal(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  withdrawal: BarrierWithdrawal,
+): Checked<WorkflowPlan> {
+  const wf = sender(plan, expected, withdrawal);
+  if (!wf.ok) return wf;
+  const step = barrierStepOf(wf.value, withdrawal.identifier);
+  if (!step) {
+    return {
+      ok: false,
+      reason: `${withdrawal.workflow} is not a participant of barrier ${withdrawal.identifier}`,
+    };
+  }
+  if (!step.skip) {
+    return {
+      ok: false,
+      reason: `${withdrawal.workflow} does not skip barrier ${withdrawal.identifier} in the plan`,
+    };
+  }
+  return wf;
+}
+
+/** A child's notice that it gives up (it breaks its barriers). */
+export function checkAbandon(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  notice: WorkflowAbandon,
+): Checked<WorkflowPlan> {
+  return sender(plan, expected, notice);
+}
+
+/** A child's notice that it waits (or no longer waits) for an operator, at one of its steps. */
+export function checkInterventionState(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  state: InterventionState,
+): Checked<WorkflowPlan> {
+  const wf = sender(plan, expected, state);
+  if (!wf.ok || state.step === undefined) return wf;
+  return wf.value.steps.some((step) => step.name === state.step)
+    ? wf
+    : { ok: false, reason: `${state.workflow} has no step named ${state.step}` };
+}
+
+/** The coordinator's outcome, as its child `wf` checks it: for one of its own barriers. */
+export function checkOutcome(
+  wf: WorkflowPlan,
+  expected: string | undefined,
+  outcome: BarrierOutcomeMessage,
+): Checked<BarrierOutcomeMessage> {
+  const refused = checkCapability(expected, outcome.capability);
+  if (refused !== undefined) return { ok: false, reason: refused };
+  return barrierStepOf(wf, outcome.identifier)
+    ? { ok: true, value: outcome }
+    : { ok: false, reason: `${outcome.identifier} is not a barrier of ${wf.name}` };
+}
+
+/** The sender a message claims to come from, for counting: its `workflow` field when it has one. */
+export function claimedSender(payload: unknown, fallback: string): string {
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
+    const workflow = (payload as { workflow?: unknown }).workflow;
+    if (typeof workflow === 'string' && workflow.length > 0 && workflow.length <= 300) return workflow;
+  }
+  return fallback;
+}
+
+/** The count of refused messages in a status document; absent while there are none. */
+export interface RejectedMessagesSummary {
+  readonly count: number;
+  /** Claimed sender → refused messages from it; senders past the first few share one entry. */
+  readonly bySender: Readonly<Record<string, number>>;
+}
+
+/** Senders counted (and logged) one by one; later ones share {@link OTHER_SENDERS}. */
+export const MAX_NAMED_SENDERS = 20;
+/** The entry of every sender past the first {@link MAX_NAMED_SENDERS}. */
+export const OTHER_SENDERS = '(other senders)';
+
+/**
+ * Counts refused messages by claimed sender, and says which to log: the first from each sender.
+ * Senders are attacker-chosen names, so only the first {@link MAX_NAMED_SENDERS} get an entry (and
+ * a log line) of their own: a flood under random names costs at most that many lines plus one.
+ */
+export class RejectedMessages {
+  private total = 0;
+  private readonly bySender = new Map<string, number>();
+
+  /** Records one refused message from `sender`; true when it is the first (the one to log). */
+  record(sender: string): boolean {
+    const key = this.bySender.has(sender) || this.bySender.size < MAX_NAMED_SENDERS ? sender : OTHER_SENDERS;
+    const before = this.bySender.get(key) ?? 0;
+    this.bySender.set(key, before + 1);
+    this.total += 1;
+    return before === 0;
+  }
+
+  /** The document's `rejectedMessages`, or undefined when nothing was refused. */
+  summary(): RejectedMessagesSummary | undefined {
+    if (this.total === 0) return undefined;
+    return { count: this.total, bySender: Object.fromEntries(this.bySender) };
+  }
+}
+
+/** A refused message, for the workflow to log when `log` is true. */
+export interface Refusal {
+  readonly message: string;
+  readonly sender: string;
+  readonly reason: string;
+  /** The first refusal from this sender: log it; later ones are only counted. */
+  readonly log: boolean;
+}
