@@ -1,6 +1,7 @@
 /**
- * The worker entry point our container image runs (`node dist/workers/worker.js`): the same as
- * `convoy worker` — Temporal found as the `temporal` CLI finds it (TEMPORAL_ADDRESS,
+ * The worker as a script of its own (`node dist/workers/worker.js`; the image runs
+ * `convoy worker`, which is the same): ready for process managers and tests, it exits 0 once
+ * drained — Temporal found as the `temporal` CLI finds it (TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE), Convoy's settings from
  * TEMPORAL_TASK_QUEUE and CONVOY_* (src/worker/settings.ts).
  */

@@ -39,6 +39,26 @@ export interface TemporalConnection {
   readonly configFile?: string;
 }
 
+/**
+ * The variables @temporalio/envconfig reads, as the `temporal` CLI does (plus
+ * `TEMPORAL_GRPC_META_<HEADER>` for extra gRPC headers).
+ */
+export const CONNECTION_VARIABLES = [
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_SERVER_NAME',
+] as const;
+
 /** The variable naming the task queue Convoy's workers poll, and its default. */
 export const TASK_QUEUE_VARIABLE = 'TEMPORAL_TASK_QUEUE';
 /** Task queue names as Temporal accepts them: not empty, at most 1000 characters. */

@@ -22,6 +22,8 @@ export const WorkerVariables = {
   shutdownGraceMs: 'CONVOY_SHUTDOWN_GRACE_MS',
   logFormat: 'CONVOY_LOG_FORMAT',
   stepStateDir: STEP_STATE_DIR_VARIABLE,
+  /** Read by the image's entry point (workers/entrypoint.sh) before Node starts. */
+  v8HeapPercent: 'CONVOY_V8_HEAP_PERCENT',
 } as const;
 
 /** The HTTP paths of the health server on `CONVOY_HEALTH_PORT`. */
@@ -55,6 +57,9 @@ const workerEnvSchema = z.object({
   [WorkerVariables.healthPort]: port.optional(),
   [WorkerVariables.metricsPort]: port.optional(),
   [WorkerVariables.shutdownGraceMs]: positiveInteger('milliseconds').default(DEFAULT_SHUTDOWN_GRACE_MS),
+  [WorkerVariables.v8HeapPercent]: positiveInteger('a percentage')
+    .refine((n) => n >= 10 && n <= 95, { error: 'expected a percentage from 10 to 95' })
+    .optional(),
   [WorkerVariables.logFormat]: z.enum(['text', 'json'], { error: 'expected text or json' }).default('text'),
 });
 

@@ -20,6 +20,13 @@ export const MEMORY_HEADROOM = 0.8;
 /** Never fewer: a pipeline and its children should stay cached while they run. */
 export const MIN_CACHED_WORKFLOWS = 10;
 
+/**
+ * Share of the container's memory limit given to V8's old space (`--max-old-space-size`, set by
+ * the image's entry point, workers/entrypoint.sh): workflow state lives on the V8 heap, while
+ * the SDK's Rust core, buffers and the young generation need the rest.
+ */
+export const V8_HEAP_PERCENT = 75;
+
 /** Where the worker's memory budget came from. */
 export type MemorySource = 'CONVOY_WORKER_MEMORY_MB' | 'container limit' | 'host memory';
 

@@ -132,7 +132,6 @@ export async function startGrpcTlsProxy(
     out.on('response', (responseHeaders, flags) => {
       const respond: http2.OutgoingHttpHeaders = { ...responseHeaders };
       // A trailers-only response (an error status) is headers with END_STREAM: pass it as such.
-      // eslint-disable-next-line no-bitwise
       if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) stream.respond(respond, { endStream: true });
       else stream.respond(respond, { waitForTrailers: true });
     });

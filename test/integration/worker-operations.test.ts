@@ -1,6 +1,6 @@
 /**
- * The worker as Kubernetes operates it, in a real process (`node dist/workers/worker.js`, what
- * the image runs) on the run's dev server: readiness false until it polls and again while it
+ * The worker as Kubernetes operates it, in a real process (`node bin/convoy worker`, what the
+ * image runs) on the run's dev server: readiness false until it polls and again while it
  * drains, Prometheus metrics with Temporal's worker metrics, JSON log lines, and SIGTERM
  * draining an in-flight step within the grace time before exiting 0.
  */
@@ -11,9 +11,16 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../src/dev-server/dev-server';
 import { HealthPaths, METRICS_PATH, WorkerVariables } from '../../src/worker/settings';
-import { connectTestEnv, eventually, startYamlPipeline, testServerAddress, type TestEnv } from './harness';
+import {
+  CONVOY_BIN,
+  connectTestEnv,
+  eventually,
+  startYamlPipeline,
+  testServerAddress,
+  type TestEnv,
+} from './harness';
 
-const entry = join(__dirname, '..', '..', 'dist', 'workers', 'worker.js');
+const entry = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 
 /**
  * A TCP relay to the dev server that holds every connection until opened: the worker cannot
@@ -69,7 +76,7 @@ interface WorkerUnderTest {
 async function spawnWorker(env: TestEnv, temporalAddress: string, extra: NodeJS.ProcessEnv = {}) {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   const [healthPort, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [CONVOY_BIN, 'worker'], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
@@ -211,5 +218,5 @@ stages:
 test('a bad setting exits 2 with one line naming the variable, before listening or connecting', async () => {
   const worker = await spawnWorker(env, '127.0.0.1:1', { [WorkerVariables.healthPort]: '99999' });
   expect(await worker.exited).toEqual({ code: 2, signal: null });
-  expect(worker.stderr()).toBe('convoy worker: CONVOY_HEALTH_PORT=99999: expected a TCP port (1-65535)\n');
+  expect(worker.stderr()).toBe('convoy: CONVOY_HEALTH_PORT=99999: expected a TCP port (1-65535)\n');
 });
