@@ -1,4 +1,5 @@
 /** `convoy worker`: the long-running worker process Kubernetes runs. */
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../connection/errors';
 import { prebuiltWorkflowBundle } from './bundle';
@@ -78,7 +79,8 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
       ].filter(Boolean);
       logger.info(
         `convoy worker polling ${describeConnection(connectionConfig)}, task queue ${settings.taskQueue}; ` +
-          `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}` +
+          `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}; ` +
+          `V8 heap ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MiB` +
           (endpoints.length > 0 ? `; ${endpoints.join(', ')}` : ''),
       );
       await worker.run();

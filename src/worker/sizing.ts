@@ -4,7 +4,7 @@
  * a smaller cache only makes the worker replay an evicted workflow's history when it next runs.
  *
  * The figures are measured by `npm run bench` (`memory.rssPerCachedWorkflowMb` in
- * bench/results/latest.json; README "Running workers" has the sizing rule).
+ * bench/results/latest.json; README "Run workers in Kubernetes" has the sizing rule).
  */
 import { totalmem } from 'node:os';
 
