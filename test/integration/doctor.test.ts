@@ -56,9 +56,13 @@ test('on a server with the shipped dynamic config, a polling worker and the sear
   );
   await env.startWorker();
 
-  const result = await runConvoy(['doctor', '--task-queue', env.taskQueue], {
-    TEMPORAL_ADDRESS: testServerAddress(),
-  });
+  // --address wins over TEMPORAL_ADDRESS (which points nowhere here).
+  const result = await runConvoy(
+    ['--address', testServerAddress(), 'doctor', '--task-queue', env.taskQueue],
+    {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    },
+  );
   const { checks, fixes } = parseReport(result.stdout);
   expect(fixes).toEqual([]);
   expect(result.code).toBe(0);
