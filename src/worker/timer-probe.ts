@@ -51,7 +51,7 @@ export function median(values: readonly number[]): number {
 export async function measureTimerLateness(
   config: TemporalConnection,
   timerMs: number,
-  times = 3,
+  times = 5,
 ): Promise<number[]> {
   const taskQueue = `convoy-timer-probe-${randomUUID()}`;
   const [connection, nativeConnection] = await Promise.all([
