@@ -69,7 +69,7 @@ export {
   PipelineNotFoundError,
   type OperatorCommand,
 } from './client/errors';
-export { TemporalUnreachableError } from './connection/errors';
+export { TemporalConfigError, TemporalUnreachableError } from './connection/errors';
 
 // The result document (SPEC section 5).
 export type {
@@ -89,4 +89,11 @@ export type {
 export type { InterventionAction } from './model/plan';
 
 // Where Temporal is, as the `convoy` command reads it.
-export { temporalConfigFromEnv, type TemporalConfig } from './connection/config';
+export {
+  describeConnection,
+  resolveTemporalConnection,
+  temporalConfigFromEnv,
+  type ConnectionOverrides,
+  type TemporalConfig,
+  type TemporalConnection,
+} from './connection/config';

@@ -1,12 +1,21 @@
 /**
- * The worker entry point our container image runs (`node dist/workers/worker.js`): the same as
- * `convoy worker`, configured by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE.
+ * The worker as a script of its own (`node dist/workers/worker.js`; the image runs
+ * `convoy worker`, which is the same): ready for process managers and tests, it exits 0 once
+ * drained — Temporal found as the `temporal` CLI finds it (TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE), Convoy's settings from
+ * TEMPORAL_TASK_QUEUE and CONVOY_* (src/worker/settings.ts).
  */
+import { TemporalConfigError } from '../src/connection/errors';
 import { runWorkerFromEnv } from '../src/worker/run-worker';
 import { WorkerSettingsError } from '../src/worker/settings';
 
-runWorkerFromEnv((line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
-  process.stderr.write(`convoy worker: ${error instanceof Error ? error.message : String(error)}\n`);
-  // 2: a bad CONVOY_* setting (nothing started); 3: Temporal unreachable or another failure.
-  process.exit(error instanceof WorkerSettingsError ? 2 : 3);
-});
+runWorkerFromEnv().then(
+  // The SDK's native runtime may keep handles open after the worker stopped: exit explicitly.
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`convoy worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    // 2: a bad setting (nothing started); 3: Temporal unreachable or another failure.
+    const badSetting = error instanceof WorkerSettingsError || error instanceof TemporalConfigError;
+    process.exit(badSetting ? 2 : 3);
+  },
+);

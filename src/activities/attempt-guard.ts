@@ -56,12 +56,17 @@ interface AttemptRecord {
   startedAt: string;
 }
 
+/** The variable that moves the records' folder (Kubernetes: onto a writable volume). */
+export const STEP_STATE_DIR_VARIABLE = 'CONVOY_STEP_STATE_DIR';
+
 /**
  * The folder of the records: `CONVOY_STEP_STATE_DIR`, else `convoy-steps-<uid>` in the OS's temp
  * folder (one per user: a worker can only kill its own user's processes anyway).
  */
 export function stepStateDir(): string {
-  return process.env.CONVOY_STEP_STATE_DIR || join(tmpdir(), `convoy-steps-${process.getuid?.() ?? 'user'}`);
+  return (
+    process.env[STEP_STATE_DIR_VARIABLE] || join(tmpdir(), `convoy-steps-${process.getuid?.() ?? 'user'}`)
+  );
 }
 
 /** The same for every attempt of one step's activity; names its record and marks its processes. */

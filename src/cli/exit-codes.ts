@@ -2,6 +2,8 @@
 export const ExitCodes = {
   success: 0,
   pipelineFailed: 1,
+  /** `convoy doctor` found problems (it names the fix for each). */
+  problemsFound: 1,
   invalidInput: 2,
   infrastructure: 3,
 } as const;

@@ -11,10 +11,14 @@ import {
 import type { ConvoyClient } from '../client/convoy-client';
 import { loadPipeline, type LoadedPipeline, type PipelineDefinition } from '../client/source';
 import { ConvoyUsageError } from './usage-error';
-import { TemporalUnreachableError } from '../connection/errors';
+import { TemporalConfigError, TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
-import { temporalConfigFromEnv } from '../connection/config';
+import {
+  describeConnection,
+  resolveTemporalConnection,
+  type ConnectionOverrides,
+} from '../connection/config';
 import { PipelineValidationError, formatWarning, parsePipelineText } from '../pipeline-file';
 import { interventionActionSchema } from '../model/plan';
 import type { PipelineResult } from '../model/result';
@@ -67,11 +71,24 @@ function exitCodeFor(doc: PipelineResult): ExitCode {
   return doc.status === 'succeeded' ? ExitCodes.success : ExitCodes.pipelineFailed;
 }
 
-/** Runs `fn` with a client connected as SPEC section 5 says (TEMPORAL_ADDRESS, …), then closes it. */
-async function withClient<T>(fn: (client: ConvoyClient) => Promise<T>): Promise<T> {
+/** `--address`, `--namespace`, `--profile`: they win over the environment and the profile. */
+function connectionOverrides(program: Command): ConnectionOverrides {
+  const { address, namespace, profile } = program.opts<ConnectionOverrides>();
+  return {
+    ...(address !== undefined ? { address } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(profile !== undefined ? { profile } : {}),
+  };
+}
+
+/**
+ * Runs `fn` with a client connected as SPEC section 5 says (the flags, then the `temporal` CLI's
+ * environment variables and profile), then closes it.
+ */
+async function withClient<T>(program: Command, fn: (client: ConvoyClient) => Promise<T>): Promise<T> {
   // Loaded on demand: `convoy validate` and `--help` need no Temporal client.
   const { ConvoyClient } = await import('../client/convoy-client');
-  const client = await ConvoyClient.connect();
+  const client = await ConvoyClient.connect(connectionOverrides(program));
   try {
     return await fn(client);
   } finally {
@@ -86,7 +103,16 @@ export function buildProgram(io: CliIo = processIo): Command {
     .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .option(
+      '--address <host:port>',
+      'Temporal frontend (default: TEMPORAL_ADDRESS, the profile, localhost:7233)',
+    )
+    .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE, the profile, default)')
+    .option(
+      '--profile <name>',
+      'profile of the Temporal CLI config file (TEMPORAL_CONFIG_FILE; default: TEMPORAL_PROFILE, default)',
+    );
 
   program
     .command('validate')
@@ -171,7 +197,7 @@ export function buildProgram(io: CliIo = processIo): Command {
           await embedded.stop();
         }
       }
-      await withClient(async (client) => {
+      await withClient(program, async (client) => {
         const handle = await client.start(pipeline, start);
         if (!opts.wait) {
           if (opts.json) io.out(JSON.stringify({ pipelineId: handle.pipelineId, status: 'running' }));
@@ -179,7 +205,7 @@ export function buildProgram(io: CliIo = processIo): Command {
           throw new ExitWith(ExitCodes.success);
         }
         io.err(
-          `pipeline ${handle.pipelineId} started on ${temporalConfigFromEnv().address} (task queue ${client.taskQueue})`,
+          `pipeline ${handle.pipelineId} started on ${describeConnection(resolveTemporalConnection(connectionOverrides(program)))} (task queue ${client.taskQueue})`,
         );
         if (!opts.json) await followPipeline(io, handle, false);
         const doc = await handle.result();
@@ -195,7 +221,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--watch', 'follow the pipeline until it ends (with --json: one document per line, per change)')
     .description("live state from the pipeline workflow's status query")
     .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
-      await withClient(async (client) => {
+      await withClient(program, async (client) => {
         const pipeline = client.getHandle(id);
         const doc = opts.watch ? await followPipeline(io, pipeline, opts.json) : await pipeline.status();
         if (doc === undefined) return;
@@ -211,7 +237,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .requiredOption('--html <file>', 'write a self-contained HTML report with an SVG timeline here')
     .description('write a report of a pipeline (running or ended): its timeline as one HTML file')
     .action(async (id: string, opts: { html: string }) => {
-      await withClient(async (client) => {
+      await withClient(program, async (client) => {
         io.out(await runReport(await client.getHandle(id).status(), opts.html));
       });
     });
@@ -233,7 +259,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         workflow: string,
         opts: { action: (typeof interventionActionSchema.options)[number]; step?: string },
       ) => {
-        await withClient(async (client) =>
+        await withClient(program, async (client) =>
           io.out(
             await client
               .getHandle(id)
@@ -257,7 +283,7 @@ export function buildProgram(io: CliIo = processIo): Command {
           : 'fail the barrier for every participant',
       )
       .action(async (id: string, stage: string, identifier: string, opts: { reason?: string }) => {
-        await withClient(async (client) => {
+        await withClient(program, async (client) => {
           const pipeline = client.getHandle(id);
           const barrier = { stage, identifier, reason: opts.reason };
           io.out(
@@ -272,7 +298,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .argument('<id>', 'pipeline ID')
     .description('abort a pipeline (standing barriers break with reason "pipeline aborted")')
     .action(async (id: string) => {
-      await withClient(async (client) => {
+      await withClient(program, async (client) => {
         await client.getHandle(id).cancel();
         io.out(`abort requested for ${id}`);
       });
@@ -280,10 +306,34 @@ export function buildProgram(io: CliIo = processIo): Command {
 
   program
     .command('worker')
-    .description('run a Convoy worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE)')
+    .description(
+      'run a Convoy worker: Temporal as the temporal CLI finds it, TEMPORAL_TASK_QUEUE, CONVOY_* settings (README)',
+    )
     .action(async () => {
       const { runWorkerFromEnv } = await import('../worker/run-worker');
-      await runWorkerFromEnv(io.err);
+      await runWorkerFromEnv(connectionOverrides(program));
+    });
+
+  program
+    .command('doctor')
+    .option(
+      '--task-queue <name>',
+      'the task queue Convoy workers poll (default: TEMPORAL_TASK_QUEUE, convoy)',
+    )
+    .description(
+      'check the Temporal service for Convoy: connection, version, namespace, workers, search attributes, timer precision',
+    )
+    .action(async (opts: { taskQueue?: string }) => {
+      const [{ runDoctor }, { taskQueueFromEnv }] = await Promise.all([
+        import('./doctor'),
+        import('../connection/config'),
+      ]);
+      const report = await runDoctor({
+        ...connectionOverrides(program),
+        taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
+      });
+      io.out(report.text);
+      throw new ExitWith(report.ok ? ExitCodes.success : ExitCodes.problemsFound);
     });
 
   program
@@ -392,6 +442,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (
       error instanceof ConvoyUsageError ||
       error instanceof WorkerSettingsError ||
+      error instanceof TemporalConfigError ||
       error instanceof PipelineNotFoundError ||
       error instanceof OperatorCommandRejectedError
     ) {

@@ -4,7 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, type Connection, type WorkflowExecutionStatusName } from '@temporalio/client';
-import { temporalConfigFromEnv } from '../connection/config';
+import { resolveTemporalConnection, taskQueueFromEnv } from '../connection/config';
 import type { InterventionAction } from '../model/plan';
 import type { PipelineResult } from '../model/result';
 import type { ValidationIssue } from '../pipeline-file';
@@ -35,10 +35,17 @@ import {
  * environment variables as the `convoy` command's (SPEC section 5).
  */
 export interface ConnectOptions {
-  /** `host:port` of the Temporal frontend; default `TEMPORAL_ADDRESS`, else `localhost:7233`. */
+  /** `host:port` of the Temporal frontend; default `TEMPORAL_ADDRESS`, the profile's, else `localhost:7233`. */
   address?: string;
-  /** Default `TEMPORAL_NAMESPACE`, else `default`. */
+  /** Default `TEMPORAL_NAMESPACE`, the profile's, else `default`. */
   namespace?: string;
+  /**
+   * The profile of the Temporal client config file (`TEMPORAL_CONFIG_FILE`, else
+   * `~/.config/temporalio/temporal.toml`), as the `temporal` CLI reads it; default
+   * `TEMPORAL_PROFILE`, else `default`. TLS, mTLS and API key settings come from it and from
+   * `TEMPORAL_API_KEY` and `TEMPORAL_TLS_*`.
+   */
+  profile?: string;
   /** The task queue Convoy workers poll; default `TEMPORAL_TASK_QUEUE`, else `convoy`. */
   taskQueue?: string;
   /** Where the defaults are read from; default `process.env`. */
@@ -148,26 +155,30 @@ export class ConvoyClient {
 
   /** Wraps a Temporal client or connection of your own; {@link ConvoyClient.connect} makes one. */
   constructor(options: ConvoyClientOptions) {
-    const fromEnv = temporalConfigFromEnv();
     this.temporal =
       'client' in options
         ? options.client
-        : new Client({ connection: options.connection, namespace: options.namespace ?? fromEnv.namespace });
-    this.taskQueue = options.taskQueue ?? fromEnv.taskQueue;
+        : new Client({
+            connection: options.connection,
+            namespace: options.namespace ?? resolveTemporalConnection().namespace,
+          });
+    this.taskQueue = options.taskQueue ?? taskQueueFromEnv();
   }
 
   /**
-   * Connects to Temporal the way the `convoy` command does: options first, then
-   * `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` and `TEMPORAL_TASK_QUEUE`, then the defaults.
+   * Connects to Temporal the way the `convoy` command and the `temporal` CLI do: options first,
+   * then the environment (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
+   * `TEMPORAL_TLS_*`, `TEMPORAL_TASK_QUEUE`), then the profile, then the defaults.
+   * @throws {@link TemporalConfigError} when the profile or a TLS file cannot be loaded.
    * @throws {@link TemporalUnreachableError} when Temporal cannot be reached (within 5 s).
    */
   static async connect(options: ConnectOptions = {}): Promise<ConvoyClient> {
-    const fromEnv = temporalConfigFromEnv(options.env);
-    const client = await connectClient({
-      address: options.address ?? fromEnv.address,
-      namespace: options.namespace ?? fromEnv.namespace,
+    const connection = resolveTemporalConnection(options);
+    const client = await connectClient(connection);
+    const convoy = new ConvoyClient({
+      client,
+      taskQueue: options.taskQueue ?? taskQueueFromEnv(options.env),
     });
-    const convoy = new ConvoyClient({ client, taskQueue: options.taskQueue ?? fromEnv.taskQueue });
     convoy.ownsConnection = true;
     return convoy;
   }

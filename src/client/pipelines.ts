@@ -27,7 +27,12 @@ import {
   workflowStatusQuery,
 } from '../model/protocol';
 import type { pipelineWorkflow } from '../workflows/pipeline';
-import type { TemporalConfig } from '../connection/config';
+import {
+  connectionOptions,
+  describeConnection,
+  redactSecrets,
+  type TemporalConnection,
+} from '../connection/config';
 import type { InterventionAction } from '../model/plan';
 import { TemporalUnreachableError } from '../connection/errors';
 import {
@@ -37,15 +42,19 @@ import {
   type OperatorCommand,
 } from './errors';
 
-/** Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. */
-export async function connectClient(config: Pick<TemporalConfig, 'address' | 'namespace'>): Promise<Client> {
+/**
+ * Connects to Temporal (address, TLS, API key as resolved), turning connection failures into
+ * {@link TemporalUnreachableError} whose message carries no secret.
+ */
+export async function connectClient(config: TemporalConnection): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
+    const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
     return new Client({ connection, namespace: config.namespace });
   } catch (error) {
+    const reason = redactSecrets(error instanceof Error ? error.message : String(error), config);
     throw new TemporalUnreachableError(
-      `cannot reach Temporal at ${config.address}: ${error instanceof Error ? error.message : String(error)}` +
-        ' (set TEMPORAL_ADDRESS, start a server with `convoy dev`, or use --embedded)',
+      `cannot reach Temporal at ${describeConnection(config)}: ${reason}` +
+        ' (set TEMPORAL_ADDRESS or a TEMPORAL_PROFILE, start a server with `convoy dev`, or use --embedded)',
       { cause: error },
     );
   }

@@ -4,3 +4,11 @@
 export class TemporalUnreachableError extends Error {
   override readonly name = 'TemporalUnreachableError';
 }
+
+/**
+ * The connection settings cannot be loaded: a missing config file or profile, an unreadable TLS
+ * file, malformed TOML. The message names the file or variable, never a secret.
+ */
+export class TemporalConfigError extends Error {
+  override readonly name = 'TemporalConfigError';
+}

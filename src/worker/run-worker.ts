@@ -1,41 +1,106 @@
 /** `convoy worker`: the long-running worker process Kubernetes runs. */
-import { NativeConnection } from '@temporalio/worker';
+import { getHeapStatistics } from 'node:v8';
+import { NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../connection/errors';
 import { prebuiltWorkflowBundle } from './bundle';
-import { temporalConfigFromEnv } from '../connection/config';
-import { workerSettingsFromEnv } from './settings';
-import { createConvoyWorker, installQuietRuntime } from './worker';
+import {
+  connectionOptions,
+  describeConnection,
+  redactSecrets,
+  resolveTemporalConnection,
+  type ConnectionOverrides,
+} from '../connection/config';
+import { createWorkerLogger } from './logging';
+import { startHealthServer, WorkerHealth } from './health';
+import { WorkerVariables, workerSettingsFromEnv, type WorkerSettings } from './settings';
+import { createConvoyWorker } from './worker';
+
+/** Installs the SDK runtime: the worker's logger for core and SDK logs, and the Prometheus exporter. */
+function installRuntime(settings: WorkerSettings, logger: Logger): void {
+  Runtime.install({
+    logger,
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'INFO', other: 'INFO' } },
+      ...(settings.metricsPort !== undefined
+        ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${settings.metricsPort}` } } }
+        : {}),
+    },
+  });
+}
 
 /**
- * Connects to `TEMPORAL_ADDRESS` and runs the worker until SIGINT/SIGTERM, when the SDK drains
- * in-flight tasks (activities get cancelled and kill their process groups) before it exits.
+ * Reads the settings and the connection (both validated before anything starts), connects, and
+ * runs the worker until SIGINT/SIGTERM. Then readiness turns false and the SDK drains: in-flight
+ * tasks get `CONVOY_SHUTDOWN_GRACE_MS` to finish before activities are cancelled (and kill their
+ * process groups); the promise resolves once the worker has stopped.
  */
-export async function runWorkerFromEnv(log: (line: string) => void): Promise<void> {
-  installQuietRuntime('INFO');
-  const settings = workerSettingsFromEnv();
-  const config = temporalConfigFromEnv();
-  let connection: NativeConnection;
+export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Promise<void> {
+  const env = overrides.env ?? process.env;
+  const settings = workerSettingsFromEnv(env);
+  const connectionConfig = resolveTemporalConnection(overrides);
+  const logger = createWorkerLogger(settings.logFormat);
+  installRuntime(settings, logger);
+
+  const health = new WorkerHealth();
+  const healthServer =
+    settings.healthPort === undefined ? undefined : await listenForProbes(settings.healthPort, health);
   try {
-    connection = await NativeConnection.connect({ address: config.address });
-  } catch (error) {
-    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address}: ${String(error)}`, {
-      cause: error,
-    });
-  }
-  const worker = await createConvoyWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    workflowBundlePath: prebuiltWorkflowBundle(),
-    tuning: { shutdownGraceTime: '30s', maxCachedWorkflows: settings.maxCachedWorkflows },
-  });
-  log(
-    `convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}; ` +
-      `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}`,
-  );
-  try {
-    await worker.run();
+    let connection: NativeConnection;
+    try {
+      connection = await NativeConnection.connect(connectionOptions(connectionConfig));
+    } catch (error) {
+      const reason = redactSecrets(String(error), connectionConfig);
+      throw new TemporalUnreachableError(
+        `cannot reach Temporal at ${describeConnection(connectionConfig)}: ${reason}`,
+        { cause: error },
+      );
+    }
+    try {
+      const worker = await createConvoyWorker({
+        connection,
+        namespace: connectionConfig.namespace,
+        taskQueue: settings.taskQueue,
+        workflowBundlePath: prebuiltWorkflowBundle(),
+        tuning: {
+          shutdownGraceTime: settings.shutdownGraceMs,
+          maxCachedWorkflows: settings.maxCachedWorkflows,
+          ...(settings.maxConcurrentActivities !== undefined
+            ? { maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities }
+            : {}),
+          ...(settings.maxConcurrentWorkflowTasks !== undefined
+            ? { maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks }
+            : {}),
+        },
+      });
+      health.attach(worker);
+      const endpoints = [
+        healthServer ? `health :${healthServer.port}` : undefined,
+        settings.metricsPort !== undefined ? `metrics :${settings.metricsPort}` : undefined,
+      ].filter(Boolean);
+      logger.info(
+        `convoy worker polling ${describeConnection(connectionConfig)}, task queue ${settings.taskQueue}; ` +
+          `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}; ` +
+          `V8 heap ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MiB` +
+          (endpoints.length > 0 ? `; ${endpoints.join(', ')}` : ''),
+      );
+      await worker.run();
+      logger.info('convoy worker stopped');
+    } finally {
+      await connection.close();
+    }
   } finally {
-    await connection.close();
+    health.stop();
+    await healthServer?.close();
+  }
+}
+
+async function listenForProbes(port: number, health: WorkerHealth) {
+  try {
+    return await startHealthServer(port, health);
+  } catch (error) {
+    throw new Error(
+      `${WorkerVariables.healthPort}=${port}: cannot listen (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
 }

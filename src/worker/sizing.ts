@@ -4,7 +4,7 @@
  * a smaller cache only makes the worker replay an evicted workflow's history when it next runs.
  *
  * The figures are measured by `npm run bench` (`memory.rssPerCachedWorkflowMb` in
- * bench/results/latest.json; README "Running workers" has the sizing rule).
+ * bench/results/latest.json; README "Run workers in Kubernetes" has the sizing rule).
  */
 import { totalmem } from 'node:os';
 
@@ -19,6 +19,13 @@ export const RSS_PER_CACHED_WORKFLOW_MB = 2.5;
 export const MEMORY_HEADROOM = 0.8;
 /** Never fewer: a pipeline and its children should stay cached while they run. */
 export const MIN_CACHED_WORKFLOWS = 10;
+
+/**
+ * Share of the container's memory limit given to V8's old space (`--max-old-space-size`, set by
+ * the image's entry point, workers/entrypoint.sh): workflow state lives on the V8 heap, while
+ * the SDK's Rust core, buffers and the young generation need the rest.
+ */
+export const V8_HEAP_PERCENT = 75;
 
 /** Where the worker's memory budget came from. */
 export type MemorySource = 'CONVOY_WORKER_MEMORY_MB' | 'container limit' | 'host memory';

@@ -36,9 +36,10 @@ test('the compose file runs the official temporal image and a Convoy worker wire
   expect(worker?.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(existsSync(join(repo, worker!.build!.dockerfile))).toBe(true);
   const dockerfile = readFileSync(join(repo, 'workers', 'Dockerfile'), 'utf8');
-  const cmd = /CMD \["node", "([^"]+)"\]/.exec(dockerfile)?.[1];
-  expect(cmd).toBe('dist/workers/worker.js');
-  expect(existsSync(join(repo, cmd!))).toBe(true);
+  // The image runs the packed package's `convoy worker` (test/unit/worker/image.test.ts has the rest).
+  const cmd = JSON.parse(/^CMD (.+)$/m.exec(dockerfile)![1]!) as string[];
+  expect(cmd).toEqual(['node', '/app/bin/convoy', 'worker']);
+  expect(existsSync(join(repo, 'bin', 'convoy'))).toBe(true);
 });
 
 test("the compose file's server gets exactly the dynamic config Convoy ships", () => {

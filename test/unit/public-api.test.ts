@@ -18,7 +18,10 @@ test('the run-time exports are the client, validation, the errors and the config
       'PipelineHandle',
       'PipelineNotFoundError',
       'PipelineValidationError',
+      'TemporalConfigError',
       'TemporalUnreachableError',
+      'describeConnection',
+      'resolveTemporalConnection',
       'formatIssue',
       'formatPipelineEvent',
       'loadPipeline',
@@ -36,12 +39,14 @@ test('every error class has a stable name and keeps its cause', () => {
     new api.PipelineAlreadyExistsError('m', 'p', { cause }),
     new api.OperatorCommandRejectedError('why', 'p', 'intervene', { cause }),
     new api.TemporalUnreachableError('m', { cause }),
+    new api.TemporalConfigError('m', { cause }),
   ];
   expect(errors.map((error) => [error.name, error.cause])).toEqual([
     ['PipelineNotFoundError', cause],
     ['PipelineAlreadyExistsError', cause],
     ['OperatorCommandRejectedError', cause],
     ['TemporalUnreachableError', cause],
+    ['TemporalConfigError', cause],
   ]);
   expect(new api.PipelineValidationError('f.yaml', []).name).toBe('PipelineValidationError');
 });

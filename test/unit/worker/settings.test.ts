@@ -6,7 +6,11 @@ import {
   availableMemoryMb,
   cachedWorkflowsFor,
 } from '../../../src/worker/sizing';
-import { WorkerSettingsError, workerSettingsFromEnv } from '../../../src/worker/settings';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  WorkerSettingsError,
+  workerSettingsFromEnv,
+} from '../../../src/worker/settings';
 
 const GiB = 2 ** 30;
 
@@ -35,17 +39,53 @@ test('settings: an explicit cache size wins, then CONVOY_WORKER_MEMORY_MB, then 
   const memory = () => ({ mb: 2048, source: 'container limit' as const });
   expect(
     workerSettingsFromEnv({ CONVOY_MAX_CACHED_WORKFLOWS: '42', CONVOY_WORKER_MEMORY_MB: '512' }, memory),
-  ).toEqual({
+  ).toMatchObject({
     maxCachedWorkflows: 42,
     sizing: 'CONVOY_MAX_CACHED_WORKFLOWS',
   });
-  expect(workerSettingsFromEnv({ CONVOY_WORKER_MEMORY_MB: '1024' }, memory)).toEqual({
+  expect(workerSettingsFromEnv({ CONVOY_WORKER_MEMORY_MB: '1024' }, memory)).toMatchObject({
     maxCachedWorkflows: cachedWorkflowsFor(1024),
     sizing: '1024 MiB (CONVOY_WORKER_MEMORY_MB)',
   });
-  expect(workerSettingsFromEnv({}, memory)).toEqual({
+  expect(workerSettingsFromEnv({}, memory)).toMatchObject({
     maxCachedWorkflows: cachedWorkflowsFor(2048),
     sizing: '2048 MiB (container limit)',
+  });
+});
+
+test('settings: defaults when unset (empty counts as unset), every value when set', () => {
+  const memory = () => ({ mb: 2048, source: 'container limit' as const });
+  expect(workerSettingsFromEnv({ CONVOY_HEALTH_PORT: '', TEMPORAL_TASK_QUEUE: '' }, memory)).toEqual({
+    taskQueue: 'convoy',
+    maxCachedWorkflows: cachedWorkflowsFor(2048),
+    sizing: '2048 MiB (container limit)',
+    shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
+    logFormat: 'text',
+  });
+  expect(
+    workerSettingsFromEnv(
+      {
+        TEMPORAL_TASK_QUEUE: 'deploys',
+        CONVOY_MAX_CACHED_WORKFLOWS: '100',
+        CONVOY_MAX_CONCURRENT_ACTIVITIES: '50',
+        CONVOY_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+        CONVOY_HEALTH_PORT: '8080',
+        CONVOY_METRICS_PORT: '9464',
+        CONVOY_SHUTDOWN_GRACE_MS: '45000',
+        CONVOY_LOG_FORMAT: 'json',
+      },
+      memory,
+    ),
+  ).toEqual({
+    taskQueue: 'deploys',
+    maxCachedWorkflows: 100,
+    sizing: 'CONVOY_MAX_CACHED_WORKFLOWS',
+    maxConcurrentActivities: 50,
+    maxConcurrentWorkflowTasks: 20,
+    healthPort: 8080,
+    metricsPort: 9464,
+    shutdownGraceMs: 45000,
+    logFormat: 'json',
   });
 });
 
@@ -61,6 +101,29 @@ test.each([
     'CONVOY_MAX_CACHED_WORKFLOWS=0: expected a number of workflows (a positive integer)',
   ],
   ['CONVOY_WORKER_MEMORY_MB', '1.5', 'CONVOY_WORKER_MEMORY_MB=1.5: expected megabytes (a positive integer)'],
+  ['CONVOY_HEALTH_PORT', '70000', 'CONVOY_HEALTH_PORT=70000: expected a TCP port (1-65535)'],
+  ['CONVOY_METRICS_PORT', 'http', 'CONVOY_METRICS_PORT=http: expected a TCP port (1-65535)'],
+  [
+    'CONVOY_SHUTDOWN_GRACE_MS',
+    '-5',
+    'CONVOY_SHUTDOWN_GRACE_MS=-5: expected milliseconds (a positive integer)',
+  ],
+  ['CONVOY_LOG_FORMAT', 'xml', 'CONVOY_LOG_FORMAT=xml: expected text or json'],
+  [
+    'CONVOY_MAX_CONCURRENT_WORKFLOW_TASKS',
+    '1',
+    'CONVOY_MAX_CONCURRENT_WORKFLOW_TASKS=1: expected at least 2',
+  ],
+  [
+    'CONVOY_MAX_CONCURRENT_ACTIVITIES',
+    'all',
+    'CONVOY_MAX_CONCURRENT_ACTIVITIES=all: expected a number of activities (a positive integer)',
+  ],
+  [
+    'TEMPORAL_TASK_QUEUE',
+    'x'.repeat(1001),
+    `TEMPORAL_TASK_QUEUE=${'x'.repeat(1001)}: Too big: expected string to have <=1000 characters`,
+  ],
 ])('a bad %s=%s is rejected naming the variable', (name, value, message) => {
   expect(() => workerSettingsFromEnv({ [name]: value })).toThrow(new WorkerSettingsError(message));
 });
