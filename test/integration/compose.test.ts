@@ -4,7 +4,7 @@
  * start order and health checks hold, and it runs the same Temporal service as the local cluster
  * of the cluster tests (test/cluster): the same server release, the same settings file and
  * dynamic config file mounted, the same variables, schemas and search attributes. The cluster
- * suite runs the file's own setup scripts against the cluster's server (test/cluster/compose.test.ts).
+ * suite runs the file's own setup scripts against the cluster's server (test/cluster/compose-scripts.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

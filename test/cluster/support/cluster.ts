@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { freePort } from '../../../src/dev-server/dev-server';
+import { isPortFree } from '../../../src/dev-server/dev-server';
 import { dynamicConfigFile } from '../../../src/dev-server/dynamic-config';
 import { packageRoot } from '../../../src/package/root';
 import { startPostgres, type Postgres, type PostgresConnection } from './postgres';
@@ -132,12 +132,15 @@ export interface NodePorts {
   workerMembership: number;
 }
 
-/** Nine free ports on 127.0.0.1 for one node. */
+/**
+ * Nine free ports on 127.0.0.1 for one node, below 32768: the membership table stores a port as
+ * a SMALLINT, so the kernel's ephemeral ports (32768 and up) make a node fail its first heartbeat.
+ */
 export async function freeNodePorts(): Promise<NodePorts> {
   const ports: number[] = [];
   while (ports.length < 9) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!ports.includes(port) && (await isPortFree(port))) ports.push(port);
   }
   const [
     frontend,
@@ -214,7 +217,7 @@ export class ServerNode {
   start(): void {
     if (this.running) throw new LocalClusterError(`node ${this.index} is already running`);
     const out = openSync(this.logFile, 'a');
-    const child = spawn(this.binaries.server, ['start', '--allow-no-auth'], {
+    const child = spawn(this.binaries.server, ['--allow-no-auth', 'start'], {
       env: this.env,
       stdio: ['ignore', out, out],
     });
@@ -336,43 +339,31 @@ export function nodeEnvironment(
   };
 }
 
-/** The membership ports of a node's services: how the ring names its members. */
-function membershipAddresses(ports: NodePorts): string[] {
-  return [
-    ports.frontendMembership,
-    ports.historyMembership,
-    ports.matchingMembership,
-    ports.workerMembership,
-  ].map((port) => `127.0.0.1:${port}`);
-}
+const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 
-/** True when the node's latest ring view of each service holds exactly the running nodes' members. */
+/**
+ * True when the node's latest ring view of each of the four services (its log's "Current
+ * reachable members") holds exactly the running nodes.
+ */
 function seesRing(node: ServerNode, runningNodes: ServerNode[]): boolean {
-  const expected = new Set(runningNodes.flatMap((n) => membershipAddresses(n.ports)));
-  const latestByService = new Map<string, string[]>();
+  const latest = new Map<string, string>();
   for (const line of node.logLines()) {
     if (line.msg !== 'Current reachable members' || !Array.isArray(line.addresses)) continue;
-    const addresses = (line.addresses as string[]).map((a) =>
-      a.replace(/^.*?(\d+\.\d+\.\d+\.\d+:\d+).*$/, '$1'),
+    // An address may carry labels: 127.0.0.1:7234[draining=true].
+    const addresses = (line.addresses as string[]).map((a) => a.replace(/\[.*$/, '')).sort();
+    latest.set(String(line.service), addresses.join(' '));
+  }
+  return SERVICES.every((service) => {
+    const expected = (port: (n: ServerNode) => number) =>
+      runningNodes
+        .map((n) => `127.0.0.1:${port(n)}`)
+        .sort()
+        .join(' ');
+    const seen = latest.get(service);
+    return (
+      seen === expected((n) => n.ports[service]) || seen === expected((n) => n.ports[`${service}Membership`])
     );
-    const service = addresses.find((a) => expected.has(a))
-      ? serviceOf(addresses[0]!, runningNodes)
-      : undefined;
-    if (service) latestByService.set(service, addresses);
-  }
-  if (latestByService.size < 4) return false;
-  return [...latestByService.values()].every(
-    (addresses) => addresses.length === runningNodes.length && addresses.every((a) => expected.has(a)),
-  );
-}
-
-function serviceOf(address: string, nodes: ServerNode[]): string | undefined {
-  const port = Number(address.split(':')[1]);
-  for (const n of nodes) {
-    const found = (Object.keys(n.ports) as (keyof NodePorts)[]).find((k) => n.ports[k] === port);
-    if (found) return found.replace('Membership', '');
-  }
-  return undefined;
+  });
 }
 
 /** Registers the namespace (when missing) and Convoy's search attributes (when missing). */

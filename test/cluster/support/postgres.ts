@@ -173,6 +173,7 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     if (identity) chownSync(path, identity.uid, identity.gid);
   };
 
+  own(options.stateDir);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { mode: 0o700 });
