@@ -36,6 +36,9 @@ import {
 } from './helpers';
 
 const execFileAsync = promisify(execFile);
+// A node's restart and the cluster's are waited for within a test: more than the default 2 minutes
+// on a loaded machine.
+jest.setTimeout(300_000);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const taskQueue = `cluster-${process.pid}`;
 
@@ -240,7 +243,7 @@ stages:
     workflows:
       - name: api
         steps:
-          - { name: deploy, type: shell, command: "sleep 4; echo deployed" }
+          - { name: deploy, type: shell, command: "sleep 6; echo deployed" }
           - { name: sync, type: barrier, identifier: done }
       - { name: db, steps: [{ name: sync, type: barrier, identifier: done }] }
 `;
