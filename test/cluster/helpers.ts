@@ -5,8 +5,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { startPipeline } from '../../src/client/pipelines';
 import { barrierOutcomeSignal } from '../../src/model/protocol';
@@ -103,12 +103,14 @@ export async function startConvoyWorker(address: string, taskQueue: string): Pro
   };
 }
 
-const yamlDir = mkdtempSync(join(tmpdir(), 'convoy-cluster-yaml-'));
 let counter = 0;
 
 /** Compiles YAML as `convoy run` would and starts it through `client`. */
 export async function startYaml(client: Client, taskQueue: string, yaml: string): Promise<string> {
-  const file = join(yamlDir, `pipeline-${++counter}.yaml`);
+  // In the suite's state folder, which the global teardown removes.
+  const dir = join(fromGlobalSetup().stateDir, 'pipelines');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `pipeline-${++counter}.yaml`);
   writeFileSync(file, yaml);
   const pipelineId = `cluster-${process.pid}-${counter}-${Date.now()}`;
   const { plan } = compilePipeline(file, { pipelineId });
