@@ -45,6 +45,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-bench/**',
+      'dist-cluster/**',
       'node_modules/**',
       '.convoy/**',
       'coverage/**',
