@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { ConvoySearchAttributes } from '../model/visibility';
 import { dynamicConfigArgs, readDynamicConfig, type DynamicConfig } from './dynamic-config';
 import { resolveTemporalCli, type ResolvedTemporalCli, type ResolveTemporalCliOptions } from './temporal-cli';
 
@@ -133,6 +134,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   const dynamicConfig = withOverrides(readDynamicConfig(), options.dynamicConfig ?? {});
   args.push(...dynamicConfigArgs(dynamicConfig));
+  // Convoy's search attributes, so the Web UI can find pipelines by status and waiting barrier.
+  for (const { name, cliType } of Object.values(ConvoySearchAttributes))
+    args.push('--search-attribute', `${name}=${cliType}`);
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
 

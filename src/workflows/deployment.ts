@@ -40,10 +40,17 @@ import {
   workflowAbandonSignal,
   workflowStatusQuery,
 } from '../model/protocol';
+import { workflowOutcome } from '../model/outcome';
 import type { StepResult, WorkflowResult } from '../model/result';
-import { renderStepDetails } from '../model/web-ui-details';
+import { workflowVisibility } from '../model/visibility';
+import {
+  renderBarrierWaitSummary,
+  renderInterventionWaitSummary,
+  renderStepDetails,
+} from '../model/web-ui-details';
 import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
+import { close, visibilityUpdater } from './closing';
 import { onValidSignal } from './handlers';
 import { describeFailure, runActivityStep } from './steps';
 
@@ -54,6 +61,8 @@ export const deploymentInputSchema = z.object({
   coordinatorId: z.string().min(1),
   workflow: workflowPlanSchema,
   pipelineFailureStrategies: z.array(failureRuleSchema),
+  /** Keep Convoy's search attributes current (the pipeline started this child with them). */
+  searchAttributes: z.boolean().optional(),
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
@@ -70,6 +79,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const plan = input.workflow;
   const run = new WorkflowRun(plan, input.pipelineFailureStrategies);
   const coordinator = getExternalWorkflowHandle(input.coordinatorId);
+  const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
+  /** Shows the workflow's status (and the barrier it waits at) through its search attributes. */
+  const showVisibility = (waitingAt?: string): void =>
+    updateVisibility(workflowVisibility(run.result(), waitingAt));
 
   onValidSignal(barrierOutcomeSignal, barrierOutcomeSchema, (outcome) => run.takeOutcome(outcome));
   onValidSignal(interventionDecisionSignal, interventionDecisionSchema, (decision) =>
@@ -101,6 +114,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const crossBarrier = async (identifier: string, timeoutMs: number, record: StepResult): Promise<void> => {
     const arrivedAt = Date.now();
     run.arriveAtBarrier(record, arrivedAt);
+    showVisibility(identifier);
     let coordinatorGone = false;
     if (!run.outcomeOf(identifier)) {
       void tellCoordinator(() =>
@@ -112,8 +126,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     const answered = await condition(
       () => run.outcomeOf(identifier) !== undefined || coordinatorGone,
       timeoutMs + COORDINATOR_GRACE_MS,
+      { summary: renderBarrierWaitSummary(identifier, arrivedAt + timeoutMs) },
     );
     const verdict = run.leaveBarrier(identifier, timeoutMs, answered);
+    showVisibility();
     if (!verdict.released) throw ApplicationFailure.nonRetryable(verdict.message, verdict.errorType);
   };
 
@@ -129,14 +145,18 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     waiting: Extract<NextMove, { kind: 'wait-for-operator' }>,
   ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
     run.startWaitingForOperator();
+    showVisibility();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: true, step: step.name }),
     );
     const decided =
       waiting.timeoutMs === undefined
         ? await condition(() => run.pendingDecision !== undefined).then(() => true)
-        : await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs);
+        : await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs, {
+            summary: renderInterventionWaitSummary(step.name, Date.now() + waiting.timeoutMs),
+          });
     const decision = run.stopWaitingForOperator();
+    showVisibility();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, { workflow: plan.name, waiting: false, step: step.name }),
     );
@@ -230,5 +250,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     }
   }
   setCurrentDetails(`**${run.status}**`);
-  return run.result();
+  const result = run.result();
+  showVisibility();
+  return close(result, workflowOutcome(result));
 }

@@ -8,4 +8,9 @@ export const Patches = {
   waitForStepKill: 'convoy-wait-for-step-kill',
   /** Pipeline: no barrier outcome is signalled to the participant that broke the barrier. */
   noOutcomeToAbandoner: 'convoy-no-outcome-to-abandoner',
+  /**
+   * Both workflows: a result that did not succeed fails the Temporal workflow (the document in the
+   * failure's details) instead of completing it, so the Web UI shows it failed.
+   */
+  failUnsuccessfulResult: 'convoy-fail-unsuccessful-result',
 } as const;
