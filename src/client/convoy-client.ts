@@ -82,9 +82,9 @@ export interface PipelineSummary {
   /** The file it was started from, or `pipeline definition`. */
   readonly source?: string;
   /**
-   * The pipeline workflow's Temporal status: `RUNNING`, then `COMPLETED` once it has a result
-   * (whether it `succeeded`, `failed` or was `aborted` is in {@link PipelineHandle.status}), or
-   * `TERMINATED`, `TIMED_OUT`, … when Temporal ended it.
+   * The pipeline workflow's Temporal status: `RUNNING`, then `COMPLETED` when it `succeeded`,
+   * `FAILED` when it `failed` or was `aborted` (both have their document: see
+   * {@link PipelineHandle.status}), or `TERMINATED`, `TIMED_OUT`, … when Temporal ended it.
    */
   readonly executionStatus: WorkflowExecutionStatusName;
   readonly startedAt: Date;

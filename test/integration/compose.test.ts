@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { freePort } from '../../src/dev-server/dev-server';
+import { freePort, searchAttributeArgs } from '../../src/dev-server/dev-server';
 import { dynamicConfigArgs, readDynamicConfig } from '../../src/dev-server/dynamic-config';
 
 const repo = resolve(__dirname, '..', '..');
@@ -46,6 +46,12 @@ test("the compose file's server gets exactly the dynamic config Convoy ships", (
   const flags = command.flatMap((arg, i) => (command[i - 1] === '--dynamic-config-value' ? [arg] : []));
   const shipped = dynamicConfigArgs(readDynamicConfig()).filter((arg) => arg !== '--dynamic-config-value');
   expect(flags).toEqual(shipped);
+});
+
+test("the compose file's server registers Convoy's search attributes", () => {
+  const command = compose.services.temporal!.command!;
+  const flags = command.flatMap((arg, i) => (command[i - 1] === '--search-attribute' ? [arg] : []));
+  expect(flags).toEqual(searchAttributeArgs().filter((arg) => arg !== '--search-attribute'));
 });
 
 test("the compose file's server command and healthcheck work with this temporal CLI", async () => {
