@@ -4,14 +4,23 @@
  * CLI and client still read that document, Convoy's search attributes find pipelines by status
  * and waiting barrier, and the barrier timers say which barrier and deadline they wait for.
  */
-import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, Client, WorkflowFailedError } from '@temporalio/client';
+import { compilePipeline } from '../../src/pipeline-file';
+import { createConvoyWorker } from '../../src/worker/worker';
 import { ConvoyClient } from '../../src/client/convoy-client';
 import {
   cancelPipeline,
   describePipeline,
   hasConvoySearchAttributes,
   overrideBarrier,
+  startPipeline,
+  waitForPipeline,
 } from '../../src/client/pipelines';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { childWorkflowId } from '../../src/model/protocol';
 import { pipelineResultSchema } from '../../src/model/result';
 import {
@@ -264,4 +273,58 @@ stages:
     () => idsMatching(`ConvoyPipeline = 'succeeds-in-ui' AND ConvoyStatus = 'succeeded'`),
     (ids) => ids.length === 3 && ids.includes(started.pipelineId),
   );
+});
+
+test('on a namespace without the search attributes, pipelines run without them and still fail truthfully', async () => {
+  // A namespace of the test server that nobody registered Convoy's attributes on, as on a
+  // cluster whose operators have not run `temporal operator search-attribute create`.
+  const namespace = `convoy-bare-${process.pid}-${Date.now()}`;
+  await promisify(execFile)(process.env.CONVOY_TEST_TEMPORAL_CLI!, [
+    'operator',
+    'namespace',
+    'create',
+    '--namespace',
+    namespace,
+    '--address',
+    process.env.CONVOY_TEST_TEMPORAL_ADDRESS!,
+  ]);
+  const client = new Client({ connection: env.connection, namespace });
+  await expect(hasConvoySearchAttributes(client)).resolves.toBe(false);
+  // A new namespace reaches the server's caches within seconds: until then workers cannot poll it.
+  const worker = await eventually(
+    () =>
+      createConvoyWorker({
+        connection: env.nativeConnection,
+        namespace,
+        taskQueue: env.taskQueue,
+        workflowBundlePath: process.env.CONVOY_TEST_WORKFLOW_BUNDLE,
+      }).catch(() => undefined),
+    (created) => created !== undefined,
+  );
+  const running = worker!.run();
+  try {
+    const file = join(mkdtempSync(join(tmpdir(), 'convoy-bare-')), 'bare.yaml');
+    writeFileSync(
+      file,
+      `
+name: bare-namespace
+stages:
+  - name: deploy
+    workflows:
+      - { name: a, steps: [{ name: sync, type: barrier, identifier: gate }, { name: boom, type: shell, command: "exit 1" }] }
+      - { name: b, steps: [{ name: sync, type: barrier, identifier: gate }] }
+`,
+    );
+    const { plan } = compilePipeline(file, { pipelineId: `bare-${Date.now()}` });
+    await startPipeline(client, plan, env.taskQueue);
+    const doc = await waitForPipeline(client, plan.pipelineId);
+    expect(doc.status).toBe('failed');
+    expect(workflowOf(doc, 'a').status).toBe('aborted');
+    const described = await client.workflow.getHandle(plan.pipelineId).describe();
+    expect(described.status.name).toBe('FAILED');
+    expect(Object.keys(described.searchAttributes)).not.toContain('ConvoyStatus');
+  } finally {
+    worker!.shutdown();
+    await running;
+  }
 });
