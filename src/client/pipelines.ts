@@ -87,7 +87,15 @@ const pipelineKey = defineSearchAttributeKey(
   ConvoySearchAttributes.pipeline.name,
   SearchAttributeType.KEYWORD,
 );
-const statusKey = defineSearchAttributeKey(ConvoySearchAttributes.status.name, SearchAttributeType.KEYWORD);
+/** The typed keys of `ConvoyStatus` and `ConvoyWaitingBarriers`, for reading them from visibility. */
+export const statusKey = defineSearchAttributeKey(
+  ConvoySearchAttributes.status.name,
+  SearchAttributeType.KEYWORD,
+);
+export const waitingBarriersKey = defineSearchAttributeKey(
+  ConvoySearchAttributes.waitingBarriers.name,
+  SearchAttributeType.KEYWORD_LIST,
+);
 
 /** Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. */
 export async function startPipeline(

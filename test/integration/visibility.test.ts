@@ -178,6 +178,19 @@ stages:
     () => idsMatching(`ConvoyWaitingBarriers = '${barrier}' AND ConvoyStatus = 'waiting-at-barrier'`),
     (ids) => ids.length === 2 && ids.includes(started.pipelineId) && ids.includes(early),
   );
+  // The library lists it the same way, with the attributes' values.
+  const listed = await new ConvoyClient({ client: env.client, taskQueue: env.taskQueue }).list({
+    waitingAtBarrier: barrier,
+  });
+  expect(listed).toEqual([
+    expect.objectContaining({
+      pipelineId: started.pipelineId,
+      name: 'waits-in-ui',
+      executionStatus: 'RUNNING',
+      convoyStatus: 'waiting-at-barrier',
+      waitingBarriers: [barrier],
+    }),
+  ]);
   await eventually(
     () => idsMatching(`ConvoyPipeline = 'waits-in-ui' AND ConvoyStatus = 'running'`),
     (ids) => ids.includes(childWorkflowId(started.pipelineId, 'late')),
