@@ -5,6 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { DevServer } from '../src/dev-server/dev-server';
+import { workflowDocument } from '../src/client/pipelines';
 import { childWorkflowId } from '../src/model/protocol';
 import { cpuSeconds } from './proc';
 import { countersByLabel, diffCounts } from './prometheus';
@@ -123,7 +124,7 @@ export async function pipelineResult(
   timeoutMs: number,
 ): Promise<string> {
   const raw: unknown = await withTimeout(
-    ctx.client.workflow.getHandle(pipelineId).result(),
+    workflowDocument(ctx.client.workflow.getHandle(pipelineId)),
     timeoutMs,
     `pipeline ${pipelineId}`,
   );

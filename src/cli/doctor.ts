@@ -5,6 +5,7 @@
  * tiny workflow on an ephemeral worker of its own. Exit 0 when all is well, 1 naming the fix for
  * each problem.
  */
+import { ConvoySearchAttributes } from '../model/visibility';
 import { Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -28,13 +29,9 @@ export interface DoctorCheck {
 
 /**
  * Convoy's search attributes and their types as `temporal operator search-attribute create`
- * spells them. (The workflows that upsert them define the same names; keep the two together.)
+ * spells them, from their one definition (src/model/visibility.ts).
  */
-export const CONVOY_SEARCH_ATTRIBUTES = [
-  { name: 'ConvoyPipeline', cliType: 'Keyword' },
-  { name: 'ConvoyStatus', cliType: 'Keyword' },
-  { name: 'ConvoyWaitingBarriers', cliType: 'KeywordList' },
-] as const;
+export const CONVOY_SEARCH_ATTRIBUTES = Object.values(ConvoySearchAttributes);
 
 /** The timer the probe sleeps. */
 export const PROBE_TIMER_MS = 100;

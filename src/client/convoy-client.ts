@@ -17,7 +17,9 @@ import {
   intervene,
   overrideBarrier,
   startPipeline,
+  statusKey,
   waitForPipeline,
+  waitingBarriersKey,
 } from './pipelines';
 import {
   compileForStart,
@@ -79,6 +81,11 @@ export interface ListPipelinesOptions {
   taskQueue?: string;
   /** At most this many, the most recent first; default 100. */
   limit?: number;
+  /**
+   * Only pipelines where some workflow waits at the barrier with this identifier now (the
+   * `ConvoyWaitingBarriers` search attribute: the namespace must have it).
+   */
+  waitingAtBarrier?: string;
 }
 
 /** A pipeline as Temporal's visibility lists it. */
@@ -89,14 +96,22 @@ export interface PipelineSummary {
   /** The file it was started from, or `pipeline definition`. */
   readonly source?: string;
   /**
-   * The pipeline workflow's Temporal status: `RUNNING`, then `COMPLETED` once it has a result
-   * (whether it `succeeded`, `failed` or was `aborted` is in {@link PipelineHandle.status}), or
-   * `TERMINATED`, `TIMED_OUT`, … when Temporal ended it.
+   * The pipeline workflow's Temporal status: `RUNNING`, then `COMPLETED` when it `succeeded`,
+   * `FAILED` when it `failed` or was `aborted` (both have their document: see
+   * {@link PipelineHandle.status}), or `TERMINATED`, `TIMED_OUT`, … when Temporal ended it.
    */
   readonly executionStatus: WorkflowExecutionStatusName;
   readonly startedAt: Date;
   readonly closedAt?: Date;
   readonly taskQueue: string;
+  /**
+   * Its `ConvoyStatus` search attribute: `running`, `waiting-at-barrier`,
+   * `waiting-for-intervention`, `succeeded`, `failed` or `aborted`. Absent where the namespace
+   * lacks Convoy's search attributes (README, "The Temporal Web UI").
+   */
+  readonly convoyStatus?: string;
+  /** Its `ConvoyWaitingBarriers` search attribute: the barriers where one of its workflows waits. */
+  readonly waitingBarriers?: readonly string[];
 }
 
 /** One document read by {@link PipelineHandle.follow}, and what changed since the one before. */
@@ -227,9 +242,13 @@ export class ConvoyClient {
     if (options.status === 'running') clauses.push(`ExecutionStatus = 'Running'`);
     if (options.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
     if (options.taskQueue !== undefined) clauses.push(`TaskQueue = ${queryString(options.taskQueue)}`);
+    if (options.waitingAtBarrier !== undefined)
+      clauses.push(`${waitingBarriersKey.name} = ${queryString(options.waitingAtBarrier)}`);
     const summaries: PipelineSummary[] = [];
     for await (const info of this.temporal.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
       const memo = info.memo ?? {};
+      const convoyStatus = info.typedSearchAttributes.get(statusKey);
+      const waitingBarriers = info.typedSearchAttributes.get(waitingBarriersKey);
       summaries.push({
         pipelineId: info.workflowId,
         ...(typeof memo.convoyPipeline === 'string' && { name: memo.convoyPipeline }),
@@ -238,6 +257,8 @@ export class ConvoyClient {
         startedAt: info.startTime,
         ...(info.closeTime && { closedAt: info.closeTime }),
         taskQueue: info.taskQueue,
+        ...(convoyStatus !== undefined && { convoyStatus }),
+        ...(waitingBarriers !== undefined && { waitingBarriers }),
       });
       if (summaries.length >= limit) break;
     }

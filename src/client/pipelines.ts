@@ -3,14 +3,20 @@
  * scripts as well.
  */
 import {
+  ApplicationFailure,
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   QueryNotRegisteredError,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { isResultFailureType } from '../model/outcome';
+import { ConvoySearchAttributes } from '../model/visibility';
 import type { PipelinePlan } from '../model/plan';
 import {
   isLiveWorkflowStatus,
@@ -63,17 +69,62 @@ export async function connectClient(config: TemporalConnection): Promise<Client>
 /** The Temporal workflow type of every pipeline workflow. */
 export const PIPELINE_WORKFLOW_TYPE = 'pipelineWorkflow';
 
+/** Per client: whether its namespace has Convoy's search attributes (asked once). */
+const searchAttributesRegistered = new WeakMap<Client, Promise<boolean>>();
+
+/**
+ * True when the client's namespace has every Convoy search attribute with its type. A cluster
+ * that does not (or does not let us ask) gets pipelines that keep no search attributes: an
+ * upsert of an unknown attribute would fail their workflow tasks.
+ */
+export function hasConvoySearchAttributes(client: Client): Promise<boolean> {
+  let known = searchAttributesRegistered.get(client);
+  if (!known) {
+    known = client.connection.operatorService
+      .listSearchAttributes({ namespace: client.options.namespace })
+      .then(({ customAttributes }) =>
+        Object.values(ConvoySearchAttributes).every(
+          ({ name, type }) => customAttributes?.[name] === encodeSearchAttributeIndexedValueType(type),
+        ),
+      )
+      .catch(() => false);
+    searchAttributesRegistered.set(client, known);
+  }
+  return known;
+}
+
+const pipelineKey = defineSearchAttributeKey(
+  ConvoySearchAttributes.pipeline.name,
+  SearchAttributeType.KEYWORD,
+);
+/** The typed keys of `ConvoyStatus` and `ConvoyWaitingBarriers`, for reading them from visibility. */
+export const statusKey = defineSearchAttributeKey(
+  ConvoySearchAttributes.status.name,
+  SearchAttributeType.KEYWORD,
+);
+export const waitingBarriersKey = defineSearchAttributeKey(
+  ConvoySearchAttributes.waitingBarriers.name,
+  SearchAttributeType.KEYWORD_LIST,
+);
+
 /** Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. */
 export async function startPipeline(
   client: Client,
   plan: PipelinePlan,
   taskQueue: string,
 ): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
+  const searchAttributes = await hasConvoySearchAttributes(client);
   try {
     return await client.workflow.start<typeof pipelineWorkflow>(PIPELINE_WORKFLOW_TYPE, {
       workflowId: plan.pipelineId,
       taskQueue,
-      args: [{ plan }],
+      args: [{ plan, ...(searchAttributes && { searchAttributes }) }],
+      ...(searchAttributes && {
+        typedSearchAttributes: [
+          { key: pipelineKey, value: plan.name },
+          { key: statusKey, value: 'running' },
+        ],
+      }),
       memo: { convoyPipeline: plan.name, source: plan.source },
       staticSummary: `Convoy pipeline ${plan.name}`,
       staticDetails: plan.stages
@@ -100,11 +151,27 @@ function notRunning(pipelineId: string, cause: unknown): PipelineNotFoundError {
   return new PipelineNotFoundError(`no running pipeline with id ${pipelineId}`, pipelineId, { cause });
 }
 
+/**
+ * Waits for a Convoy workflow (a pipeline or one of its children) to end and returns the
+ * document it ended with: its result when it succeeded, its failure's details when it failed,
+ * was aborted or rolled back (SPEC section 5). Any other end (terminated, timed out) throws.
+ */
+export async function workflowDocument(handle: WorkflowHandle): Promise<unknown> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && isResultFailureType(cause.type) && cause.details?.length)
+      return cause.details[0];
+    throw error;
+  }
+}
+
 /** Waits for a pipeline to end and returns its result document. */
 export async function waitForPipeline(client: Client, pipelineId: string): Promise<PipelineResult> {
   let raw: unknown;
   try {
-    raw = await client.workflow.getHandle(pipelineId).result();
+    raw = await workflowDocument(client.workflow.getHandle(pipelineId));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw notFound(pipelineId, error);
     throw error;
@@ -125,8 +192,8 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
     // A finished pipeline's document is its result, read from history: no worker needs to be
     // running to answer for it, as a query would require.
     doc =
-      status.name === 'COMPLETED'
-        ? pipelineResultSchema.parse(await handle.result())
+      status.name === 'COMPLETED' || status.name === 'FAILED'
+        ? pipelineResultSchema.parse(await workflowDocument(handle))
         : pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw notFound(pipelineId, error);

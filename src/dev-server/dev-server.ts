@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { ConvoySearchAttributes } from '../model/visibility';
 import { dynamicConfigArgs, readDynamicConfig, type DynamicConfig } from './dynamic-config';
 import { resolveTemporalCli, type ResolvedTemporalCli, type ResolveTemporalCliOptions } from './temporal-cli';
 
@@ -89,6 +90,17 @@ export async function isPortFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * `temporal server start-dev` flags that register Convoy's search attributes, so that the Web UI
+ * finds pipelines by status and waiting barrier (README, "The Temporal Web UI").
+ */
+export function searchAttributeArgs(): string[] {
+  return Object.values(ConvoySearchAttributes).flatMap(({ name, cliType }) => [
+    '--search-attribute',
+    `${name}=${cliType}`,
+  ]);
+}
+
 /** Every dev server this process started, killed on exit even if nobody called stop(). */
 const started = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -133,6 +145,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   const dynamicConfig = withOverrides(readDynamicConfig(), options.dynamicConfig ?? {});
   args.push(...dynamicConfigArgs(dynamicConfig));
+  args.push(...searchAttributeArgs());
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
 

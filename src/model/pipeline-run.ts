@@ -7,7 +7,14 @@
  *
  * Pure module (no clock: times are passed in as epoch milliseconds), so workflow code may use it.
  */
-import { Book, type BarrierBook, type BarrierState, type Outcome, type Transition } from './barrier';
+import {
+  Book,
+  nextDeadline as nextDeadlineOf,
+  type BarrierBook,
+  type BarrierState,
+  type Outcome,
+  type Transition,
+} from './barrier';
 import {
   RejectedMessages,
   checkAbandon,
@@ -246,6 +253,11 @@ export class PipelineRun {
   /** The earliest pending barrier deadline (epoch ms), if any: the one timer to keep. */
   nextDeadline(): number | undefined {
     return Book.nextDeadline(this.book);
+  }
+
+  /** The standing barriers whose deadline is `deadlineMs` (what the timer armed for it will time out). */
+  barriersDueAt(deadlineMs: number): BarrierState[] {
+    return this.barriers().filter((b) => nextDeadlineOf(b) === deadlineMs);
   }
 
   /** Times out every barrier whose deadline has passed at `nowMs`. */

@@ -4,7 +4,7 @@
  * and cost the workflows no history events (the UI reads them through a built-in query).
  */
 import type { BarrierState } from './barrier';
-import type { PipelineStatus, StageStatus } from './result';
+import { isoMs, type PipelineStatus, type StageStatus } from './result';
 
 /** At most this many names are listed per barrier; the rest are counted. */
 const MAX_NAMES = 5;
@@ -48,4 +48,29 @@ export function renderStepDetails(
   return step.type === 'barrier'
     ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
     : `**${position}: \`${step.name}\`** (${step.type})`;
+}
+
+/**
+ * The summary of the pipeline's one barrier timer, shown on the timer in the Web UI's event
+ * history and timeline: which barrier(s) time out when it fires, and when.
+ */
+export function renderDeadlineSummary(
+  barriers: readonly { stage: string; identifier: string }[],
+  deadlineMs: number,
+): string {
+  const which =
+    barriers.length === 0
+      ? 'barrier deadline'
+      : `${barriers.length === 1 ? 'barrier' : 'barriers'} ${names(barriers.map((b) => `${b.identifier} (stage ${b.stage})`))} deadline`;
+  return `${which} ${isoMs(deadlineMs)}`;
+}
+
+/** The summary of a workflow's wait at a barrier: which barrier, and its deadline. */
+export function renderBarrierWaitSummary(identifier: string, deadlineMs: number): string {
+  return `barrier ${identifier} deadline ${isoMs(deadlineMs)}`;
+}
+
+/** The summary of a workflow's wait for an operator's decision on a step. */
+export function renderInterventionWaitSummary(step: string, deadlineMs: number): string {
+  return `manual intervention on step ${step} deadline ${isoMs(deadlineMs)}`;
 }

@@ -15,7 +15,7 @@ const WORKFLOW_TASK = 3;
 
 /** The parts of a prediction, each a number of events. */
 export interface HistoryBudget {
-  /** Start, first and last workflow tasks, completion. */
+  /** Start, first and last workflow tasks, completion, and the final `ConvoyStatus` upsert. */
   readonly fixed: number;
   /** Child start initiated, started, ended, and a workflow task for each of the last two. */
   readonly perWorkflow: number;
@@ -23,16 +23,19 @@ export interface HistoryBudget {
   readonly perArrival: number;
   /** Withdrawal signal (a barrier step skipped by `when`) and its workflow task. */
   readonly perWithdrawal: number;
-  /** The deadline timer: started and fired or cancelled. */
+  /**
+   * The deadline timer (started, fired or cancelled) and two search-attribute upserts (a first
+   * workflow waits there; it resolves), when the namespace has Convoy's search attributes.
+   */
   readonly perBarrier: number;
 }
 
 export const HISTORY_BUDGET: HistoryBudget = {
-  fixed: 2 + 2 * WORKFLOW_TASK,
+  fixed: 2 + 2 * WORKFLOW_TASK + 1,
   perWorkflow: 3 + 2 * WORKFLOW_TASK,
   perArrival: 1 + WORKFLOW_TASK + 2,
   perWithdrawal: 1 + WORKFLOW_TASK,
-  perBarrier: 2,
+  perBarrier: 2 + 2,
 };
 
 /** Temporal's per-workflow history limits (events). */

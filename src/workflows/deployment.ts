@@ -42,11 +42,18 @@ import {
   workflowAbandonSignal,
   workflowStatusQuery,
 } from '../model/protocol';
+import { workflowOutcome } from '../model/outcome';
 import type { StepResult, WorkflowResult } from '../model/result';
-import { renderStepDetails } from '../model/web-ui-details';
+import { workflowVisibility } from '../model/visibility';
+import {
+  renderBarrierWaitSummary,
+  renderInterventionWaitSummary,
+  renderStepDetails,
+} from '../model/web-ui-details';
 import { fitDocument } from '../model/message-size';
 import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
+import { close, visibilityUpdater } from './closing';
 import { logRefusal, onValidSignal } from './handlers';
 import { describeFailure, runActivityStep } from './steps';
 
@@ -59,6 +66,8 @@ export const deploymentInputSchema = z.object({
   pipelineFailureStrategies: z.array(failureRuleSchema),
   /** The pipeline's capability; absent for children of pipelines started before it existed. */
   capability: capabilitySchema.optional(),
+  /** Keep Convoy's search attributes current (the pipeline started this child with them). */
+  searchAttributes: z.boolean().optional(),
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
@@ -77,6 +86,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const coordinator = getExternalWorkflowHandle(input.coordinatorId);
   /** What every message to the coordinator carries to be believed (nothing for older pipelines). */
   const credentials = input.capability === undefined ? {} : { capability: input.capability };
+  const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
+  /** Shows the workflow's status (and the barrier it waits at) through its search attributes. */
+  const showVisibility = (waitingAt?: string): void =>
+    updateVisibility(workflowVisibility(run.result(), waitingAt));
 
   const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
     run.refuseMalformed(signal, payload, reason);
@@ -130,6 +143,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const crossBarrier = async (identifier: string, timeoutMs: number, record: StepResult): Promise<void> => {
     const arrivedAt = Date.now();
     run.arriveAtBarrier(record, arrivedAt);
+    showVisibility(identifier);
     let coordinatorGone = false;
     if (!run.outcomeOf(identifier)) {
       void tellCoordinator(() =>
@@ -147,8 +161,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     const answered = await condition(
       () => run.outcomeOf(identifier) !== undefined || coordinatorGone,
       timeoutMs + COORDINATOR_GRACE_MS,
+      { summary: renderBarrierWaitSummary(identifier, arrivedAt + timeoutMs) },
     );
     const verdict = run.leaveBarrier(identifier, timeoutMs, answered);
+    showVisibility();
     if (!verdict.released) throw ApplicationFailure.nonRetryable(verdict.message, verdict.errorType);
   };
 
@@ -166,6 +182,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     waiting: Extract<NextMove, { kind: 'wait-for-operator' }>,
   ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
     run.startWaitingForOperator(step.name, Date.now(), waiting.timeoutMs);
+    showVisibility();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, {
         workflow: plan.name,
@@ -175,8 +192,12 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       }),
     );
     if (waiting.timeoutMs === undefined) await condition(() => run.pendingDecision !== undefined);
-    else await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs);
+    else
+      await condition(() => run.pendingDecision !== undefined, waiting.timeoutMs, {
+        summary: renderInterventionWaitSummary(step.name, Date.now() + waiting.timeoutMs),
+      });
     const decision = run.stopWaitingForOperator();
+    showVisibility();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, {
         workflow: plan.name,
@@ -285,5 +306,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     }
   }
   setCurrentDetails(`**${run.status}**`);
-  return fitDocument(run.result());
+  const result = fitDocument(run.result());
+  showVisibility();
+  return close(result, workflowOutcome(result));
 }

@@ -13,4 +13,9 @@ export const Patches = {
    * message must carry. Pipelines started before it accept their children's messages without one.
    */
   capability: 'convoy-capability',
+  /**
+   * Both workflows: a result that did not succeed fails the Temporal workflow (the document in the
+   * failure's details) instead of completing it, so the Web UI shows it failed.
+   */
+  failUnsuccessfulResult: 'convoy-fail-unsuccessful-result',
 } as const;

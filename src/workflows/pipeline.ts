@@ -39,18 +39,29 @@ import {
   workflowAbandonSchema,
   workflowAbandonSignal,
 } from '../model/protocol';
+import { pipelineOutcome } from '../model/outcome';
 import type { PipelineResult } from '../model/result';
 import { fitDocument } from '../model/message-size';
+import { pipelineVisibility } from '../model/visibility';
+import { renderDeadlineSummary } from '../model/web-ui-details';
+import { close, documentOfFailedChild, initialSearchAttributes, visibilityUpdater } from './closing';
 import { deploymentWorkflow } from './deployment';
 import { logRefusal, onValidSignal } from './handlers';
 import { Patches } from './patches';
 
 /** Input of {@link pipelineWorkflow}. */
-export const pipelineInputSchema = z.object({ plan: pipelinePlanSchema });
+export const pipelineInputSchema = z.object({
+  plan: pipelinePlanSchema,
+  /**
+   * The namespace has Convoy's search attributes (the starter checked): keep them current on the
+   * pipeline and its children. Absent in pipelines started before they existed.
+   */
+  searchAttributes: z.boolean().optional(),
+});
 export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 
 export async function pipelineWorkflow(rawInput: PipelineInput): Promise<PipelineResult> {
-  const { plan } = pipelineInputSchema.parse(rawInput);
+  const { plan, searchAttributes = false } = pipelineInputSchema.parse(rawInput);
   const pipelineId = workflowInfo().workflowId;
   // Drawn from the workflow's seeded random source: the same on every replay.
   const capability = patched(Patches.capability) ? uuid4() : undefined;
@@ -72,12 +83,14 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
    * of changes, in a microtask: a task handling hundreds of arrivals renders it once, not each time.
    */
   let detailsPending = false;
+  const showVisibility = visibilityUpdater(searchAttributes);
   const showDetails = (): void => {
     if (detailsPending) return;
     detailsPending = true;
     void Promise.resolve().then(() => {
       detailsPending = false;
       setCurrentDetails(run.details());
+      if (searchAttributes) showVisibility(pipelineVisibility(run.document()));
     });
   };
 
@@ -202,8 +215,10 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
             workflow: wf,
             pipelineFailureStrategies: plan.failureStrategies,
             ...credentials,
+            ...(searchAttributes && { searchAttributes }),
           },
         ],
+        ...(searchAttributes && { typedSearchAttributes: initialSearchAttributes(plan.name) }),
         // Cancellation is driven explicitly (see above); if the parent is terminated, the
         // children still get a cancellation request and end cleanly.
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -211,8 +226,14 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       });
       ended = { returned };
     } catch (error) {
-      ended = { threw: true };
-      log.warn('child workflow did not complete normally', { workflow: wf.name, error: String(error) });
+      // A child that failed, aborted or rolled back fails with its document in the details.
+      const document = documentOfFailedChild(error);
+      if (document !== undefined) {
+        ended = { returned: document };
+      } else {
+        ended = { threw: true };
+        log.warn('child workflow did not complete normally', { workflow: wf.name, error: String(error) });
+      }
     }
     act(run.endWorkflow(wf, ended, Date.now()));
   };
@@ -230,7 +251,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       const interrupted = await condition(
         () => done || (run.nextDeadline() ?? Infinity) < armedFor,
         Math.max(1, armedFor - Date.now()),
-        { summary: 'earliest barrier deadline' },
+        { summary: renderDeadlineSummary(run.barriersDueAt(armedFor), armedFor) },
       );
       if (!interrupted) act(run.expire(Date.now()));
     }
@@ -250,7 +271,9 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     done = true;
     await deadlines;
   });
-  return fitDocument(run.document());
+  const document = fitDocument(run.document());
+  if (searchAttributes) showVisibility(pipelineVisibility(document));
+  return close(document, pipelineOutcome(document));
 }
 
 /**

@@ -1,7 +1,12 @@
 /**
  * Failure strategies (SPEC section 4) and aborting, on a real dev server with real processes.
  */
-import { cancelPipeline, describePipeline, overrideBarrier } from '../../src/client/pipelines';
+import {
+  cancelPipeline,
+  describePipeline,
+  overrideBarrier,
+  workflowDocument,
+} from '../../src/client/pipelines';
 import {
   barrierOf,
   connectTestEnv,
@@ -235,7 +240,7 @@ stages:
   );
   await env.client.workflow.getHandle(started.pipelineId).terminate('operator pulled the plug');
   for (const name of ['waiter', 'busy']) {
-    const child = await env.client.workflow.getHandle(`${started.pipelineId}/${name}`).result();
+    const child = await workflowDocument(env.client.workflow.getHandle(`${started.pipelineId}/${name}`));
     expect(child).toMatchObject({ name, status: 'aborted' });
   }
 });

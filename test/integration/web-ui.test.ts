@@ -1,10 +1,11 @@
 /**
  * Operators inspect pipelines in the Temporal Web UI. Headless Chromium opens a running
  * pipeline there and finds what Convoy puts on the page: each child's summary and the live
- * barrier details. (Chromium: Debian's `chromium` package, or CHROMIUM_PATH.)
+ * barrier details; it finds the pipeline in the list through Convoy's search attributes, and sees
+ * a failed pipeline as Failed. (Chromium: Debian's `chromium` package, or CHROMIUM_PATH.)
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { cancelPipeline, describePipeline } from '../../src/client/pipelines';
 import { connectTestEnv, eventually, startYamlPipeline, workflowOf, type TestEnv } from './harness';
 
@@ -37,6 +38,28 @@ afterAll(async () => {
   await env?.close();
 });
 
+/**
+ * Opens the Web UI's workflow list filtered by a visibility query, as an operator types it, and
+ * returns the text of the row of `workflowId` once it is listed (visibility lags: it reloads).
+ */
+async function listedRow(page: Page, query: string, workflowId: string): Promise<string> {
+  const url = `${process.env.CONVOY_TEST_TEMPORAL_UI}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
+  return eventually(
+    async () => {
+      await page.goto(url);
+      const row = page.locator('tr', { has: page.getByText(workflowId, { exact: true }) }).first();
+      try {
+        await row.waitFor({ timeout: 10_000 });
+        return await row.innerText();
+      } catch {
+        return ''; // not listed yet
+      }
+    },
+    (text) => text !== '',
+    60_000,
+  );
+}
+
 test('a running pipeline shows its children and live barrier state in the Web UI', async () => {
   const started = await startYamlPipeline(
     env,
@@ -47,6 +70,7 @@ stages:
     workflows:
       - { name: payments, steps: [{ name: all-deployed, type: barrier, identifier: services-deployed }] }
       - { name: search, steps: [{ name: deploy, type: shell, command: "sleep 120" }, { name: all-deployed, type: barrier, identifier: services-deployed }] }
+      - { name: ledger, steps: [{ name: deploy, type: shell, command: "sleep 120" }, { name: ledger-ready, type: barrier, identifier: ledger-migrated }] }
 `,
   );
   await eventually(
@@ -78,6 +102,19 @@ stages:
     );
     expect(shown).toContain('Convoy pipeline web-ui');
     expect(shown).toMatch(/services-deployed\s*\(stage deploy\): standing/);
+
+    // README's query, "every pipeline waiting at a barrier", finds it and its waiting child; a
+    // barrier nobody waits at yet finds nothing.
+    const waiting = await listedRow(page, 'ConvoyStatus = "waiting-at-barrier"', started.pipelineId);
+    expect(waiting).toMatch(/\brunning\b/i);
+    await listedRow(page, 'ConvoyWaitingBarriers = "services-deployed"', `${started.pipelineId}/payments`);
+    await page.goto(
+      `${process.env.CONVOY_TEST_TEMPORAL_UI}/namespaces/default/workflows?query=${encodeURIComponent('ConvoyWaitingBarriers = "ledger-migrated"')}`,
+    );
+    await page
+      .getByText(/No Workflows/i)
+      .first()
+      .waitFor({ timeout: 30_000 });
   } catch (error) {
     await page.screenshot({ path: '/tmp/web-ui-failure.png' });
     throw error;
@@ -85,5 +122,38 @@ stages:
     await page.close();
     await cancelPipeline(env.client, started.pipelineId);
     await started.result();
+  }
+});
+
+test('a failed pipeline and its failed child show as Failed in the Web UI list', async () => {
+  const started = await startYamlPipeline(
+    env,
+    `
+name: web-ui-fails
+stages:
+  - name: deploy
+    workflows:
+      - { name: payments, steps: [{ name: deploy, type: shell, command: "exit 1" }] }
+`,
+  );
+  const doc = await started.result();
+  expect(doc.status).toBe('failed');
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  try {
+    const pipelineRow = await listedRow(page, `ConvoyPipeline = "web-ui-fails"`, started.pipelineId);
+    // The badge: its CSS shows it in capitals (the text is FAILED, COMPLETED, RUNNING).
+    expect(pipelineRow).toMatch(/\bfailed\b/i);
+    expect(pipelineRow).not.toMatch(/completed/i);
+    const childRow = await listedRow(
+      page,
+      `ExecutionStatus = "Failed" AND ConvoyPipeline = "web-ui-fails"`,
+      `${started.pipelineId}/payments`,
+    );
+    expect(childRow).toMatch(/\bfailed\b/i);
+  } catch (error) {
+    await page.screenshot({ path: '/tmp/web-ui-failed-list.png' });
+    throw error;
+  } finally {
+    await page.close();
   }
 });

@@ -7,6 +7,7 @@
  * config/temporal/server.env (shared with docker-compose.temporal.yml) and the node's own ports,
  * with Convoy's dynamic config file, config/temporal/dynamic-config.yaml.
  */
+import { ConvoySearchAttributes } from '../../../src/model/visibility';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -23,11 +24,9 @@ import { provisionTemporalServer, tail, type TemporalServerBinaries } from './te
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 
 /** Convoy's custom search attributes, registered on the `default` namespace of every cluster we set up. */
-export const CONVOY_SEARCH_ATTRIBUTES = {
-  ConvoyPipeline: 'Keyword',
-  ConvoyStatus: 'Keyword',
-  ConvoyWaitingBarriers: 'KeywordList',
-} as const satisfies Record<string, 'Keyword' | 'KeywordList'>;
+/** Convoy's search attributes by name, typed as the `temporal` CLI spells them (one definition: src/model/visibility.ts). */
+export const CONVOY_SEARCH_ATTRIBUTES: Readonly<Record<string, 'Keyword' | 'KeywordList'>> =
+  Object.fromEntries(Object.values(ConvoySearchAttributes).map((a) => [a.name, a.cliType]));
 
 export const CLUSTER_NAMESPACE = 'default';
 

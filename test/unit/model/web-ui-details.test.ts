@@ -1,5 +1,11 @@
 import { Book } from '../../../src/model/barrier';
-import { renderPipelineDetails, renderStepDetails } from '../../../src/model/web-ui-details';
+import {
+  renderBarrierWaitSummary,
+  renderDeadlineSummary,
+  renderInterventionWaitSummary,
+  renderPipelineDetails,
+  renderStepDetails,
+} from '../../../src/model/web-ui-details';
 
 const plan = {
   stages: [
@@ -61,4 +67,24 @@ test('step details name the step, its position and, for a barrier, which one and
       3,
     ),
   ).toBe('**step 2/3: `all-in`** — barrier `services-deployed` (timeout 600000 ms)');
+});
+
+test('timer summaries name the barrier(s) and the deadline', () => {
+  const at = Date.parse('2026-11-30T12:00:00.000Z');
+  expect(renderDeadlineSummary([{ stage: 'deploy', identifier: 'gate' }], at)).toBe(
+    'barrier gate (stage deploy) deadline 2026-11-30T12:00:00.000Z',
+  );
+  expect(
+    renderDeadlineSummary(
+      [
+        { stage: 'deploy', identifier: 'a' },
+        { stage: 'verify', identifier: 'b' },
+      ],
+      at,
+    ),
+  ).toBe('barriers a (stage deploy), b (stage verify) deadline 2026-11-30T12:00:00.000Z');
+  expect(renderBarrierWaitSummary('gate', at)).toBe('barrier gate deadline 2026-11-30T12:00:00.000Z');
+  expect(renderInterventionWaitSummary('deploy', at)).toBe(
+    'manual intervention on step deploy deadline 2026-11-30T12:00:00.000Z',
+  );
 });
