@@ -54,6 +54,12 @@ export interface WorkerParts {
 /**
  * Runs `body` with a fresh worker process on task queues of its own: Convoy's worker on
  * `taskQueue`, the floor's on `rawTaskQueue(taskQueue)`.
+ *
+ * Every client call `body` makes is cancelled when it ends. A call can outlive its benchmark: a
+ * pipeline's result long-poll raced against the crash of its worker goes on polling. Left alone,
+ * it is still waiting when its dev server stops; the client then retries it from a timer on a
+ * closed channel, which throws ("Channel has been shut down") where nobody can catch it and takes
+ * the whole run down.
  */
 export async function withBenchWorker<T>(
   ctx: BenchContext,
@@ -69,9 +75,11 @@ export async function withBenchWorker<T>(
     convoyBundle: parts.convoy ? ctx.bundlePath : undefined,
     floorBundle: parts.floor ? ctx.floorBundlePath : undefined,
   });
+  const calls = new AbortController();
   try {
-    return await body(taskQueue, worker);
+    return await ctx.client.withAbortSignal(calls.signal, () => body(taskQueue, worker));
   } finally {
+    calls.abort();
     await worker.stop();
   }
 }
