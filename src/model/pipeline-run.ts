@@ -7,7 +7,14 @@
  *
  * Pure module (no clock: times are passed in as epoch milliseconds), so workflow code may use it.
  */
-import { Book, type BarrierBook, type BarrierState, type Outcome, type Transition } from './barrier';
+import {
+  Book,
+  isWaiting,
+  type BarrierBook,
+  type BarrierState,
+  type Outcome,
+  type Transition,
+} from './barrier';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
   barrierCommandSchema,
@@ -311,7 +318,7 @@ export class PipelineRun {
     const wf = this.workflows.get(name)!;
     if (!isLiveWorkflowStatus(wf.status)) return wf.status;
     if (this.waitingForIntervention.has(name)) return 'waiting-for-intervention';
-    if (this.barriers().some((b) => b.stage === wf.stage && b.waiting.includes(name))) {
+    if (this.barriers().some((b) => b.stage === wf.stage && isWaiting(b, name))) {
       return 'waiting-at-barrier';
     }
     return 'running';
