@@ -4,6 +4,7 @@
  * worker used meanwhile (CPU seconds, database requests).
  */
 import type { Client } from '@temporalio/client';
+import { setMaxListeners } from 'node:events';
 import type { DevServer } from '../src/dev-server/dev-server';
 import { childWorkflowId } from '../src/model/protocol';
 import { cpuSeconds } from './proc';
@@ -76,6 +77,8 @@ export async function withBenchWorker<T>(
     floorBundle: parts.floor ? ctx.floorBundlePath : undefined,
   });
   const calls = new AbortController();
+  // The client adds a listener per call and never removes it: a few thousand per benchmark.
+  setMaxListeners(0, calls.signal);
   try {
     return await ctx.client.withAbortSignal(calls.signal, () => body(taskQueue, worker));
   } finally {
