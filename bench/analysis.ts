@@ -298,6 +298,14 @@ export interface TimeoutObservation {
     decideMs: number;
     /** Outcome initiated (parent) → received (waiter). */
     transitMs: number;
+    /**
+     * How long the parent's workflow task that armed the timer ran (WorkflowTaskStarted →
+     * TimerStarted): the workflow computes the timer's duration from its task's start, the server
+     * starts the timer when the task completes, so the timer fires this much after the deadline.
+     */
+    armMs: number;
+    /** The server's own lateness on that timer: TimerFired − TimerStarted − the duration asked for (as the raw timer's). */
+    serverTimerMs: number;
   };
 }
 
@@ -330,11 +338,25 @@ export function analyzeTimeout(
           .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && e.eventId < sent.eventId)
           .pop()
       : undefined;
-    if (sent && fired) {
+    const started = fired
+      ? parent.events.find(
+          (e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED && e.timerId === fired.timerId,
+        )
+      : undefined;
+    const armedBy = started
+      ? parent.events
+          .filter(
+            (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && e.eventId < started.eventId,
+          )
+          .pop()
+      : undefined;
+    if (sent && fired && started && armedBy) {
       observation.legs = {
         timerMs: fired.timeMs - (arrivalSentMs + timeoutMs),
         decideMs: sent.timeMs - fired.timeMs,
         transitMs: outcome.timeMs - sent.timeMs,
+        armMs: started.timeMs - armedBy.timeMs,
+        serverTimerMs: fired.timeMs - started.timeMs - (started.timerRequestedMs ?? Number.NaN),
       };
     }
   }

@@ -23,6 +23,8 @@ export interface Args {
   /** Absolute. */
   out: string;
   rebundle: boolean;
+  /** Only these participant counts of the release and back-to-back rows; all when undefined. */
+  participants: Set<number> | undefined;
 }
 
 function isBenchmark(name: string): name is Benchmark {
@@ -41,6 +43,20 @@ function parseOnly(list: string): Set<Benchmark> {
       `unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`,
     );
   return new Set(names.filter(isBenchmark));
+}
+
+/** `--participants 200,2000`: whole numbers above 0. */
+function parseParticipants(list: string): Set<number> {
+  const parts = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = parts.filter((p) => !/^[1-9]\d*$/.test(p));
+  if (bad.length || !parts.length)
+    throw new InvalidArgumentError(
+      `expected participant counts such as 200,2000; got ${bad.length ? bad.join(', ') : 'none'}`,
+    );
+  return new Set(parts.map(Number));
 }
 
 /** The runner's options; tests add `exitOverride()` to get errors thrown instead of an exit. */
@@ -63,6 +79,12 @@ export function benchCommand(): Command {
         'bench/results of the repository',
       ),
     )
+    .addOption(
+      new Option(
+        '--participants <list>',
+        'only these participant counts of the release and back-to-back rows, comma-separated (e.g. 2000)',
+      ).argParser(parseParticipants),
+    )
     .option('--rebundle', "bundle Convoy's workflows afresh instead of using dist/workflow-bundle.js", false)
     .showHelpAfterError('(add --help for the options)');
 }
@@ -70,5 +92,11 @@ export function benchCommand(): Command {
 /** Parses the arguments after `node run.js`. */
 export function parseArgs(argv: readonly string[], command: Command = benchCommand()): Args {
   const opts = command.parse(argv, { from: 'user' }).opts<Args>();
-  return { quick: opts.quick, only: opts.only, out: resolve(opts.out), rebundle: opts.rebundle };
+  return {
+    quick: opts.quick,
+    only: opts.only,
+    out: resolve(opts.out),
+    rebundle: opts.rebundle,
+    participants: opts.participants,
+  };
 }

@@ -77,3 +77,13 @@ export const FULL: BenchConfig = {
   memory: { workflows: 500, pipelines: 50 },
   serverSettings: { idleSeconds: 30, throughputPipelines: 30 },
 };
+
+/** `config` with only the release and back-to-back rows of these participant counts (all when undefined). */
+export function withParticipants(config: BenchConfig, counts: ReadonlySet<number> | undefined): BenchConfig {
+  if (!counts) return config;
+  return {
+    ...config,
+    release: config.release.filter((r) => counts.has(r.participants)),
+    backToBack: config.backToBack.filter((r) => counts.has(r.participants)),
+  };
+}

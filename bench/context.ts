@@ -4,6 +4,7 @@
  * worker used meanwhile (CPU seconds, database requests).
  */
 import type { Client } from '@temporalio/client';
+import { setMaxListeners } from 'node:events';
 import type { DevServer } from '../src/dev-server/dev-server';
 import { workflowDocument } from '../src/client/pipelines';
 import { childWorkflowId } from '../src/model/protocol';
@@ -55,6 +56,12 @@ export interface WorkerParts {
 /**
  * Runs `body` with a fresh worker process on task queues of its own: Convoy's worker on
  * `taskQueue`, the floor's on `rawTaskQueue(taskQueue)`.
+ *
+ * Every client call `body` makes is cancelled when it ends. A call can outlive its benchmark: a
+ * pipeline's result long-poll raced against the crash of its worker goes on polling. Left alone,
+ * it is still waiting when its dev server stops; the client then retries it from a timer on a
+ * closed channel, which throws ("Channel has been shut down") where nobody can catch it and takes
+ * the whole run down.
  */
 export async function withBenchWorker<T>(
   ctx: BenchContext,
@@ -70,9 +77,13 @@ export async function withBenchWorker<T>(
     convoyBundle: parts.convoy ? ctx.bundlePath : undefined,
     floorBundle: parts.floor ? ctx.floorBundlePath : undefined,
   });
+  const calls = new AbortController();
+  // The client adds a listener per call and never removes it: a few thousand per benchmark.
+  setMaxListeners(0, calls.signal);
   try {
-    return await body(taskQueue, worker);
+    return await ctx.client.withAbortSignal(calls.signal, () => body(taskQueue, worker));
   } finally {
+    calls.abort();
     await worker.stop();
   }
 }

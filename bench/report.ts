@@ -171,6 +171,10 @@ export interface BenchDetails {
       timerP50Ms: number;
       decideP50Ms: number;
       transitP50Ms: number;
+      /** p50 and p99 of the arming task's run time (the timer fires that much late) and of the server's own timer lateness. */
+      armP50Ms: number;
+      armP99Ms: number;
+      serverTimerP50Ms: number;
       /** The raw timers of the same timeouts. */
       rawTimerP50Ms: number;
       rawTimerP99Ms: number;
@@ -605,7 +609,8 @@ function timeoutSections(details: BenchDetails): string[] {
     lines.push(
       ...section(
         'Timeout lateness by timeoutMs',
-        "Lateness split into legs: the parent's timer fired after the deadline (server timer), the parent's workflow task then initiated the outcome (decide), and the outcome reached the waiter (transit). " +
+        "Lateness split into legs: the parent's timer fired after the deadline (timer), the parent's workflow task then initiated the outcome (decide), and the outcome reached the waiter (transit). " +
+          "The timer leg has two causes: the parent's workflow task that armed it ran for a while (arm: WorkflowTaskStarted → TimerStarted; the duration is computed from the task's start, the server starts the timer at the task's end), and the server fired it late (server: TimerFired − TimerStarted − duration, as the raw timer is measured). " +
           'The raw timer is a workflow sleeping the same timeoutMs, started when the waiter arrives: TimerFired − TimerStarted − timeoutMs.',
         [
           'barrier timeoutMs',
@@ -616,6 +621,8 @@ function timeoutSections(details: BenchDetails): string[] {
           'timer p50',
           'decide p50',
           'transit p50',
+          'arm p50 / p99',
+          'server p50',
           'raw timer p50',
           'raw timer p99',
         ],
@@ -628,6 +635,8 @@ function timeoutSections(details: BenchDetails): string[] {
           fmt(b.timerP50Ms, ' ms'),
           fmt(b.decideP50Ms, ' ms'),
           fmt(b.transitP50Ms, ' ms'),
+          `${fmt(b.armP50Ms, ' ms')} / ${fmt(b.armP99Ms, ' ms')}`,
+          fmt(b.serverTimerP50Ms, ' ms'),
           fmt(b.rawTimerP50Ms, ' ms'),
           fmt(b.rawTimerP99Ms, ' ms'),
         ]),

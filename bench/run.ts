@@ -11,6 +11,8 @@
  *   --quick         a smaller run of the same (under four minutes on 2 cores)
  *   --only LIST     only these benchmarks: floor,release,back-to-back,failure,timeout,scale,
  *                   throughput,memory,server-settings
+ *   --participants LIST  only these participant counts of the release and back-to-back rows
+ *                   (e.g. `--only release --participants 2000`)
  *   --out DIR       where to write the results (default bench/results of the package)
  *   --rebundle      bundle Convoy's workflows afresh instead of using dist/workflow-bundle.js
  * (bench/args.ts parses them; `--help` lists them).
@@ -22,7 +24,7 @@ import { prebuiltWorkflowBundle, writeWorkflowBundle } from '../src/worker/bundl
 import { freePort, startDevServer, type DevServer } from '../src/dev-server/dev-server';
 import { installQuietRuntime } from '../src/worker/worker';
 import { BENCHMARKS, parseArgs, type Benchmark } from './args';
-import { FULL, QUICK, type BenchConfig } from './config';
+import { FULL, QUICK, withParticipants, type BenchConfig } from './config';
 import { benchContext, type BenchContext } from './context';
 import { bundleFloorWorkflows } from './floor';
 import { renderMarkdown, type MachineInfo } from './report';
@@ -90,9 +92,36 @@ function writeReports(out: string, { results, details }: BenchRecord): void {
   );
 }
 
+/** The run's record and where it goes, once the record exists. */
+let pending: { record: BenchRecord; out: string; startedAt: Date } | undefined;
+
+/**
+ * An error no benchmark caught (thrown from a timer or an unawaited promise) ends the process, but
+ * not before what was measured so far is written, with the error among the failures.
+ */
+function writeWhatWeHave(kind: string) {
+  return (error: unknown): void => {
+    const message = `${kind}: ${describeError(error)}`;
+    log(`benchmark run failed: ${message}`);
+    if (pending) {
+      const { record, out, startedAt } = pending;
+      pending = undefined;
+      record.details.errors.push({ benchmark: 'runner', message });
+      record.details.durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
+      try {
+        writeReports(out, record);
+        log(`partial results in ${out}`);
+      } catch (writeError) {
+        log(`could not write the partial results: ${describeError(writeError)}`);
+      }
+    }
+    process.exit(1);
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const config = args.quick ? QUICK : FULL;
+  const config = withParticipants(args.quick ? QUICK : FULL, args.participants);
   const startedAt = new Date();
   const loadAtStart = loadavg()[0]!;
   installQuietRuntime('ERROR');
@@ -104,6 +133,7 @@ async function main(): Promise<void> {
     const dev = await startDevServer({ metricsPort: await freePort() });
     log(`dev server at ${dev.address} (${dev.cli.version})`);
     const record = emptyRecord(machineInfo(dev), config, args.quick, startedAt);
+    pending = { record, out: args.out, startedAt };
     try {
       const ctx = benchContext(dev, dev.env.client, tag, bundlePaths);
       const shared = BENCHMARKS.filter((b): b is SharedServerBenchmark => b !== 'server-settings');
@@ -123,6 +153,7 @@ async function main(): Promise<void> {
       `1-minute load average ${round(loadAtStart, 2)} at the start and ${round(loadavg()[0]!, 2)} at the end, on ${record.results.machine.cores} cores ` +
         '(the dev server, the worker process and the runner share them; anything else running on the machine shows up in the figures).',
     );
+    pending = undefined;
     writeReports(args.out, record);
     log(
       `done in ${round(details.durationSeconds)} s; results in ${args.out}${details.errors.length ? ` (${details.errors.length} benchmark(s) failed)` : ''}`,
@@ -134,6 +165,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  process.on('uncaughtException', writeWhatWeHave('uncaught exception'));
+  process.on('unhandledRejection', writeWhatWeHave('unhandled rejection'));
   main().catch((error: unknown) => {
     log(`benchmark run failed: ${describeError(error)}`);
     process.exit(1);

@@ -26,11 +26,11 @@ function lateness(
 ) {
   const b = summarize(group.map((o) => o.latenessMs).filter(Number.isFinite));
   const t = summarize(rawTimers.map((r) => r.latenessMs));
-  const leg = (pick: (l: NonNullable<Observation['legs']>) => number) =>
+  const leg = (pick: (l: NonNullable<Observation['legs']>) => number, p = 50) =>
     round(
       percentile(
         group.flatMap((o) => (o.legs ? [pick(o.legs)] : [])),
-        50,
+        p,
       ),
     );
   return {
@@ -42,6 +42,9 @@ function lateness(
     timerP50Ms: leg((l) => l.timerMs),
     decideP50Ms: leg((l) => l.decideMs),
     transitP50Ms: leg((l) => l.transitMs),
+    armP50Ms: leg((l) => l.armMs),
+    armP99Ms: leg((l) => l.armMs, 99),
+    serverTimerP50Ms: leg((l) => l.serverTimerMs),
     rawTimerP50Ms: t.p50Ms,
     rawTimerP99Ms: t.p99Ms,
   };

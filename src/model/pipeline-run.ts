@@ -10,6 +10,7 @@
 import {
   Book,
   nextDeadline as nextDeadlineOf,
+  isWaiting,
   type BarrierBook,
   type BarrierState,
   type Outcome,
@@ -364,7 +365,7 @@ export class PipelineRun {
     const wf = this.workflows.get(name)!;
     if (!isLiveWorkflowStatus(wf.status)) return wf.status;
     if (this.waitingForIntervention.has(name)) return 'waiting-for-intervention';
-    if (this.barriers().some((b) => b.stage === wf.stage && b.waiting.includes(name))) {
+    if (this.barriers().some((b) => b.stage === wf.stage && isWaiting(b, name))) {
       return 'waiting-at-barrier';
     }
     return 'running';

@@ -3,7 +3,7 @@
  * operator can read without running `convoy status`. Pure functions, so they are unit-tested
  * and cost the workflows no history events (the UI reads them through a built-in query).
  */
-import type { BarrierState } from './barrier';
+import { missingParticipants, type BarrierState } from './barrier';
 import { isoMs, type PipelineStatus, type StageStatus } from './result';
 
 /** At most this many names are listed per barrier; the rest are counted. */
@@ -27,8 +27,7 @@ export function renderPipelineDetails(
   if (shown.length > 0) lines.push('', '**Barriers**', '');
   // A list, not a table: the Web UI renders Markdown tables without cell spacing.
   for (const b of shown) {
-    const withdrawn = new Set(b.withdrawn);
-    const missing = b.participants.filter((p) => !Object.hasOwn(b.arrivals, p) && !withdrawn.has(p));
+    const missing = missingParticipants(b);
     const arrived = b.participants.length - missing.length;
     const detail = b.status === 'standing' ? `waiting for ${names(missing)}` : (b.reason ?? '');
     lines.push(

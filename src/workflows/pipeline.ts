@@ -11,6 +11,7 @@ import {
   condition,
   executeChild,
   getExternalWorkflowHandle,
+  inWorkflowContext,
   log,
   patched,
   setCurrentDetails,
@@ -81,7 +82,12 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
   /**
    * The Web UI's "current details" of the pipeline (no history events). Rendered once per burst
    * of changes, in a microtask: a task handling hundreds of arrivals renders it once, not each time.
+   * The microtask may run after this workflow left the worker's cache, when no workflow is current
+   * (the worker's 1,000 × 4 benchmark died of that: setCurrentDetails throws there, and the
+   * unhandled rejection ends the workflow thread), or while another workflow of the shared
+   * context is: it then leaves the details alone; the next change renders them.
    */
+  const { runId } = workflowInfo();
   let detailsPending = false;
   const showVisibility = visibilityUpdater(searchAttributes);
   const showDetails = (): void => {
@@ -89,6 +95,8 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     detailsPending = true;
     void Promise.resolve().then(() => {
       detailsPending = false;
+      // Only in this workflow's own context: the upsert is a command of this workflow's task.
+      if (!inWorkflowContext() || workflowInfo().runId !== runId) return;
       setCurrentDetails(run.details());
       if (searchAttributes) showVisibility(pipelineVisibility(run.document()));
     });

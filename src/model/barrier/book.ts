@@ -163,7 +163,7 @@ export function withdrawAll(
   const open = standingFor(stage, participant);
   return applyToEach(
     book,
-    (s) => open(s) && !Object.hasOwn(s.arrivals, participant),
+    (s) => open(s) && !Barrier.hasArrived(s, participant),
     (s) => Barrier.withdraw(s, participant, nowMs),
   );
 }
@@ -202,7 +202,9 @@ export function toBarrierResult(state: BarrierState): BarrierResult {
     identifier: state.identifier,
     participants: [...state.participants],
     status: state.status,
-    arrivals: Object.fromEntries(Object.entries(state.arrivals).map(([p, ms]) => [p, isoMs(ms)])),
+    arrivals: Object.fromEntries(
+      Object.entries(Barrier.arrivalTimes(state)).map(([p, ms]) => [p, isoMs(ms)]),
+    ),
     ...(deadline !== undefined && { deadline: isoMs(deadline) }),
     ...(state.resolvedAt !== undefined && { resolvedAt: isoMs(state.resolvedAt) }),
     ...(reason !== undefined && { reason }),
@@ -233,8 +235,8 @@ function standingFor(stage: string, participant: string): (state: BarrierState) 
   return (s) =>
     s.stage === stage &&
     Barrier.isStanding(s) &&
-    s.participants.includes(participant) &&
-    !s.withdrawn.includes(participant);
+    Barrier.isParticipant(s, participant) &&
+    !Barrier.hasWithdrawn(s, participant);
 }
 
 /** Applies `operation` to every selected barrier, in book order, collecting all outcomes. */

@@ -167,13 +167,16 @@ describe('analyzeTimeout', () => {
     expect(o).toMatchObject({ kind: 'timed-out', latenessMs: 100, latenessFromPayloadMs: 110 });
   });
 
-  it('splits the lateness into timer, decision and transit with the parent history', () => {
+  it('splits the lateness into timer (the arming task and the server), decision and transit with the parent history', () => {
     const parent = [
+      plain(10_005, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+      // Armed for deadline − the task's start (10,790 − 10,005 = 785 ms), started 40 ms later.
+      plain(10_045, EventType.EVENT_TYPE_TIMER_STARTED, { timerId: '1', timerRequestedMs: 785 }),
       plain(10_850, EventType.EVENT_TYPE_TIMER_FIRED, { timerId: '1' }),
       sent(10_880, CONVOY.outcome, { identifier: 'deadline', kind: 'timed-out' }, 'p/waiter'),
     ];
     const o = analyzeTimeout(waiter, 'deadline', 800, { events: parent, waiterId: 'p/waiter' });
-    expect(o.legs).toEqual({ timerMs: 50, decideMs: 30, transitMs: 20 });
+    expect(o.legs).toEqual({ timerMs: 50, decideMs: 30, transitMs: 20, armMs: 40, serverTimerMs: 20 });
   });
 
   it('reports a missing outcome as kind none with NaN lateness', () => {

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { BENCHMARKS, benchCommand, parseArgs } from '../../../bench/args';
+import { FULL, withParticipants } from '../../../bench/config';
 import { packageRoot } from '../../../src/package/root';
 
 /** Throws instead of exiting, and keeps commander's message off the test output. */
@@ -18,6 +19,7 @@ describe('parseArgs', () => {
       only: new Set(BENCHMARKS),
       out: join(packageRoot(), 'bench', 'results'),
       rebundle: false,
+      participants: undefined,
     });
   });
 
@@ -28,6 +30,7 @@ describe('parseArgs', () => {
       only: new Set(['floor', 'back-to-back']),
       out: resolve('tmp/x'),
       rebundle: true,
+      participants: undefined,
     });
     expect(parse('--only=timeout').only).toEqual(new Set(['timeout']));
   });
@@ -38,8 +41,25 @@ describe('parseArgs', () => {
     );
   });
 
+  it('reads --participants, and names what is not a participant count', () => {
+    expect(parse('--participants', '2000, 200').participants).toEqual(new Set([200, 2000]));
+    expect(() => parse('--participants', '200,0,x')).toThrow(
+      'expected participant counts such as 200,2000; got 0, x',
+    );
+  });
+
   it('rejects unknown options and stray arguments', () => {
     expect(() => parse('--fast')).toThrow(/unknown option '--fast'/);
     expect(() => parse('floor')).toThrow(/too many arguments/);
+  });
+});
+
+describe('withParticipants', () => {
+  it('keeps the release and back-to-back rows of the counts given, and everything else', () => {
+    const only = withParticipants(FULL, new Set([200, 2000]));
+    expect(only.release.map((r) => r.participants)).toEqual([200, 2000]);
+    expect(only.backToBack.map((r) => r.participants)).toEqual([200]);
+    expect(only.scale).toEqual(FULL.scale);
+    expect(withParticipants(FULL, undefined)).toBe(FULL);
   });
 });

@@ -6,12 +6,15 @@
 import fc from 'fast-check';
 import {
   abandon,
+  arrivalTimes,
   arrive,
   createBarrier,
   expire,
   nextDeadline,
   operatorBreak,
   operatorRelease,
+  hasArrived,
+  waitingParticipants,
   withdraw,
   type BarrierState,
   type Outcome,
@@ -95,7 +98,7 @@ function apply(state: BarrierState, command: Input, nowMs: number): Transition<B
 }
 
 const isFinal = (s: BarrierState) => s.status !== 'standing';
-const accountedFor = (s: BarrierState, p: string) => Object.hasOwn(s.arrivals, p) || s.withdrawn.includes(p);
+const accountedFor = (s: BarrierState, p: string) => hasArrived(s, p) || s.withdrawn.includes(p);
 const resolutionOf = ({ status, resolvedAt, reason, brokenBy, missing, withdrawn }: BarrierState) => ({
   status,
   resolvedAt,
@@ -155,11 +158,7 @@ function simulate(
     for (const o of transition.outcomes)
       delivered.set(o.participant, [...(delivered.get(o.participant) ?? []), o]);
     const arrived = command.op === 'arrive' ? pre.participants[command.who] : undefined;
-    if (
-      arrived !== undefined &&
-      !Object.hasOwn(pre.arrivals, arrived) &&
-      Object.hasOwn(transition.state.arrivals, arrived)
-    )
+    if (arrived !== undefined && !hasArrived(pre, arrived) && hasArrived(transition.state, arrived))
       deadlineOf.set(arrived, nowMs + (command as { timeoutMs: number }).timeoutMs);
     check({ pre, post: transition.state, transition, command, nowMs, delivered, deadlineOf });
     state = transition.state;
@@ -219,16 +218,16 @@ describe('barrier properties', () => {
         simulate(scenario, ({ post, delivered }) => {
           for (const [participant, outcomes] of delivered) {
             expect(outcomes).toHaveLength(1);
-            expect(Object.hasOwn(post.arrivals, participant)).toBe(true);
+            expect(hasArrived(post, participant)).toBe(true);
           }
-          const arrived = Object.keys(post.arrivals);
+          const arrived = Object.keys(arrivalTimes(post));
           if (isFinal(post)) {
-            expect(post.waiting).toEqual([]);
+            expect(waitingParticipants(post)).toEqual([]);
             for (const p of arrived) expect(delivered.get(p)).toHaveLength(1);
           } else {
             // While standing nobody has been answered, and everyone who arrived is waiting.
             expect(delivered.size).toBe(0);
-            expect([...post.waiting].sort()).toEqual([...arrived].sort());
+            expect([...waitingParticipants(post)].sort()).toEqual([...arrived].sort());
           }
         });
       }),
@@ -243,7 +242,7 @@ describe('barrier properties', () => {
           if (!isFinal(pre)) return;
           expect(resolutionOf(post)).toEqual(resolutionOf(pre));
           expect(post.participants).toEqual(pre.participants);
-          for (const [p, at] of Object.entries(pre.arrivals)) expect(post.arrivals[p]).toBe(at);
+          for (const [p, at] of Object.entries(arrivalTimes(pre))) expect(arrivalTimes(post)[p]).toBe(at);
         });
       }),
       runs,
@@ -259,7 +258,7 @@ describe('barrier properties', () => {
             expect(post).not.toHaveProperty('deadline');
             return;
           }
-          const deadlines = post.waiting.map((p) => deadlineOf.get(p) as number);
+          const deadlines = waitingParticipants(post).map((p) => deadlineOf.get(p) as number);
           expect(nextDeadline(post)).toBe(deadlines.length === 0 ? undefined : Math.min(...deadlines));
           // Every operation catches up with the clock: a standing barrier has nothing overdue.
           if (deadlines.length > 0) expect(nextDeadline(post)).toBeGreaterThan(nowMs);
@@ -274,7 +273,7 @@ describe('barrier properties', () => {
       fc.property(scenarioArb, (scenario) => {
         simulate(scenario, ({ pre, post, nowMs, deadlineOf }) => {
           if (pre.status === 'standing' && post.status === 'timed-out') {
-            expect(pre.waiting.some((p) => (deadlineOf.get(p) as number) <= nowMs)).toBe(true);
+            expect(waitingParticipants(pre).some((p) => (deadlineOf.get(p) as number) <= nowMs)).toBe(true);
             expect(post.missing).toEqual(pre.participants.filter((p) => !accountedFor(pre, p)));
             expect(post.resolvedAt).toBe(nowMs);
           }
@@ -303,7 +302,7 @@ describe('barrier properties', () => {
         simulate(scenario, ({ pre, post, command, nowMs, deadlineOf }) => {
           if (command.op !== 'abandon' || pre.status !== 'standing') return;
           const participant = pre.participants[command.who];
-          const overdue = pre.waiting.some((p) => (deadlineOf.get(p) as number) <= nowMs);
+          const overdue = waitingParticipants(pre).some((p) => (deadlineOf.get(p) as number) <= nowMs);
           if (participant === undefined || pre.withdrawn.includes(participant) || overdue) return;
           expect(post).toMatchObject({ status: 'broken', brokenBy: participant });
         });

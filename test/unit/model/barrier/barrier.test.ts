@@ -1,6 +1,7 @@
 import {
   abandon,
   abortBarrier,
+  arrivalTimes,
   arrive,
   createBarrier,
   describeResolution,
@@ -10,6 +11,7 @@ import {
   OPERATOR,
   operatorBreak,
   operatorRelease,
+  waitingParticipants,
   withdraw,
   type BarrierState,
   type Transition,
@@ -29,17 +31,23 @@ function run(state: BarrierState, ...steps: ((s: BarrierState) => Transition<Bar
 
 const abc = () => createBarrier('deploy', 'services-deployed', ['a', 'b', 'c']);
 
+/** A state as its readers see it: arrival times and who waits, by name. */
+function view(state: BarrierState) {
+  return { ...state, arrivals: arrivalTimes(state), waiting: waitingParticipants(state) };
+}
+
 describe('createBarrier', () => {
   it('starts standing with nothing recorded', () => {
     expect(abc()).toEqual({
       stage: 'deploy',
       identifier: 'services-deployed',
       participants: ['a', 'b', 'c'],
+      slotOf: { a: 0, b: 1, c: 2 },
       status: 'standing',
-      arrivals: {},
+      arrivals: [],
+      arrived: 0,
       withdrawn: [],
       pending: 3,
-      waiting: [],
     });
   });
 
@@ -73,7 +81,7 @@ describe('arrive', () => {
     const t = arrive(abc(), 'a', T0, TIMEOUT);
     expect(t.outcomes).toEqual([]);
     expect(t.rejected).toBeUndefined();
-    expect(t.state).toMatchObject({
+    expect(view(t.state)).toMatchObject({
       status: 'standing',
       arrivals: { a: T0 },
       waiting: ['a'],
@@ -89,7 +97,7 @@ describe('arrive', () => {
       (s) => arrive(s, 'a', T0 + 5, TIMEOUT),
     );
     const t = arrive(s, 'c', T0 + 10, TIMEOUT);
-    expect(t.state).toMatchObject({ status: 'crossed', resolvedAt: T0 + 10, waiting: [], pending: 0 });
+    expect(view(t.state)).toMatchObject({ status: 'crossed', resolvedAt: T0 + 10, waiting: [], pending: 0 });
     expect(t.state).not.toHaveProperty('deadline');
     expect(t.outcomes.map((o) => [o.participant, o.kind])).toEqual([
       ['b', 'released'],
@@ -150,7 +158,7 @@ describe('arrive', () => {
     const s = createBarrier('s', 'x', ['constructor', 'toString']);
     const t1 = arrive(s, 'constructor', T0, TIMEOUT);
     expect(t1.rejected).toBeUndefined();
-    expect(t1.state.waiting).toEqual(['constructor']);
+    expect(waitingParticipants(t1.state)).toEqual(['constructor']);
     const t2 = arrive(t1.state, 'toString', T0, TIMEOUT);
     expect(t2.state.status).toBe('crossed');
     expect(t2.outcomes).toHaveLength(2);
@@ -160,7 +168,7 @@ describe('arrive', () => {
     const s = run(abc(), (s) => withdraw(s, 'a', T0));
     const t = arrive(s, 'a', T0 + 1, TIMEOUT);
     expect(t.rejected).toBeUndefined();
-    expect(t.state.waiting).toEqual(['a']);
+    expect(waitingParticipants(t.state)).toEqual(['a']);
     const done = run(t.state, (s) => arrive(s, 'b', T0 + 2, TIMEOUT));
     const last = arrive(done, 'c', T0 + 3, TIMEOUT);
     expect(last.outcomes.map((o) => o.participant)).toEqual(['a', 'b', 'c']);
@@ -176,7 +184,7 @@ describe('arrive', () => {
     const t = arrive(s, 'a', T0 + 2, TIMEOUT);
     expect(t.rejected).toBeUndefined();
     expect(t.outcomes).toEqual([expect.objectContaining({ participant: 'a', kind: 'released' })]);
-    expect(t.state).toMatchObject({
+    expect(view(t.state)).toMatchObject({
       status: 'crossed',
       resolvedAt: T0 + 1,
       arrivals: { a: T0 + 2, b: T0 + 1 },
@@ -207,9 +215,9 @@ describe('withdraw', () => {
       (s) => arrive(s, 'a', T0, TIMEOUT),
       (s) => withdraw(s, 'b', T0 + 1),
     );
-    expect(s).toMatchObject({ status: 'standing', withdrawn: ['b'], arrivals: { a: T0 } });
+    expect(view(s)).toMatchObject({ status: 'standing', withdrawn: ['b'], arrivals: { a: T0 } });
     const t = withdraw(s, 'c', T0 + 2);
-    expect(t.state).toMatchObject({ status: 'crossed', resolvedAt: T0 + 2, withdrawn: ['b', 'c'] });
+    expect(view(t.state)).toMatchObject({ status: 'crossed', resolvedAt: T0 + 2, withdrawn: ['b', 'c'] });
     expect(t.outcomes).toEqual([expect.objectContaining({ participant: 'a', kind: 'released' })]);
   });
 
@@ -257,7 +265,7 @@ describe('abandon', () => {
       (s) => arrive(s, 'b', T0 + 1, TIMEOUT),
     );
     const t = abandon(s, 'c', 'step deploy failed', T0 + 2);
-    expect(t.state).toMatchObject({
+    expect(view(t.state)).toMatchObject({
       status: 'broken',
       resolvedAt: T0 + 2,
       reason: 'step deploy failed',
@@ -298,7 +306,7 @@ describe('abandon', () => {
         message: 'Barrier "services-deployed" in stage "deploy" broken by c: step deploy failed',
       }),
     ]);
-    expect(t.state).toMatchObject({
+    expect(view(t.state)).toMatchObject({
       status: 'broken',
       resolvedAt: T0,
       arrivals: { a: T0 + 50 },
@@ -313,7 +321,7 @@ describe('abandon', () => {
       (s) => arrive(s, 'b', T0, TIMEOUT),
     );
     const t = abandon(s, 'a', 'cancelled', T0 + 1);
-    expect(t.state).toMatchObject({ status: 'broken', brokenBy: 'a', reason: 'cancelled' });
+    expect(view(t.state)).toMatchObject({ status: 'broken', brokenBy: 'a', reason: 'cancelled' });
     expect(t.outcomes.map((o) => o.participant)).toEqual(['a', 'b']);
   });
 
@@ -353,7 +361,7 @@ describe('expire', () => {
 
   it('times out exactly at the deadline, naming the missing participants', () => {
     const t = expire(waitingAB(), T0 + 600);
-    expect(t.state).toMatchObject({
+    expect(view(t.state)).toMatchObject({
       status: 'timed-out',
       resolvedAt: T0 + 600,
       missing: ['c'],
@@ -383,7 +391,7 @@ describe('expire', () => {
     expect(t.outcomes).toEqual([
       expect.objectContaining({ participant: 'c', kind: 'timed-out', errorType: 'barrier-timeout' }),
     ]);
-    expect(t.state).toMatchObject({ status: 'timed-out', resolvedAt: T0 + 600, missing: ['c'] });
+    expect(view(t.state)).toMatchObject({ status: 'timed-out', resolvedAt: T0 + 600, missing: ['c'] });
   });
 
   it('does nothing with no one waiting, or on a final barrier', () => {
@@ -412,7 +420,12 @@ describe('operator commands', () => {
   it('release forces the barrier: waiting and later arrivals pass', () => {
     const s = run(abc(), (s) => arrive(s, 'a', T0, TIMEOUT));
     const t = operatorRelease(s, 'hotfix', T0 + 1);
-    expect(t.state).toMatchObject({ status: 'forced', resolvedAt: T0 + 1, reason: 'hotfix', waiting: [] });
+    expect(view(t.state)).toMatchObject({
+      status: 'forced',
+      resolvedAt: T0 + 1,
+      reason: 'hotfix',
+      waiting: [],
+    });
     expect(t.outcomes).toEqual([
       expect.objectContaining({
         participant: 'a',
@@ -428,7 +441,7 @@ describe('operator commands', () => {
   it('break breaks the barrier with the operator named and their reason', () => {
     const s = run(abc(), (s) => arrive(s, 'a', T0, TIMEOUT));
     const t = operatorBreak(s, 'bad canary', T0 + 1);
-    expect(t.state).toMatchObject({ status: 'broken', reason: 'bad canary', brokenBy: OPERATOR });
+    expect(view(t.state)).toMatchObject({ status: 'broken', reason: 'bad canary', brokenBy: OPERATOR });
     expect(t.outcomes).toEqual([
       expect.objectContaining({
         participant: 'a',
@@ -471,7 +484,7 @@ describe('abortBarrier', () => {
   it('breaks with the given reason and nobody named', () => {
     const s = run(abc(), (s) => arrive(s, 'a', T0, TIMEOUT));
     const t = abortBarrier(s, 'pipeline aborted', T0 + 1);
-    expect(t.state).toMatchObject({ status: 'broken', reason: 'pipeline aborted' });
+    expect(view(t.state)).toMatchObject({ status: 'broken', reason: 'pipeline aborted' });
     expect(t.state.brokenBy).toBeUndefined();
     expect(t.outcomes[0]?.message).toBe(
       'Barrier "services-deployed" in stage "deploy" broken: pipeline aborted',

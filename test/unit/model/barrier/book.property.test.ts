@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import {
+  hasArrived,
   Book,
   type BarrierBook,
   type BarrierKey,
@@ -207,7 +208,7 @@ describe('barrier book properties', () => {
               const settled =
                 b.status !== 'standing' ||
                 b.withdrawn.includes(participant) ||
-                (command.op === 'withdrawAll' && Object.hasOwn(b.arrivals, participant));
+                (command.op === 'withdrawAll' && hasArrived(b, participant));
               expect(settled).toBe(true);
             }
           }
