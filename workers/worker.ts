@@ -4,9 +4,10 @@
  */
 import { runWorkerFromEnv } from '../src/worker/run-worker';
 import { WorkerSettingsError } from '../src/worker/settings';
+import { CodecSettingsError } from '../src/codec/settings';
 
 runWorkerFromEnv((line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
   process.stderr.write(`convoy worker: ${error instanceof Error ? error.message : String(error)}\n`);
   // 2: a bad CONVOY_* setting (nothing started); 3: Temporal unreachable or another failure.
-  process.exit(error instanceof WorkerSettingsError ? 2 : 3);
+  process.exit(error instanceof WorkerSettingsError || error instanceof CodecSettingsError ? 2 : 3);
 });

@@ -41,7 +41,10 @@ export interface ConnectOptions {
   namespace?: string;
   /** The task queue Convoy workers poll; default `TEMPORAL_TASK_QUEUE`, else `convoy`. */
   taskQueue?: string;
-  /** Where the defaults are read from; default `process.env`. */
+  /**
+   * Where the defaults are read from, and the payload codec's keys (`CONVOY_CODEC_KEY`,
+   * `CONVOY_CODEC_KEY_ID`, `CONVOY_CODEC_OLD_KEYS`); default `process.env`.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -153,10 +156,13 @@ export class ConvoyClient {
    */
   static async connect(options: ConnectOptions = {}): Promise<ConvoyClient> {
     const fromEnv = temporalConfigFromEnv(options.env);
-    const client = await connectClient({
-      address: options.address ?? fromEnv.address,
-      namespace: options.namespace ?? fromEnv.namespace,
-    });
+    const client = await connectClient(
+      {
+        address: options.address ?? fromEnv.address,
+        namespace: options.namespace ?? fromEnv.namespace,
+      },
+      options.env,
+    );
     const convoy = new ConvoyClient({ client, taskQueue: options.taskQueue ?? fromEnv.taskQueue });
     convoy.ownsConnection = true;
     return convoy;

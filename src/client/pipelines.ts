@@ -27,6 +27,7 @@ import {
 } from '../model/protocol';
 import type { pipelineWorkflow } from '../workflows/pipeline';
 import type { TemporalConfig } from '../connection/config';
+import { payloadCodecsFromEnv } from '../codec/settings';
 import type { InterventionAction } from '../model/plan';
 import { TemporalUnreachableError } from '../connection/errors';
 import {
@@ -36,11 +37,18 @@ import {
   type OperatorCommand,
 } from './errors';
 
-/** Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. */
-export async function connectClient(config: Pick<TemporalConfig, 'address' | 'namespace'>): Promise<Client> {
+/**
+ * Connects to Temporal, turning connection failures into {@link TemporalUnreachableError}. With
+ * `CONVOY_CODEC_KEY` in `env`, payloads are encrypted and decrypted (src/codec).
+ */
+export async function connectClient(
+  config: Pick<TemporalConfig, 'address' | 'namespace'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Client> {
+  const payloadCodecs = payloadCodecsFromEnv(env);
   try {
     const connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
-    return new Client({ connection, namespace: config.namespace });
+    return new Client({ connection, namespace: config.namespace, dataConverter: { payloadCodecs } });
   } catch (error) {
     throw new TemporalUnreachableError(
       `cannot reach Temporal at ${config.address}: ${error instanceof Error ? error.message : String(error)}` +

@@ -5,6 +5,7 @@ import { prebuiltWorkflowBundle } from './bundle';
 import { temporalConfigFromEnv } from '../connection/config';
 import { workerSettingsFromEnv } from './settings';
 import { createConvoyWorker, installQuietRuntime } from './worker';
+import { encryptionCodecFromEnv } from '../codec/settings';
 
 /**
  * Connects to `TEMPORAL_ADDRESS` and runs the worker until SIGINT/SIGTERM, when the SDK drains
@@ -14,6 +15,7 @@ export async function runWorkerFromEnv(log: (line: string) => void): Promise<voi
   installQuietRuntime('INFO');
   const settings = workerSettingsFromEnv();
   const config = temporalConfigFromEnv();
+  const codec = encryptionCodecFromEnv();
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect({ address: config.address });
@@ -27,11 +29,16 @@ export async function runWorkerFromEnv(log: (line: string) => void): Promise<voi
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     workflowBundlePath: prebuiltWorkflowBundle(),
-    tuning: { shutdownGraceTime: '30s', maxCachedWorkflows: settings.maxCachedWorkflows },
+    tuning: {
+      shutdownGraceTime: '30s',
+      maxCachedWorkflows: settings.maxCachedWorkflows,
+      ...(codec && { dataConverter: { payloadCodecs: [codec] } }),
+    },
   });
   log(
     `convoy worker polling ${config.address}, namespace ${config.namespace}, task queue ${config.taskQueue}; ` +
-      `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}`,
+      `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}` +
+      (codec ? `; encrypting payloads with key ${codec.keyId}` : ''),
   );
   try {
     await worker.run();
