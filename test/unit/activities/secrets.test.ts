@@ -70,7 +70,7 @@ describe('SecretMask', () => {
         // No suffix of the secret longer than a character can stand at the start of the tail.
         for (let cut = 0; cut < SECRET.length - 1; cut++)
           expect(text.startsWith(SECRET.slice(cut))).toBe(false);
-        expect(text).not.toContain(SECRET.slice(0, 3) + SECRET.slice(3));
+        expect(text).not.toContain(SECRET);
         expect(`start *** middle ****** end ***`.endsWith(text)).toBe(true);
       }
     }
