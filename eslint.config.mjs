@@ -14,19 +14,21 @@ const layers = {
   model: [],
   package: [],
   connection: [],
+  codec: [],
   workflows: ['model'],
   'pipeline-file': ['model'],
   'harness-import': ['model', 'pipeline-file'],
   activities: ['model'],
-  worker: ['model', 'activities', 'workflows', 'connection', 'package'],
-  'dev-server': ['model', 'worker', 'package'],
-  client: ['model', 'workflows', 'pipeline-file', 'connection'],
+  worker: ['model', 'activities', 'workflows', 'connection', 'codec', 'package'],
+  'dev-server': ['model', 'worker', 'codec', 'package'],
+  client: ['model', 'workflows', 'pipeline-file', 'connection', 'codec'],
   cli: [
     'model',
     'pipeline-file',
     'harness-import',
     'client',
     'connection',
+    'codec',
     'dev-server',
     'worker',
     'package',
@@ -38,7 +40,7 @@ const layers = {
  * what its users need, and nothing imports it. Being one file, it is a file category rather than
  * a folder element.
  */
-const entry = { type: 'entry', allowed: ['client', 'pipeline-file', 'model', 'connection'] };
+const entry = { type: 'entry', allowed: ['client', 'pipeline-file', 'model', 'connection', 'codec'] };
 
 export default tseslint.config(
   {

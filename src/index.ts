@@ -88,6 +88,17 @@ export type {
 } from './model/result';
 export type { InterventionAction } from './model/plan';
 
+// Payload encryption: the codec client and worker use when CONVOY_CODEC_KEY is set.
+export {
+  CodecSettingsError,
+  ENCRYPTED_ENCODING,
+  EncryptionCodec,
+  PayloadDecryptionError,
+  encryptionCodecFromEnv,
+  payloadCodecsFromEnv,
+  type CodecKey,
+} from './codec';
+
 // Where Temporal is, as the `convoy` command reads it.
 export {
   describeConnection,

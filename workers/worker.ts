@@ -8,6 +8,7 @@
 import { TemporalConfigError } from '../src/connection/errors';
 import { runWorkerFromEnv } from '../src/worker/run-worker';
 import { WorkerSettingsError } from '../src/worker/settings';
+import { CodecSettingsError } from '../src/codec/settings';
 
 runWorkerFromEnv().then(
   // The SDK's native runtime may keep handles open after the worker stopped: exit explicitly.
@@ -15,7 +16,10 @@ runWorkerFromEnv().then(
   (error: unknown) => {
     process.stderr.write(`convoy worker: ${error instanceof Error ? error.message : String(error)}\n`);
     // 2: a bad setting (nothing started); 3: Temporal unreachable or another failure.
-    const badSetting = error instanceof WorkerSettingsError || error instanceof TemporalConfigError;
+    const badSetting =
+      error instanceof WorkerSettingsError ||
+      error instanceof TemporalConfigError ||
+      error instanceof CodecSettingsError;
     process.exit(badSetting ? 2 : 3);
   },
 );

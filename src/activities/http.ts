@@ -17,7 +17,10 @@ import {
 } from '../model/step-activities';
 import { cancellationError, describeError, parseActivityInput, stepFailed, stepTimedOut } from './errors';
 import { startHeartbeats } from './heartbeat';
-import { TailBuffer } from './tail-buffer';
+import type { z } from 'zod';
+import { substituteSecrets } from '../model/secrets';
+import { MaskedTail } from './secret-mask';
+import { type ResolvedSecrets, withStepSecrets } from './secrets';
 
 /** How much of the body an unexpected-status message quotes; the tail is in the details. */
 const MESSAGE_BODY_CHARS = 300;
@@ -45,8 +48,19 @@ export function createHttpActivity(tuning: Partial<ActivityTuning> = {}): RunHtt
     if (cancellationSignal.aborted) throw cancellationError(cancellationSignal);
 
     const stepLabel = `http step "${input.stepName}" of workflow "${input.workflowName}"`;
+    return withStepSecrets(input.secrets, stepLabel, {}, (secrets) => run(input, stepLabel, secrets));
+  };
+
+  async function run(
+    input: HttpInput,
+    stepLabel: string,
+    secrets: ResolvedSecrets,
+  ): Promise<HttpActivityResult> {
+    const { cancellationSignal } = Context.current();
+    // Messages name the URL as the plan has it: with its secrets' references, not their values.
     const request = `${input.method} ${input.url}`;
-    const body = new TailBuffer(tailBytes);
+    const exchange = withSecretsInPlace(input, secrets.values, stepLabel);
+    const body = new MaskedTail(tailBytes, secrets.mask);
     let httpStatus: number | undefined;
     let location: string | null = null;
 
@@ -69,10 +83,10 @@ export function createHttpActivity(tuning: Partial<ActivityTuning> = {}): RunHtt
     }));
 
     try {
-      const response = await fetch(input.url, {
+      const response = await fetch(exchange.url, {
         method: input.method,
-        headers: input.headers,
-        body: input.body,
+        headers: exchange.headers,
+        body: exchange.body,
         redirect: 'manual',
         signal: controller.signal,
       });
@@ -109,6 +123,41 @@ export function createHttpActivity(tuning: Partial<ActivityTuning> = {}): RunHtt
       );
     }
     return { httpStatus, bodyTail };
+  }
+}
+
+/** The step's input, validated. */
+type HttpInput = z.output<typeof httpActivityInputSchema>;
+
+/**
+ * The URL, headers and body with the step's secrets in place. A value that makes the URL invalid
+ * or would break a header line fails the step, naming the field and not the value.
+ */
+function withSecretsInPlace(
+  input: HttpInput,
+  secrets: ReadonlyMap<string, string>,
+  stepLabel: string,
+): { url: string; headers: Record<string, string>; body?: string } {
+  const url = substituteSecrets(input.url, secrets);
+  // Without secrets, fetch's own message says what is wrong with the URL.
+  if (url !== input.url && !URL.canParse(url)) {
+    throw stepFailed(`${stepLabel}: the url ${input.url} is not a valid URL with its secrets in place`, {});
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, template] of Object.entries(input.headers)) {
+    const value = substituteSecrets(template, secrets);
+    if (/[\r\n\0]/.test(value)) {
+      throw stepFailed(
+        `${stepLabel}: header ${name} (${template}) would hold a line break with its secrets in place`,
+        {},
+      );
+    }
+    headers[name] = value;
+  }
+  return {
+    url,
+    headers,
+    ...(input.body === undefined ? {} : { body: substituteSecrets(input.body, secrets) }),
   };
 }
 
@@ -116,7 +165,7 @@ export function createHttpActivity(tuning: Partial<ActivityTuning> = {}): RunHtt
 export const runHttp: RunHttp = createHttpActivity();
 
 /** Streams the body into the tail buffer, so a huge response never sits in memory whole. */
-async function readBody(response: Response, into: TailBuffer): Promise<void> {
+async function readBody(response: Response, into: MaskedTail): Promise<void> {
   if (response.body === null) return;
   const reader = response.body.getReader();
   for (;;) {

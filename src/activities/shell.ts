@@ -44,7 +44,10 @@ import {
 import { startHeartbeats } from './heartbeat';
 import { terminateProcessGroup, TerminationOutcomes } from './process-group';
 import { spawnSupervised, type SupervisedProcess } from './supervisor';
-import { TailBuffer } from './tail-buffer';
+import type { z } from 'zod';
+import { secretEnvName, substituteSecrets } from '../model/secrets';
+import { MaskedTail } from './secret-mask';
+import { type ResolvedSecrets, withStepSecrets } from './secrets';
 
 /**
  * After the process group is gone, how long to wait for the stdout/stderr pipes to close. They
@@ -89,8 +92,20 @@ export function createShellActivity(tuning: Partial<ActivityTuning & ShellTuning
     if (cancellationSignal.aborted) throw cancellationError(cancellationSignal);
 
     const stepLabel = `shell step "${input.stepName}" of workflow "${input.workflowName}"`;
-    const stdout = new TailBuffer(tailBytes);
-    const stderr = new TailBuffer(tailBytes);
+    return withStepSecrets(input.secrets, stepLabel, NOT_STARTED, (secrets) =>
+      run(input, stepLabel, secrets),
+    );
+  };
+
+  async function run(
+    input: ShellInput,
+    stepLabel: string,
+    secrets: ResolvedSecrets,
+  ): Promise<ShellActivityResult> {
+    const context = Context.current();
+    const { cancellationSignal } = context;
+    const stdout = new MaskedTail(tailBytes, secrets.mask);
+    const stderr = new MaskedTail(tailBytes, secrets.mask);
     const startedAt = Date.now();
     const attempt = stepAttemptOf(context.info);
     const stateDir = tuning.stepStateDir ?? stepStateDir();
@@ -119,7 +134,11 @@ export function createShellActivity(tuning: Partial<ActivityTuning & ShellTuning
       try {
         supervised = spawnSupervised(input.command, {
           cwd: input.cwd,
-          env: { ...process.env, ...input.env, [STEP_KEY_VARIABLE]: stepKey(attempt) },
+          env: {
+            ...process.env,
+            ...stepEnvironment(input.env, secrets.values),
+            [STEP_KEY_VARIABLE]: stepKey(attempt),
+          },
           killGraceMs,
         });
       } catch (error) {
@@ -189,19 +208,34 @@ export function createShellActivity(tuning: Partial<ActivityTuning & ShellTuning
       case 'cancelled':
         throw cancellationError(cancellationSignal);
     }
-  };
+  }
 }
+
+/** The step's input, validated. */
+type ShellInput = z.output<typeof shellActivityInputSchema>;
+
+/**
+ * The step's own environment with its secrets in place: `${{ secrets.NAME }}` in `env` values,
+ * and `CONVOY_SECRET_<NAME>` for each, which the command reads its secrets from.
+ */
+function stepEnvironment(
+  env: Readonly<Record<string, string>>,
+  secrets: ReadonlyMap<string, string>,
+): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) result[name] = substituteSecrets(value, secrets);
+  for (const [name, value] of secrets) result[secretEnvName(name)] = value;
+  return result;
+}
+
+const NOT_STARTED: ShellFailureDetails = { exitCode: null, stdoutTail: '', stderrTail: '' };
 
 /** The shell step activity with production settings. */
 export const runShell: RunShell = createShellActivity();
 
 /** The failure of a step whose command never started. */
 function notStarted(message: string): ApplicationFailure {
-  return stepFailed(message, {
-    exitCode: null,
-    stdoutTail: '',
-    stderrTail: '',
-  } satisfies ShellFailureDetails);
+  return stepFailed(message, NOT_STARTED);
 }
 
 /** Which attempt of which step this is, from the activity's info. */

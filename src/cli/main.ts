@@ -13,6 +13,7 @@ import { loadPipeline, type LoadedPipeline, type PipelineDefinition } from '../c
 import { ConvoyUsageError } from './usage-error';
 import { TemporalConfigError, TemporalUnreachableError } from '../connection/errors';
 import { WorkerSettingsError } from '../worker/settings';
+import { CodecSettingsError } from '../codec/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
 import {
   describeConnection,
@@ -337,6 +338,46 @@ export function buildProgram(io: CliIo = processIo): Command {
     });
 
   program
+    .command('codec-server')
+    .option('--port <port>', 'port to listen on', parsePort, 8888)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--cors-origin <origin>',
+      'a browser origin allowed to call it, e.g. the Web UI http://localhost:8233 (repeatable; * for any)',
+      collectList,
+      [],
+    )
+    .description(
+      'serve /encode and /decode for the Temporal Web UI (keys: CONVOY_CODEC_KEY, CONVOY_CODEC_KEY_ID, ' +
+        'CONVOY_CODEC_OLD_KEYS; optional CONVOY_CODEC_SERVER_TOKEN)',
+    )
+    .action(async (opts: { port: number; host: string; corsOrigin: string[] }) => {
+      const { encryptionCodecFromEnv } = await import('../codec/settings');
+      const { startCodecServer } = await import('../codec/codec-server');
+      const codec = encryptionCodecFromEnv();
+      if (codec === undefined)
+        throw new ConvoyUsageError('codec-server needs CONVOY_CODEC_KEY and CONVOY_CODEC_KEY_ID');
+      const token = process.env.CONVOY_CODEC_SERVER_TOKEN || undefined;
+      const running = await startCodecServer({
+        codec,
+        port: opts.port,
+        host: opts.host,
+        corsOrigins: opts.corsOrigin,
+        token,
+        log: io.err,
+      });
+      io.out(`codec server at ${running.url} (key ${codec.keyId}${token ? ', token required' : ''})`);
+      io.out(
+        `Web UI: Settings > Data Encoder > ${running.url}, or temporal server start-dev --ui-codec-endpoint ${running.url}`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.close();
+    });
+
+  program
     .command('dev')
     .option('--port <port>', 'gRPC port', parsePort, 7233)
     .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
@@ -443,6 +484,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       error instanceof ConvoyUsageError ||
       error instanceof WorkerSettingsError ||
       error instanceof TemporalConfigError ||
+      error instanceof CodecSettingsError ||
       error instanceof PipelineNotFoundError ||
       error instanceof OperatorCommandRejectedError
     ) {

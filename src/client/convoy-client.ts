@@ -50,7 +50,10 @@ export interface ConnectOptions {
   profile?: string;
   /** The task queue Convoy workers poll; default `TEMPORAL_TASK_QUEUE`, else `convoy`. */
   taskQueue?: string;
-  /** Where the defaults are read from; default `process.env`. */
+  /**
+   * Where the defaults are read from, and the payload codec's keys (`CONVOY_CODEC_KEY`,
+   * `CONVOY_CODEC_KEY_ID`, `CONVOY_CODEC_OLD_KEYS`); default `process.env`.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -189,7 +192,7 @@ export class ConvoyClient {
    */
   static async connect(options: ConnectOptions = {}): Promise<ConvoyClient> {
     const connection = resolveTemporalConnection(options);
-    const client = await connectClient(connection);
+    const client = await connectClient(connection, options.env);
     const convoy = new ConvoyClient({
       client,
       taskQueue: options.taskQueue ?? taskQueueFromEnv(options.env),

@@ -39,6 +39,7 @@ import {
   redactSecrets,
   type TemporalConnection,
 } from '../connection/config';
+import { payloadCodecsFromEnv } from '../codec/settings';
 import type { InterventionAction } from '../model/plan';
 import { TemporalUnreachableError } from '../connection/errors';
 import {
@@ -50,12 +51,17 @@ import {
 
 /**
  * Connects to Temporal (address, TLS, API key as resolved), turning connection failures into
- * {@link TemporalUnreachableError} whose message carries no secret.
+ * {@link TemporalUnreachableError} whose message carries no secret. With `CONVOY_CODEC_KEY` in
+ * `env`, payloads are encrypted and decrypted (src/codec).
  */
-export async function connectClient(config: TemporalConnection): Promise<Client> {
+export async function connectClient(
+  config: TemporalConnection,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Client> {
+  const payloadCodecs = payloadCodecsFromEnv(env);
   try {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
-    return new Client({ connection, namespace: config.namespace });
+    return new Client({ connection, namespace: config.namespace, dataConverter: { payloadCodecs } });
   } catch (error) {
     const reason = redactSecrets(error instanceof Error ? error.message : String(error), config);
     throw new TemporalUnreachableError(

@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { startDevServer, type DevServer, type DevServerOptions } from './dev-server';
 import { createConvoyWorker, installQuietRuntime } from '../worker/worker';
 import { prebuiltWorkflowBundle } from '../worker/bundle';
+import { payloadCodecsFromEnv } from '../codec/settings';
 
 /** A running embedded environment. */
 export interface EmbeddedTemporal {
@@ -22,6 +23,7 @@ export async function startEmbedded(
   options: DevServerOptions & { taskQueue?: string; log?: (line: string) => void } = {},
 ): Promise<EmbeddedTemporal> {
   installQuietRuntime();
+  const payloadCodecs = payloadCodecsFromEnv();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server = await startDevServer({ ...options, resolve: { log, ...options.resolve } });
   log(`embedded Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
@@ -31,9 +33,14 @@ export async function startEmbedded(
     namespace: server.namespace,
     taskQueue,
     workflowBundlePath: prebuiltWorkflowBundle(),
+    tuning: { dataConverter: { payloadCodecs } },
   });
   const running = worker.run();
-  const client = new TemporalClient({ connection: server.env.connection, namespace: server.namespace });
+  const client = new TemporalClient({
+    connection: server.env.connection,
+    namespace: server.namespace,
+    dataConverter: { payloadCodecs },
+  });
   return {
     server,
     client,

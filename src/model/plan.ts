@@ -6,6 +6,7 @@
  * Pure module: no Node built-ins, no Temporal imports (workflow code imports it).
  */
 import { z } from 'zod';
+import { stepSecretsSchema } from './secrets';
 
 /** Error types a failure-strategy rule can match (SPEC section 4). */
 export const ErrorTypes = {
@@ -89,6 +90,8 @@ export const shellStepPlanSchema = z.object({
   command: z.string(),
   /** Environment for the process, including `CONVOY_VAR_<NAME>` for every variable. */
   env: z.record(z.string(), z.string()),
+  /** Where the worker reads the secrets the step uses (see ./secrets); absent when none. */
+  secrets: stepSecretsSchema.optional(),
 });
 
 export const httpStepPlanSchema = z.object({
@@ -99,6 +102,8 @@ export const httpStepPlanSchema = z.object({
   headers: z.record(z.string(), z.string()),
   body: z.string().optional(),
   expectStatus: z.array(z.number().int()).min(1),
+  /** Where the worker reads the secrets the step uses (see ./secrets); absent when none. */
+  secrets: stepSecretsSchema.optional(),
 });
 
 export const waitStepPlanSchema = z.object({

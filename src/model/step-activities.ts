@@ -80,7 +80,7 @@ const stepIdentity = {
  * stripped, not rejected.
  */
 export const shellActivityInputSchema = shellStepPlanSchema
-  .pick({ command: true, env: true, timeoutMs: true })
+  .pick({ command: true, env: true, timeoutMs: true, secrets: true })
   .extend({
     ...stepIdentity,
     /** Working directory of the process; the worker's own when absent. */
@@ -119,7 +119,15 @@ export interface ShellFailureDetails extends AttemptReport {
 
 /** Input of `runHttp`, built from the plan's http step. */
 export const httpActivityInputSchema = httpStepPlanSchema
-  .pick({ method: true, url: true, headers: true, body: true, expectStatus: true, timeoutMs: true })
+  .pick({
+    method: true,
+    url: true,
+    headers: true,
+    body: true,
+    expectStatus: true,
+    timeoutMs: true,
+    secrets: true,
+  })
   .extend(stepIdentity);
 export type HttpActivityInput = z.input<typeof httpActivityInputSchema>;
 

@@ -6,7 +6,10 @@
  * the `forEach` item (`vars.item`) < `--var` overrides.
  *
  * Expressions are expanded in the string fields that carry data to a step: a shell step's
- * `command` and `env` values, an http step's `url`, `headers` values and `body`.
+ * `command` and `env` values, an http step's `url`, `headers` values and `body`. A secret
+ * (`${{ secrets.NAME }}`) is never expanded to its value: the plan keeps the reference and the
+ * step lists where the worker reads it (see model/secrets.ts); in a shell command it becomes
+ * `"$CONVOY_SECRET_NAME"`, which the shell reads as one word whatever the value holds.
  * Names, barrier identifiers, `when` and variable values themselves are never expanded (a variable
  * value holding `${{` stays literal text). In `command` every expression becomes one single-quoted
  * shell word (see shell-quoting.ts); elsewhere the value is inserted as is.
@@ -14,6 +17,13 @@
  * Pure module.
  */
 import type { FailureRule, RollbackStepPlan, StepPlan, WorkflowPlan } from '../model/plan';
+import {
+  type SecretSource,
+  type StepSecrets,
+  secretEnvName,
+  secretReference,
+  substituteSecrets,
+} from '../model/secrets';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 import type { RollbackStepFile, StepFile, WhenCondition, WorkflowFile } from './schema';
 import { VARIABLE_NAME_PATTERN } from './schema';
@@ -36,12 +46,16 @@ export interface ExpansionContext {
   pipelineId: string;
   /** The workflow's name after `forEach` expansion, e.g. `payments[eu]`. */
   workflowName: string;
+  /** The pipeline's declared secrets; absent or empty when it declares none. */
+  secrets?: ReadonlyMap<string, SecretSource>;
 }
 
 /** A string after expansion, with the problems found (unknown variables, unsafe placement...). */
 export interface Expanded {
   value: string;
   problems: string[];
+  /** The secrets the string refers to (their references stay in `value`). */
+  secrets?: string[];
 }
 
 /**
@@ -124,9 +138,29 @@ function parseTemplate(text: string): { parts: TemplatePart[]; problems: string[
 }
 
 const VARIABLE_REFERENCE = /^vars\.([A-Za-z_][A-Za-z0-9_-]*)$/;
+const SECRET_REFERENCE = /^secrets\.(.*)$/;
 
-/** Resolves `vars.NAME`, `pipeline.id` or `workflow.name`. */
-function resolveReference(expression: ExpressionPart, context: ExpansionContext): Expanded {
+/** What an expression resolved to; `secret` names the secret of a `secrets.NAME` reference. */
+interface Resolved {
+  value: string;
+  problems: string[];
+  secret?: string;
+}
+
+/**
+ * Resolves `vars.NAME`, `pipeline.id` or `workflow.name` to its value; `secrets.NAME` to the
+ * secret's name (its value is the worker's to read).
+ */
+function resolveReference(expression: ExpressionPart, context: ExpansionContext): Resolved {
+  const secret = SECRET_REFERENCE.exec(expression.reference);
+  if (secret) {
+    const name = secret[1]!;
+    if (context.secrets?.has(name)) return { value: '', problems: [], secret: name };
+    return {
+      value: '',
+      problems: [`unknown secret '${name}' in ${expression.source}; ${describeDeclaredSecrets(context)}`],
+    };
+  }
   if (expression.reference === 'pipeline.id') return { value: context.pipelineId, problems: [] };
   if (expression.reference === 'workflow.name') return { value: context.workflowName, problems: [] };
   const variable = VARIABLE_REFERENCE.exec(expression.reference);
@@ -142,14 +176,18 @@ function resolveReference(expression: ExpressionPart, context: ExpansionContext)
   return {
     value: '',
     problems: [
-      `unknown expression ${expression.source}; expected \${{ vars.NAME }}, \${{ pipeline.id }} or \${{ workflow.name }}`,
+      `unknown expression ${expression.source}; expected \${{ vars.NAME }}, \${{ secrets.NAME }}, \${{ pipeline.id }} or \${{ workflow.name }}`,
     ],
   };
 }
 
-/** Expands expressions in a plain string field (URL, env value, header...): values go in as is. */
+/**
+ * Expands expressions in a plain string field (URL, env value, header...): values go in as is,
+ * secrets as their canonical reference.
+ */
 export function expandText(text: string, context: ExpansionContext): Expanded {
   const { parts, problems } = parseTemplate(text);
+  const secrets = new Set<string>();
   let value = '';
   for (const part of parts) {
     if (typeof part === 'string') {
@@ -157,10 +195,13 @@ export function expandText(text: string, context: ExpansionContext): Expanded {
       continue;
     }
     const resolved = resolveReference(part, context);
-    value += resolved.value;
+    if (resolved.secret !== undefined) {
+      secrets.add(resolved.secret);
+      value += secretReference(resolved.secret);
+    } else value += resolved.value;
     problems.push(...resolved.problems);
   }
-  return { value, problems };
+  return secrets.size === 0 ? { value, problems } : { value, problems, secrets: [...secrets] };
 }
 
 /**
@@ -171,6 +212,7 @@ export function expandShellCommand(command: string, context: ExpansionContext): 
   const { parts, problems } = parseTemplate(command);
   if (!parts.some((part) => typeof part !== 'string')) return { value: command, problems };
   const contexts = classifyExpressionContexts(command);
+  const secrets = new Set<string>();
   let value = '';
   for (const part of parts) {
     if (typeof part === 'string') {
@@ -183,10 +225,14 @@ export function expandShellCommand(command: string, context: ExpansionContext): 
       continue;
     }
     const resolved = resolveReference(part, context);
-    value += shellQuote(resolved.value);
+    if (resolved.secret !== undefined) {
+      // The shell reads the value from the step's environment: never re-parsed, one word.
+      secrets.add(resolved.secret);
+      value += `"$${secretEnvName(resolved.secret)}"`;
+    } else value += shellQuote(resolved.value);
     problems.push(...resolved.problems);
   }
-  return { value, problems };
+  return secrets.size === 0 ? { value, problems } : { value, problems, secrets: [...secrets] };
 }
 
 function describeUnsafePlacement(expression: ExpressionPart, placement: ShellContext): string {
@@ -204,6 +250,9 @@ function describeUnsafePlacement(expression: ExpressionPart, placement: ShellCon
 }
 
 function suggestedEnvReference(expression: ExpressionPart): string {
+  if (SECRET_REFERENCE.test(expression.reference)) {
+    return `a variable of the step's env (env: { TOKEN: '${expression.source}' }, then "$TOKEN")`;
+  }
   if (expression.reference === 'pipeline.id') return `"$${CONVOY_ENV.pipelineId}"`;
   if (expression.reference === 'workflow.name') return `"$${CONVOY_ENV.workflowName}"`;
   const variable = VARIABLE_REFERENCE.exec(expression.reference);
@@ -248,6 +297,8 @@ export interface WorkflowExpansionInput {
   /** `--var` overrides. */
   overrides: Readonly<Record<string, string>> | undefined;
   pipelineId: string;
+  /** The pipeline's declared secrets. */
+  secrets?: ReadonlyMap<string, SecretSource>;
 }
 
 /** One plan workflow and where it came from in the file. */
@@ -281,6 +332,7 @@ export function expandWorkflow(input: WorkflowExpansionInput): {
       variables,
       pipelineId: input.pipelineId,
       workflowName: expansion.name,
+      secrets: input.secrets,
     };
     const convoyEnv = convoyEnvironment(context);
 
@@ -346,10 +398,19 @@ function expandStep(
     skip: condition.skip,
     failureStrategies: copyRules(step.failureStrategies),
   };
-  /** Expands one field and files its problems under the field's path. */
+  const usedSecrets = new Set<string>();
+  /** Expands one field, files its problems under the field's path and notes its secrets. */
   const field = (name: PathSegment[], expanded: Expanded): string => {
     for (const problem of expanded.problems) issues.add([...at, ...name], problem);
+    for (const secret of expanded.secrets ?? []) usedSecrets.add(secret);
     return expanded.value;
+  };
+  /** `secrets` for the step plan: where the worker reads each secret the step uses. */
+  const stepSecrets = (): { secrets?: StepSecrets } => {
+    if (usedSecrets.size === 0) return {};
+    const secrets: StepSecrets = {};
+    for (const name of [...usedSecrets].sort()) secrets[name] = context.secrets!.get(name)!;
+    return { secrets };
   };
 
   switch (step.type) {
@@ -358,16 +419,13 @@ function expandStep(
       for (const name of Object.keys(step.env ?? {})) {
         env[name] = field(['env', name], expandText(step.env![name]!, context));
       }
-      return {
-        ...common,
-        type: 'shell',
-        command: field(['command'], expandShellCommand(step.command, context)),
-        env: { ...env, ...convoyEnv },
-      };
+      const command = field(['command'], expandShellCommand(step.command, context));
+      return { ...common, type: 'shell', command, env: { ...env, ...convoyEnv }, ...stepSecrets() };
     }
     case 'http': {
       const url = field(['url'], expandText(step.url, context));
-      if (!isHttpUrl(url) && !issues.has([...at, 'url'])) {
+      // The worker checks the URL again once the secrets are in; here they stand as a word.
+      if (!isHttpUrl(substituteSecrets(url, placeholders(usedSecrets))) && !issues.has([...at, 'url'])) {
         issues.add([...at, 'url'], `expected an http:// or https:// URL, got '${abbreviate(url)}'`);
       }
       const headers: Record<string, string> = {};
@@ -378,14 +436,16 @@ function expandStep(
           issues.add([...at, 'headers', name], 'header values must not contain line breaks');
         headers[name] = value;
       }
+      const body = step.body === undefined ? {} : { body: field(['body'], expandText(step.body, context)) };
       return {
         ...common,
         type: 'http',
         method: step.method,
         url,
         headers,
-        ...(step.body === undefined ? {} : { body: field(['body'], expandText(step.body, context)) }),
+        ...body,
         expectStatus: step.expectStatus,
+        ...stepSecrets(),
       };
     }
     case 'wait':
@@ -406,6 +466,17 @@ function isHttpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Each secret's name standing for its value, to check the shape of a field before run time. */
+function placeholders(secrets: ReadonlySet<string>): Map<string, string> {
+  return new Map([...secrets].map((name) => [name, 'secret']));
+}
+
+function describeDeclaredSecrets(context: ExpansionContext): string {
+  const names = [...(context.secrets?.keys() ?? [])].sort();
+  if (names.length === 0) return 'the pipeline declares no secrets (declare them under secrets:)';
+  return `declared: ${names.join(', ')}`;
 }
 
 function describeDefined(variables: ReadonlyMap<string, string>): string {

@@ -19,6 +19,7 @@ import {
   fallbackActionSchema,
   interventionTimeoutActionSchema,
 } from '../model/plan';
+import { SECRET_NAME_PATTERN } from '../model/secrets';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 
 /** Pipeline, stage and workflow names: they appear in CLI arguments and Temporal workflow ids. */
@@ -93,6 +94,44 @@ function textRecord(keyPattern: RegExp, what: string, reservedPrefix?: string) {
 export const variablesSchema = textRecord(VARIABLE_NAME_PATTERN, 'variable').describe(
   'Variables for ${{ vars.NAME }}; `convoy run --var NAME=VALUE` overrides them.',
 );
+
+/**
+ * Where the worker reads one secret: `{ env: NAME }` (its environment) or `{ file: /path }` (a
+ * mounted Kubernetes Secret, say); exactly one of the two.
+ */
+export const secretSourceFileSchema = z
+  .strictObject({
+    env: z
+      .string()
+      .regex(ENV_NAME_PATTERN, { error: 'expected an environment variable name' })
+      .optional()
+      .describe("An environment variable of the worker's."),
+    file: z
+      .string()
+      .regex(/^\/[^\u0000]*$/, { error: 'expected an absolute path' })
+      .optional()
+      .describe('An absolute path on the worker, e.g. a mounted Kubernetes Secret.'),
+  })
+  .superRefine((source, ctx) => {
+    if ((source.env === undefined) === (source.file === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one of env or file' });
+    }
+  })
+  .meta({
+    id: 'secretSource',
+    description: 'Where the worker reads the secret, when a step that uses it runs.',
+  });
+
+export const secretsSchema = z
+  .record(
+    z.string().regex(SECRET_NAME_PATTERN, {
+      error: "invalid secret name; expected letters, digits and '_', not starting with a digit",
+    }),
+    secretSourceFileSchema,
+  )
+  .describe(
+    'Secrets for ${{ secrets.NAME }}: read on the worker when a step runs, never stored in the plan or history.',
+  );
 
 /**
  * Barrier identifier: a literal. Expressions get their own message because a user who writes
@@ -356,6 +395,7 @@ export type StageFile = z.infer<typeof stageFileSchema>;
 export const pipelineFileSchema = z.strictObject({
   name: nameSchema,
   variables: variablesSchema.optional(),
+  secrets: secretsSchema.optional(),
   failureStrategies: failureStrategiesSchema.optional(),
   stages: z
     .array(stageFileSchema)
@@ -394,6 +434,7 @@ const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(barrierStepFileSchema.shape),
     ...Object.keys(fileFailureRuleSchema.shape),
     ...Object.keys(whenSchema.shape),
+    ...Object.keys(secretSourceFileSchema.shape),
   ]),
 ];
 

@@ -21,6 +21,7 @@ import {
   expandWorkflow,
 } from './expand';
 import { describeDeadlock, findBarrierDeadlocks } from './barrier-order';
+import { declaredSecrets, misplacedSecretErrors, unusedSecretWarnings } from './secrets';
 
 /** Options of {@link validatePipeline}. */
 export interface ValidatePipelineOptions {
@@ -59,6 +60,8 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
       });
     }
   }
+  errors.push(...misplacedSecretErrors(file, options.vars));
+  const secrets = declaredSecrets(file);
   checkUniqueStageNames(file, error);
   checkUniqueWorkflowNames(file, error);
   file.stages.forEach((stage, stageIndex) =>
@@ -79,6 +82,7 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
         pipelineVariables: file.variables,
         overrides: options.vars,
         pipelineId: options.pipelineId,
+        secrets,
       });
       errors.push(...result.issues);
       expanded.push(...result.workflows);
@@ -108,6 +112,7 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
     ...reusedIdentifierWarnings(stages, stageSources),
     ...subSecondTimerWarnings(file),
     ...historyBudgetWarnings(stages),
+    ...unusedSecretWarnings(file, stages),
   );
   return { errors, warnings, stages };
 }

@@ -14,6 +14,7 @@ import { createWorkerLogger } from './logging';
 import { startHealthServer, WorkerHealth } from './health';
 import { WorkerVariables, workerSettingsFromEnv, type WorkerSettings } from './settings';
 import { createConvoyWorker } from './worker';
+import { encryptionCodecFromEnv } from '../codec/settings';
 
 /** Installs the SDK runtime: the worker's logger for core and SDK logs, and the Prometheus exporter. */
 function installRuntime(settings: WorkerSettings, logger: Logger): void {
@@ -38,6 +39,7 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
   const env = overrides.env ?? process.env;
   const settings = workerSettingsFromEnv(env);
   const connectionConfig = resolveTemporalConnection(overrides);
+  const codec = encryptionCodecFromEnv(env);
   const logger = createWorkerLogger(settings.logFormat);
   installRuntime(settings, logger);
 
@@ -70,6 +72,7 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
           ...(settings.maxConcurrentWorkflowTasks !== undefined
             ? { maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks }
             : {}),
+          ...(codec && { dataConverter: { payloadCodecs: [codec] } }),
         },
       });
       health.attach(worker);
@@ -81,7 +84,8 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
         `convoy worker polling ${describeConnection(connectionConfig)}, task queue ${settings.taskQueue}; ` +
           `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}; ` +
           `V8 heap ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MiB` +
-          (endpoints.length > 0 ? `; ${endpoints.join(', ')}` : ''),
+          (endpoints.length > 0 ? `; ${endpoints.join(', ')}` : '') +
+          (codec ? `; encrypting payloads with key ${codec.keyId}` : ''),
       );
       await worker.run();
       logger.info('convoy worker stopped');

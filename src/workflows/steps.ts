@@ -80,6 +80,8 @@ export async function runActivityStep(
       const output = await countingRestarts(record, runShell, {
         command: step.command,
         env: step.env,
+        // References only: the activity reads the values on the worker (model/secrets.ts).
+        secrets: step.secrets,
         timeoutMs: step.timeoutMs,
         workflowName,
         stepName: step.name,
@@ -100,6 +102,7 @@ export async function runActivityStep(
         headers: step.headers,
         body: step.body,
         expectStatus: step.expectStatus,
+        secrets: step.secrets,
         timeoutMs: step.timeoutMs,
         workflowName,
         stepName: step.name,

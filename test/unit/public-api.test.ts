@@ -28,6 +28,12 @@ test('the run-time exports are the client, validation, the errors and the config
       'pipelineJsonSchema',
       'validatePipeline',
       'temporalConfigFromEnv',
+      'CodecSettingsError',
+      'ENCRYPTED_ENCODING',
+      'EncryptionCodec',
+      'PayloadDecryptionError',
+      'encryptionCodecFromEnv',
+      'payloadCodecsFromEnv',
     ].sort(),
   );
 });
@@ -40,6 +46,8 @@ test('every error class has a stable name and keeps its cause', () => {
     new api.OperatorCommandRejectedError('why', 'p', 'intervene', { cause }),
     new api.TemporalUnreachableError('m', { cause }),
     new api.TemporalConfigError('m', { cause }),
+    new api.PayloadDecryptionError('m', { cause }),
+    new api.CodecSettingsError('m', { cause }),
   ];
   expect(errors.map((error) => [error.name, error.cause])).toEqual([
     ['PipelineNotFoundError', cause],
@@ -47,6 +55,8 @@ test('every error class has a stable name and keeps its cause', () => {
     ['OperatorCommandRejectedError', cause],
     ['TemporalUnreachableError', cause],
     ['TemporalConfigError', cause],
+    ['PayloadDecryptionError', cause],
+    ['CodecSettingsError', cause],
   ]);
   expect(new api.PipelineValidationError('f.yaml', []).name).toBe('PipelineValidationError');
 });

@@ -503,7 +503,7 @@ describe('variables and expressions', () => {
     const result = validate(pipeline);
     expect(result.code).toBe(2);
     expect(lineFor(result.errors, 'stages[0].workflows[1].steps[0].env.A')).toContain(
-      'unknown expression ${{ secrets.token }}',
+      "unknown secret 'token' in ${{ secrets.token }}; the pipeline declares no secrets",
     );
     expect(lineFor(result.errors, 'stages[0].workflows[1].steps[0].env.B')).toContain('unclosed expression');
   });
