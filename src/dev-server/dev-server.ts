@@ -34,6 +34,8 @@ export interface DevServerOptions {
    * a key set to `null` falls back to the server's own default.
    */
   dynamicConfig?: Readonly<Record<string, string | number | boolean | null>>;
+  /** Register Convoy's search attributes (default true); false gives a bare namespace, as on a new cluster. */
+  searchAttributes?: boolean;
 }
 
 /** Connections to a running dev server. */
@@ -145,7 +147,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   const dynamicConfig = withOverrides(readDynamicConfig(), options.dynamicConfig ?? {});
   args.push(...dynamicConfigArgs(dynamicConfig));
-  args.push(...searchAttributeArgs());
+  if (options.searchAttributes !== false) args.push(...searchAttributeArgs());
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
 

@@ -86,7 +86,7 @@ test('on a server with the shipped dynamic config, a polling worker and the sear
 
 test("on a server with Temporal's default dynamic config: timers a second late, exit 1 naming each fix", async () => {
   const shipped = Object.fromEntries(Object.keys(readDynamicConfig()).map((key) => [key, null]));
-  defaultServer = await startDevServer({ dynamicConfig: shipped });
+  defaultServer = await startDevServer({ dynamicConfig: shipped, searchAttributes: false });
   const result = await runConvoy(['doctor'], {
     TEMPORAL_ADDRESS: defaultServer.address,
     TEMPORAL_TASK_QUEUE: 'convoy',
