@@ -19,7 +19,7 @@ const layers = {
   'harness-import': ['model', 'pipeline-file'],
   activities: ['model'],
   worker: ['model', 'activities', 'workflows', 'connection', 'package'],
-  'dev-server': ['worker', 'package'],
+  'dev-server': ['worker', 'activities', 'package'],
   client: ['model', 'workflows', 'pipeline-file', 'connection'],
   cli: [
     'model',

@@ -12,7 +12,8 @@ import {
 import type { ConvoyClient } from '../client/convoy-client';
 import { loadPipeline, type LoadedPipeline, type PipelineDefinition } from '../client/source';
 import { ConvoyUsageError } from './usage-error';
-import { TemporalUnreachableError } from '../connection/errors';
+import { TemporalUnreachableError, connectionFailureOf } from '../connection/errors';
+import { connectionFailureMessage } from './connection-message';
 import { WorkerSettingsError } from '../worker/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
 import { temporalConfigFromEnv } from '../connection/config';
@@ -23,6 +24,8 @@ import { TemporalCliNotFoundError } from '../dev-server/temporal-cli';
 import { packageVersion } from '../package/root';
 import { formatPipelineResult } from './format';
 import { runValidate } from './validate';
+import { runAttached, runDev, runEmbedded } from './run-command';
+import { StatusReader } from './status-command';
 import { type ImportOptions, collectList, collectMap, importForCli, runHarnessImport } from './import';
 
 /** Where the CLI writes; tests pass their own. */
@@ -132,43 +135,29 @@ export function buildProgram(io: CliIo = processIo): Command {
       // Every problem is reported before anything connects (a PipelineValidationError: exit 2).
       const pipeline = loadForRun(files, opts, io);
       const start = { id: opts.id, variables: opts.var };
+      const report = (doc: PipelineResult): ExitCode => {
+        printResult(io, doc, opts.json);
+        return exitCodeFor(doc);
+      };
       if (opts.embedded) {
         if (!opts.wait) {
           throw new ConvoyUsageError(
             '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
           );
         }
-        const [{ startEmbedded }, { ConvoyClient }] = await Promise.all([
-          import('../dev-server/embedded'),
-          import('../client/convoy-client'),
-        ]);
-        const embedded = await startEmbedded({ log: io.err });
-        try {
-          const client = new ConvoyClient({ client: embedded.client, taskQueue: embedded.taskQueue });
-          const handle = await client.start(pipeline, start);
-          io.err(
-            `pipeline ${handle.pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.pipelineId)})`,
-          );
-          const doc = await handle.result();
-          printResult(io, doc, opts.json);
-          throw new ExitWith(exitCodeFor(doc));
-        } finally {
-          await embedded.stop();
-        }
+        throw new ExitWith(await runEmbedded(pipeline, start, io, report));
       }
       await withClient(async (client) => {
-        const handle = await client.start(pipeline, start);
         if (!opts.wait) {
+          const handle = await client.start(pipeline, start);
           if (opts.json) io.out(JSON.stringify({ pipelineId: handle.pipelineId, status: 'running' }));
           else io.out(handle.pipelineId);
           throw new ExitWith(ExitCodes.success);
         }
-        io.err(
-          `pipeline ${handle.pipelineId} started on ${temporalConfigFromEnv().address} (task queue ${client.taskQueue})`,
+        const address = temporalConfigFromEnv().address;
+        throw new ExitWith(
+          await runAttached(client, pipeline, start, { ...io, json: opts.json, address }, report),
         );
-        const doc = await handle.result();
-        printResult(io, doc, opts.json);
-        throw new ExitWith(exitCodeFor(doc));
       });
     });
 
@@ -180,17 +169,21 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description("live state from the pipeline workflow's status query")
     .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
       await withClient(async (client) => {
-        const pipeline = client.getHandle(id);
-        for (;;) {
-          const doc = await pipeline.status();
-          if (opts.watch && !opts.json && process.stdout.isTTY) {
-            cursorTo(process.stdout, 0, 0);
-            clearScreenDown(process.stdout);
+        const reader = new StatusReader(client, id, io.err);
+        try {
+          for (;;) {
+            const doc = await reader.read();
+            if (opts.watch && !opts.json && process.stdout.isTTY) {
+              cursorTo(process.stdout, 0, 0);
+              clearScreenDown(process.stdout);
+            }
+            printResult(io, doc, opts.json);
+            if (!opts.watch || doc.status !== 'running')
+              throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));
+            await new Promise((r) => setTimeout(r, 1000));
           }
-          printResult(io, doc, opts.json);
-          if (!opts.watch || doc.status !== 'running')
-            throw new ExitWith(doc.status === 'running' ? 0 : exitCodeFor(doc));
-          await new Promise((r) => setTimeout(r, 1000));
+        } finally {
+          reader.stop();
         }
       });
     });
@@ -266,23 +259,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
     .option('--db-file <file>', 'keep state in this SQLite file (in memory when absent)')
     .description('run an embedded Temporal dev server and a worker until Ctrl-C')
-    .action(async (opts: { port: number; uiPort: number; dbFile?: string }) => {
-      const { startEmbedded } = await import('../dev-server/embedded');
-      const embedded = await startEmbedded({
-        port: opts.port,
-        uiPort: opts.uiPort,
-        dbFile: opts.dbFile,
-        log: io.err,
-      });
-      io.out(`Temporal: ${embedded.server.address}`);
-      io.out(`Web UI:   ${embedded.server.uiUrl}`);
-      io.out(`Worker on task queue ${embedded.taskQueue}. Press Ctrl-C to stop.`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await embedded.stop();
-    });
+    .action((opts: { port: number; uiPort: number; dbFile?: string }) => runDev(opts, io));
 
   return program;
 }
@@ -374,6 +351,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     if (error instanceof TemporalUnreachableError || error instanceof TemporalCliNotFoundError) {
       io.err(`convoy: ${error.message}`);
+      return ExitCodes.infrastructure;
+    }
+    const connectionFailure = connectionFailureOf(error);
+    if (connectionFailure) {
+      const address = temporalConfigFromEnv().address;
+      io.err(`convoy: ${await connectionFailureMessage(address, connectionFailure)}`);
       return ExitCodes.infrastructure;
     }
     io.err(`convoy: ${error instanceof Error ? error.message : String(error)}`);

@@ -29,6 +29,7 @@ import {
   type PipelineValidationReport,
   type ValidatePipelineOptions,
 } from './source';
+import { countPollingWorkers } from './workers';
 
 /**
  * Where {@link ConvoyClient.connect} finds Temporal. Each option left out comes from the same
@@ -187,6 +188,14 @@ export class ConvoyClient {
     const { plan, warnings } = compileForStart(pipeline, options);
     await startPipeline(this.temporal, plan, options.taskQueue ?? this.taskQueue);
     return new PipelineHandle(this.temporal, plan.pipelineId, warnings);
+  }
+
+  /**
+   * How many workers poll a task queue now (default the client's), as the server saw them within
+   * the last 90 s. A pipeline on a task queue no worker polls waits until one does.
+   */
+  countWorkers(taskQueue: string = this.taskQueue): Promise<number> {
+    return countPollingWorkers(this.temporal, taskQueue);
   }
 
   /** A handle on a pipeline started before (by anyone); nothing is checked until it is used. */

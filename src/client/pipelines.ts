@@ -29,6 +29,7 @@ import type { pipelineWorkflow } from '../workflows/pipeline';
 import type { TemporalConfig } from '../connection/config';
 import type { InterventionAction } from '../model/plan';
 import { TemporalUnreachableError } from '../connection/errors';
+import { diagnoseUnreachable } from '../connection/diagnose';
 import {
   OperatorCommandRejectedError,
   PipelineAlreadyExistsError,
@@ -43,7 +44,7 @@ export async function connectClient(config: Pick<TemporalConfig, 'address' | 'na
     return new Client({ connection, namespace: config.namespace });
   } catch (error) {
     throw new TemporalUnreachableError(
-      `cannot reach Temporal at ${config.address}: ${error instanceof Error ? error.message : String(error)}` +
+      `cannot reach Temporal at ${config.address}: ${await diagnoseUnreachable(config.address)}` +
         ' (set TEMPORAL_ADDRESS, start a server with `convoy dev`, or use --embedded)',
       { cause: error },
     );

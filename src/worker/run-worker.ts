@@ -1,6 +1,7 @@
 /** `convoy worker`: the long-running worker process Kubernetes runs. */
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../connection/errors';
+import { diagnoseUnreachable } from '../connection/diagnose';
 import { prebuiltWorkflowBundle } from './bundle';
 import { temporalConfigFromEnv } from '../connection/config';
 import { workerSettingsFromEnv } from './settings';
@@ -18,7 +19,8 @@ export async function runWorkerFromEnv(log: (line: string) => void): Promise<voi
   try {
     connection = await NativeConnection.connect({ address: config.address });
   } catch (error) {
-    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address}: ${String(error)}`, {
+    const cause = await diagnoseUnreachable(config.address);
+    throw new TemporalUnreachableError(`cannot reach Temporal at ${config.address}: ${cause}`, {
       cause: error,
     });
   }
