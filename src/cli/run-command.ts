@@ -21,10 +21,30 @@ interface Io {
 export type ReportResult = (doc: PipelineResult) => ExitCode;
 
 /**
- * How long `run --embedded` waits, after Ctrl-C, for the cancelled pipeline's document before it
- * stops the worker and the server anyway (the whole shutdown must fit in 5 s).
+ * How long `run --embedded` waits, after Ctrl-C, for the cancelled pipeline's document (about 2 s:
+ * a shell step learns of it at its next heartbeat) before it stops the worker and the server
+ * anyway, which takes up to about 1.5 s more: the whole shutdown must fit in 5 s.
  */
-const ABORT_WAIT_MS = 2000;
+const ABORT_WAIT_MS = 2800;
+
+/**
+ * Runs `wait` so that {@link AbortableCalls.abort} ends its gRPC calls. A connection closed under
+ * a pending call makes the SDK's retry throw "Channel has been shut down" where nothing can catch
+ * it; aborting the calls first lets them end as ordinary rejections.
+ */
+class AbortableCalls {
+  private readonly controller = new AbortController();
+
+  constructor(private readonly client: ConvoyClient) {}
+
+  run<T>(wait: () => Promise<T>): Promise<T> {
+    return this.client.temporal.connection.withAbortSignal(this.controller.signal, wait);
+  }
+
+  abort(): void {
+    this.controller.abort();
+  }
+}
 
 /** Waits for the pipeline's document, saying meanwhile when no worker polls its task queue. */
 async function waitForResult(
@@ -56,8 +76,12 @@ export async function runAttached(
   try {
     const handle = await client.start(pipeline, start);
     io.err(`pipeline ${handle.pipelineId} started on ${io.address} (task queue ${client.taskQueue})`);
-    const outcome = await interruption.race(waitForResult(client, handle, client.taskQueue, io));
+    const calls = new AbortableCalls(client);
+    const outcome = await interruption.race(
+      calls.run(() => waitForResult(client, handle, client.taskQueue, io)),
+    );
     if ('value' in outcome) return report(outcome.value);
+    calls.abort();
     io.err(detachedMessage(handle.pipelineId));
     if (io.json) io.out(JSON.stringify({ pipelineId: handle.pipelineId, status: 'running' }));
     return exitCodeForSignal(outcome.signal);
@@ -100,22 +124,24 @@ export async function runEmbedded(
       return exitCodeForSignal(ready.signal);
     }
     const embedded = ready.value;
+    const client = new ConvoyClient({ client: embedded.client, taskQueue: embedded.taskQueue });
+    const calls = new AbortableCalls(client);
     try {
-      const client = new ConvoyClient({ client: embedded.client, taskQueue: embedded.taskQueue });
       const handle = await client.start(pipeline, start);
       io.err(
         `pipeline ${handle.pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.pipelineId)})`,
       );
-      const outcome = await interruption.race(handle.result());
+      const outcome = await interruption.race(calls.run(() => handle.result()));
       if ('value' in outcome) return report(outcome.value);
       io.err(`convoy: cancelling pipeline ${handle.pipelineId} and stopping the embedded server`);
       const aborted = await withinMs(
-        handle.cancel().then(() => handle.result()),
+        calls.run(() => handle.cancel().then(() => handle.result())),
         ABORT_WAIT_MS,
       );
       if (aborted) report(aborted);
       return exitCodeForSignal(outcome.signal);
     } finally {
+      calls.abort();
       await embedded.stop();
     }
   } finally {

@@ -114,7 +114,7 @@ function killOnExit(child: ChildProcess): void {
  * 3 s to shut down gracefully, which matters only for a database file; an in-memory server's
  * state dies with it anyway, and `run --embedded` must be gone within 5 s of Ctrl-C.
  */
-const STOP_GRACE_MS = { dbFile: 3000, inMemory: 300 } as const;
+const STOP_GRACE_MS = { dbFile: 3000, inMemory: 100 } as const;
 
 /** One shell word: the supervisor runs the server through `/bin/sh -c`. */
 function shellWord(word: string): string {

@@ -25,7 +25,7 @@ export interface EmbeddedTemporal {
 export async function startEmbedded(
   options: DevServerOptions & { taskQueue?: string; log?: (line: string) => void } = {},
 ): Promise<EmbeddedTemporal> {
-  installQuietRuntime('WARN', { shutdownSignals: [] });
+  installQuietRuntime('ERROR', { shutdownSignals: [] });
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server = await startDevServer({ ...options, resolve: { log, ...options.resolve } });
   log(`embedded Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
