@@ -5,7 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { clearScreenDown, cursorTo } from 'node:readline';
 import {
+  NotAPipelineError,
   OperatorCommandRejectedError,
+  PipelineAlreadyEndedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
 } from '../client/errors';
@@ -115,6 +117,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--embedded', 'start a local Temporal dev server and worker for this run')
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--no-wait', 'start the pipeline and return at once')
+    .option('--allow-reuse', 'reuse the --id of a pipeline that has ended')
     .addOption(
       new Option('--from <tool>', 'import the pipeline from another tool first').choices(['harness']),
     )
@@ -134,7 +137,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .action(async (files: string[], opts: RunOptions) => {
       // Every problem is reported before anything connects (a PipelineValidationError: exit 2).
       const pipeline = loadForRun(files, opts, io);
-      const start = { id: opts.id, variables: opts.var };
+      const start = { id: opts.id, variables: opts.var, allowReuse: opts.allowReuse };
       const report = (doc: PipelineResult): ExitCode => {
         printResult(io, doc, opts.json);
         return exitCodeFor(doc);
@@ -271,6 +274,7 @@ interface RunOptions extends ImportOptions {
   embedded?: boolean;
   json?: boolean;
   wait: boolean;
+  allowReuse?: boolean;
   from?: 'harness';
 }
 
@@ -337,13 +341,18 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return ExitCodes.invalidInput;
     }
     if (error instanceof PipelineAlreadyExistsError) {
-      io.err(`convoy: ${error.message}; choose another --id`);
+      io.err(`convoy: ${error.message}${error.running ? '; choose another --id' : ''}`);
       return ExitCodes.invalidInput;
+    }
+    if (error instanceof PipelineAlreadyEndedError) {
+      io.err(`convoy: ${error.message}`);
+      return ExitCodes.pipelineFailed;
     }
     if (
       error instanceof ConvoyUsageError ||
       error instanceof WorkerSettingsError ||
       error instanceof PipelineNotFoundError ||
+      error instanceof NotAPipelineError ||
       error instanceof OperatorCommandRejectedError
     ) {
       io.err(`convoy: ${error.message}`);
