@@ -81,8 +81,9 @@ export class NotAPipelineError extends Error {
     readonly pipelineId?: string,
     /** The child's workflow name in that pipeline (`payments`, `orders[eu]`). */
     readonly workflow?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -96,7 +97,8 @@ export class PipelineAlreadyEndedError extends Error {
     readonly pipelineId: string,
     /** How it ended: `succeeded`, `failed`, `aborted`, `terminated` or `timed-out`. */
     readonly status: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

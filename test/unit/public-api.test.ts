@@ -13,7 +13,9 @@ test('the run-time exports are the client, validation, the errors and the config
     [
       'ConvoyClient',
       'DEFINITION_SOURCE',
+      'NotAPipelineError',
       'OperatorCommandRejectedError',
+      'PipelineAlreadyEndedError',
       'PipelineAlreadyExistsError',
       'PipelineHandle',
       'PipelineNotFoundError',
@@ -36,12 +38,16 @@ test('every error class has a stable name and keeps its cause', () => {
     new api.PipelineAlreadyExistsError('m', 'p', { cause }),
     new api.OperatorCommandRejectedError('why', 'p', 'intervene', { cause }),
     new api.TemporalUnreachableError('m', { cause }),
+    new api.NotAPipelineError('m', 'p/w', 'p', 'w', { cause }),
+    new api.PipelineAlreadyEndedError('m', 'p', 'succeeded', { cause }),
   ];
   expect(errors.map((error) => [error.name, error.cause])).toEqual([
     ['PipelineNotFoundError', cause],
     ['PipelineAlreadyExistsError', cause],
     ['OperatorCommandRejectedError', cause],
     ['TemporalUnreachableError', cause],
+    ['NotAPipelineError', cause],
+    ['PipelineAlreadyEndedError', cause],
   ]);
   expect(new api.PipelineValidationError('f.yaml', []).name).toBe('PipelineValidationError');
 });
