@@ -1,6 +1,5 @@
 /**
- * The `convoy` command line (SPEC section 5). Exit codes: 0 success, 1 pipeline failed or
- * aborted, 2 invalid input or usage, 3 Temporal unreachable or infrastructure error.
+ * The `convoy` command line (SPEC section 5). Exit codes: see ./exit-codes.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { clearScreenDown, cursorTo } from 'node:readline';
