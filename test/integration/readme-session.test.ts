@@ -26,7 +26,7 @@ test("README's long-running-server session works as written", async () => {
     .filter((line) => line.startsWith('./bin/convoy ') && !line.startsWith('./bin/convoy dev'))
     .map((line) => line.replace(/^\.\/bin\/convoy /, ''));
   const [run, watch, release, cancel] = commands;
-  expect(run).toMatch(/^run examples\/canary-soak\.yaml --no-wait --id release-42$/);
+  expect(run).toMatch(/^run examples\/sessions\/canary-soak\.yaml --no-wait --id release-42$/);
   expect(watch).toBe('status release-42 --watch');
   expect(release).toMatch(/^barrier release release-42 rollout canary-healthy --reason /);
   expect(cancel).toBe('cancel release-42');
