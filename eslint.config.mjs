@@ -20,7 +20,7 @@ const layers = {
   'harness-import': ['model', 'pipeline-file'],
   activities: ['model'],
   worker: ['model', 'activities', 'workflows', 'connection', 'codec', 'package'],
-  'dev-server': ['model', 'worker', 'codec', 'package'],
+  'dev-server': ['model', 'worker', 'activities', 'codec', 'package'],
   client: ['model', 'workflows', 'pipeline-file', 'connection', 'codec'],
   cli: [
     'model',

@@ -64,7 +64,9 @@ export type {
 // Errors: stable names, the original error kept as `cause`.
 export { PipelineValidationError } from './pipeline-file/issues';
 export {
+  NotAPipelineError,
   OperatorCommandRejectedError,
+  PipelineAlreadyEndedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
   type OperatorCommand,

@@ -69,7 +69,8 @@ async function waitForGroupExit(pgid: number, timeoutMs: number): Promise<boolea
   }
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/** Sends `signal` to every process of the group; a group that is already gone is fine. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
   } catch (error) {

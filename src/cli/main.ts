@@ -1,17 +1,19 @@
 /**
- * The `convoy` command line (SPEC section 5). Exit codes: 0 success, 1 pipeline failed or
- * aborted, 2 invalid input or usage, 3 Temporal unreachable or infrastructure error.
+ * The `convoy` command line (SPEC section 5). Exit codes: see ./exit-codes.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
 import {
+  NotAPipelineError,
   OperatorCommandRejectedError,
+  PipelineAlreadyEndedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
 } from '../client/errors';
-import type { ConvoyClient } from '../client/convoy-client';
+import type { ConvoyClient, PipelineHandle } from '../client/convoy-client';
 import { loadPipeline, type LoadedPipeline, type PipelineDefinition } from '../client/source';
 import { ConvoyUsageError } from './usage-error';
-import { TemporalConfigError, TemporalUnreachableError } from '../connection/errors';
+import { TemporalConfigError, TemporalUnreachableError, connectionFailureOf } from '../connection/errors';
+import { connectionFailureMessage } from './connection-message';
 import { WorkerSettingsError } from '../worker/settings';
 import { CodecSettingsError } from '../codec/settings';
 import { ExitCodes, type ExitCode } from './exit-codes';
@@ -29,6 +31,8 @@ import { formatPipelineResult } from './format';
 import { runValidate } from './validate';
 import { progressModeFor, showProgress, type ProgressOutput } from './progress';
 import { runReport } from './report';
+import { runAttached, runDev, runEmbedded } from './run-command';
+import { StatusReader } from './status-command';
 import { type ImportOptions, collectList, collectMap, importForCli, runHarnessImport } from './import';
 
 /** Where the CLI writes; tests pass their own. */
@@ -153,6 +157,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--embedded', 'start a local Temporal dev server and worker for this run')
     .option('--json', 'print exactly one JSON document on stdout')
     .option('--no-wait', 'start the pipeline and return at once')
+    .option('--allow-reuse', 'reuse the --id of a pipeline that has ended')
     .addOption(
       new Option('--from <tool>', 'import the pipeline from another tool first').choices(['harness']),
     )
@@ -172,46 +177,32 @@ export function buildProgram(io: CliIo = processIo): Command {
     .action(async (files: string[], opts: RunOptions) => {
       // Every problem is reported before anything connects (a PipelineValidationError: exit 2).
       const pipeline = loadForRun(files, opts, io);
-      const start = { id: opts.id, variables: opts.var };
+      const start = { id: opts.id, variables: opts.var, allowReuse: opts.allowReuse };
+      const report = (doc: PipelineResult): ExitCode => {
+        printResult(io, doc, opts.json);
+        return exitCodeFor(doc);
+      };
+      // The live view (or timestamped lines) until the pipeline ends; --json prints only the end.
+      const follow = opts.json ? undefined : (handle: PipelineHandle) => followPipeline(io, handle, false);
       if (opts.embedded) {
         if (!opts.wait) {
           throw new ConvoyUsageError(
             '--no-wait cannot be combined with --embedded: the embedded server stops when the command ends',
           );
         }
-        const [{ startEmbedded }, { ConvoyClient }] = await Promise.all([
-          import('../dev-server/embedded'),
-          import('../client/convoy-client'),
-        ]);
-        const embedded = await startEmbedded({ log: io.err });
-        try {
-          const client = new ConvoyClient({ client: embedded.client, taskQueue: embedded.taskQueue });
-          const handle = await client.start(pipeline, start);
-          io.err(
-            `pipeline ${handle.pipelineId} started (Web UI: ${embedded.server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.pipelineId)})`,
-          );
-          if (!opts.json) await followPipeline(io, handle, false);
-          const doc = await handle.result();
-          printResult(io, doc, opts.json);
-          throw new ExitWith(exitCodeFor(doc));
-        } finally {
-          await embedded.stop();
-        }
+        throw new ExitWith(await runEmbedded(pipeline, start, io, report, follow));
       }
       await withClient(program, async (client) => {
-        const handle = await client.start(pipeline, start);
         if (!opts.wait) {
+          const handle = await client.start(pipeline, start);
           if (opts.json) io.out(JSON.stringify({ pipelineId: handle.pipelineId, status: 'running' }));
           else io.out(handle.pipelineId);
           throw new ExitWith(ExitCodes.success);
         }
-        io.err(
-          `pipeline ${handle.pipelineId} started on ${describeConnection(resolveTemporalConnection(connectionOverrides(program)))} (task queue ${client.taskQueue})`,
+        const address = describeConnection(resolveTemporalConnection(connectionOverrides(program)));
+        throw new ExitWith(
+          await runAttached(client, pipeline, start, { ...io, json: opts.json, address }, report, follow),
         );
-        if (!opts.json) await followPipeline(io, handle, false);
-        const doc = await handle.result();
-        printResult(io, doc, opts.json);
-        throw new ExitWith(exitCodeFor(doc));
       });
     });
 
@@ -223,12 +214,18 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description("live state from the pipeline workflow's status query")
     .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
       await withClient(program, async (client) => {
-        const pipeline = client.getHandle(id);
-        const doc = opts.watch ? await followPipeline(io, pipeline, opts.json) : await pipeline.status();
-        if (doc === undefined) return;
-        // Watching with --json, the last line printed is already the final document.
-        if (!(opts.watch && opts.json)) printResult(io, doc, opts.json);
-        throw new ExitWith(doc.status === 'running' ? ExitCodes.success : exitCodeFor(doc));
+        // The first read says when no worker can answer, or that the ID is not a pipeline's.
+        const reader = new StatusReader(client, id, io.err);
+        try {
+          const first = await reader.read();
+          const doc = opts.watch ? await followPipeline(io, client.getHandle(id), opts.json) : first;
+          if (doc === undefined) return;
+          // Watching with --json, the last line printed is already the final document.
+          if (!(opts.watch && opts.json)) printResult(io, doc, opts.json);
+          throw new ExitWith(doc.status === 'running' ? ExitCodes.success : exitCodeFor(doc));
+        } finally {
+          reader.stop();
+        }
       });
     });
 
@@ -383,23 +380,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--ui-port <port>', 'Web UI port', parsePort, 8233)
     .option('--db-file <file>', 'keep state in this SQLite file (in memory when absent)')
     .description('run an embedded Temporal dev server and a worker until Ctrl-C')
-    .action(async (opts: { port: number; uiPort: number; dbFile?: string }) => {
-      const { startEmbedded } = await import('../dev-server/embedded');
-      const embedded = await startEmbedded({
-        port: opts.port,
-        uiPort: opts.uiPort,
-        dbFile: opts.dbFile,
-        log: io.err,
-      });
-      io.out(`Temporal: ${embedded.server.address}`);
-      io.out(`Web UI:   ${embedded.server.uiUrl}`);
-      io.out(`Worker on task queue ${embedded.taskQueue}. Press Ctrl-C to stop.`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await embedded.stop();
-    });
+    .action((opts: { port: number; uiPort: number; dbFile?: string }) => runDev(opts, io));
 
   return program;
 }
@@ -411,6 +392,7 @@ interface RunOptions extends ImportOptions {
   embedded?: boolean;
   json?: boolean;
   wait: boolean;
+  allowReuse?: boolean;
   from?: 'harness';
 }
 
@@ -477,8 +459,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return ExitCodes.invalidInput;
     }
     if (error instanceof PipelineAlreadyExistsError) {
-      io.err(`convoy: ${error.message}; choose another --id`);
+      io.err(`convoy: ${error.message}${error.running ? '; choose another --id' : ''}`);
       return ExitCodes.invalidInput;
+    }
+    if (error instanceof PipelineAlreadyEndedError) {
+      io.err(`convoy: ${error.message}`);
+      return ExitCodes.pipelineFailed;
     }
     if (
       error instanceof ConvoyUsageError ||
@@ -486,6 +472,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       error instanceof TemporalConfigError ||
       error instanceof CodecSettingsError ||
       error instanceof PipelineNotFoundError ||
+      error instanceof NotAPipelineError ||
       error instanceof OperatorCommandRejectedError
     ) {
       io.err(`convoy: ${error.message}`);
@@ -495,8 +482,24 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.err(`convoy: ${error.message}`);
       return ExitCodes.infrastructure;
     }
+    const connectionFailure = connectionFailureOf(error);
+    if (connectionFailure) {
+      io.err(`convoy: ${await connectionFailureMessage(configuredAddress(argv), connectionFailure)}`);
+      return ExitCodes.infrastructure;
+    }
     io.err(`convoy: ${error instanceof Error ? error.message : String(error)}`);
     return ExitCodes.infrastructure;
+  }
+}
+
+/** The address the command connected to (`--address`, else as the `temporal` CLI finds it), for messages. */
+function configuredAddress(argv: string[]): string {
+  const flag = argv.findIndex((arg) => arg === '--address' || arg.startsWith('--address='));
+  if (flag >= 0) return argv[flag]!.includes('=') ? argv[flag]!.split('=')[1]! : (argv[flag + 1] ?? '');
+  try {
+    return resolveTemporalConnection({}).address;
+  } catch {
+    return 'the configured address';
   }
 }
 

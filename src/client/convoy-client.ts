@@ -31,6 +31,7 @@ import {
   type PipelineValidationReport,
   type ValidatePipelineOptions,
 } from './source';
+import { countPollingWorkers } from './workers';
 
 /**
  * Where {@link ConvoyClient.connect} finds Temporal. Each option left out comes from the same
@@ -74,6 +75,11 @@ export interface StartPipelineOptions {
   variables?: Readonly<Record<string, string>>;
   /** The task queue of the Convoy workers that run it; default the client's. */
   taskQueue?: string;
+  /**
+   * Start even if a pipeline that has ended had this ID (Temporal keeps both runs' histories);
+   * default false: {@link PipelineAlreadyExistsError}. A running pipeline's ID is never reused.
+   */
+  allowReuse?: boolean;
 }
 
 /** Options of {@link ConvoyClient.list}. */
@@ -220,12 +226,21 @@ export class ConvoyClient {
    * Validates and starts a pipeline: a YAML or JSON file, a definition object or a loaded
    * pipeline. Returns once Temporal has accepted it; nothing starts if it is invalid.
    * @throws {@link PipelineValidationError} listing every problem, before contacting Temporal.
-   * @throws {@link PipelineAlreadyExistsError} when a pipeline with this ID is running.
+   * @throws {@link PipelineAlreadyExistsError} when a pipeline with this ID is running, or has run
+   * and `allowReuse` is not set.
    */
   async start(pipeline: PipelineSource, options: StartPipelineOptions = {}): Promise<PipelineHandle> {
     const { plan, warnings } = compileForStart(pipeline, options);
-    await startPipeline(this.temporal, plan, options.taskQueue ?? this.taskQueue);
+    await startPipeline(this.temporal, plan, options.taskQueue ?? this.taskQueue, options.allowReuse);
     return new PipelineHandle(this.temporal, plan.pipelineId, warnings);
+  }
+
+  /**
+   * How many workers poll a task queue now (default the client's), as the server saw them within
+   * the last 90 s. A pipeline on a task queue no worker polls waits until one does.
+   */
+  countWorkers(taskQueue: string = this.taskQueue): Promise<number> {
+    return countPollingWorkers(this.temporal, taskQueue);
   }
 
   /** A handle on a pipeline started before (by anyone); nothing is checked until it is used. */
@@ -292,8 +307,10 @@ export class PipelineHandle {
 
   /**
    * Waits for the pipeline to end and returns its result document (SPEC section 5). A pipeline
-   * that failed or was aborted still has a result: look at its `status`.
+   * that failed or was aborted still has a result: look at its `status`; so does one Temporal
+   * terminated or timed out (`terminated`, `timed-out`), rebuilt from its history.
    * @throws {@link PipelineNotFoundError} when there is no such pipeline.
+   * @throws {@link NotAPipelineError} when the ID is another workflow's (a pipeline's child).
    */
   result(): Promise<PipelineResult> {
     return waitForPipeline(this.client, this.pipelineId);
@@ -301,8 +318,10 @@ export class PipelineHandle {
 
   /**
    * The pipeline's document now (SPEC section 5), what `convoy status --json` prints: running
-   * workflows' steps included.
+   * workflows' steps included. For a pipeline Temporal terminated or timed out, the document is
+   * rebuilt from its history, with status `terminated` or `timed-out`.
    * @throws {@link PipelineNotFoundError} when there is no such pipeline.
+   * @throws {@link NotAPipelineError} when the ID is another workflow's (a pipeline's child).
    */
   status(): Promise<PipelineResult> {
     return describePipeline(this.client, this.pipelineId);
@@ -390,8 +409,9 @@ export class PipelineHandle {
   /**
    * Aborts the pipeline: standing barriers break with reason `pipeline aborted`, running
    * workflows end `aborted`. Returns once asked; {@link PipelineHandle.result} tells when it ended.
-   * A pipeline that has already ended ignores it.
-   * @throws {@link PipelineNotFoundError} when no pipeline with this ID is running.
+   * @throws {@link PipelineAlreadyEndedError} when the pipeline has already ended (nothing is done).
+   * @throws {@link PipelineNotFoundError} when there is no pipeline with this ID.
+   * @throws {@link NotAPipelineError} when the ID is another workflow's (a pipeline's child).
    */
   cancel(): Promise<void> {
     return cancelPipeline(this.client, this.pipelineId);

@@ -18,7 +18,10 @@ export class PipelineNotFoundError extends Error {
   }
 }
 
-/** A pipeline with this ID is already running: pipeline IDs are unique among running pipelines. */
+/**
+ * A pipeline with this ID is running, or has run and ended: an ended pipeline's ID is reused
+ * only with `allowReuse` (its history stays readable under the old run).
+ */
 export class PipelineAlreadyExistsError extends Error {
   override readonly name = 'PipelineAlreadyExistsError';
 
@@ -26,10 +29,17 @@ export class PipelineAlreadyExistsError extends Error {
     message: string,
     /** The pipeline ID that is taken. */
     readonly pipelineId: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & {
+      /** True when the pipeline with this ID is still running (then reuse is never allowed). */
+      running?: boolean;
+    },
   ) {
     super(message, options);
+    this.running = options?.running ?? true;
   }
+
+  /** True when the pipeline with this ID is still running. */
+  readonly running: boolean;
 }
 
 /** The operator commands a pipeline accepts. */
@@ -52,5 +62,43 @@ export class OperatorCommandRejectedError extends Error {
     options?: ErrorOptions,
   ) {
     super(`rejected: ${reason}`, options);
+  }
+}
+
+/**
+ * The ID names a Temporal workflow that is not a pipeline: typically one of a pipeline's child
+ * workflows (`<pipelineId>/<workflow>`, as the Web UI lists them), which `pipelineId` and
+ * `workflow` then point at.
+ */
+export class NotAPipelineError extends Error {
+  override readonly name = 'NotAPipelineError';
+
+  constructor(
+    message: string,
+    /** The ID that was given. */
+    readonly id: string,
+    /** The pipeline the workflow belongs to, when it is a pipeline's child. */
+    readonly pipelineId?: string,
+    /** The child's workflow name in that pipeline (`payments`, `orders[eu]`). */
+    readonly workflow?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** `cancel` of a pipeline that has already ended: nothing was done. */
+export class PipelineAlreadyEndedError extends Error {
+  override readonly name = 'PipelineAlreadyEndedError';
+
+  constructor(
+    message: string,
+    /** The pipeline's ID. */
+    readonly pipelineId: string,
+    /** How it ended: `succeeded`, `failed`, `aborted`, `terminated` or `timed-out`. */
+    readonly status: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }

@@ -8,9 +8,11 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   QueryNotRegisteredError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -33,21 +35,20 @@ import {
   workflowStatusQuery,
 } from '../model/protocol';
 import type { pipelineWorkflow } from '../workflows/pipeline';
-import {
-  connectionOptions,
-  describeConnection,
-  redactSecrets,
-  type TemporalConnection,
-} from '../connection/config';
+import { connectionOptions, describeConnection, type TemporalConnection } from '../connection/config';
 import { payloadCodecsFromEnv } from '../codec/settings';
 import type { InterventionAction } from '../model/plan';
 import { TemporalUnreachableError } from '../connection/errors';
+import { unreachableCause } from '../connection/diagnose';
 import {
+  NotAPipelineError,
   OperatorCommandRejectedError,
+  PipelineAlreadyEndedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
   type OperatorCommand,
 } from './errors';
+import { closedPipelineDocument, endedWithoutResult } from './closed-pipeline';
 
 /**
  * Connects to Temporal (address, TLS, API key as resolved), turning connection failures into
@@ -63,9 +64,8 @@ export async function connectClient(
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
     return new Client({ connection, namespace: config.namespace, dataConverter: { payloadCodecs } });
   } catch (error) {
-    const reason = redactSecrets(error instanceof Error ? error.message : String(error), config);
     throw new TemporalUnreachableError(
-      `cannot reach Temporal at ${describeConnection(config)}: ${reason}` +
+      `cannot reach Temporal at ${describeConnection(config)}: ${await unreachableCause(config, error)}` +
         ' (set TEMPORAL_ADDRESS or a TEMPORAL_PROFILE, start a server with `convoy dev`, or use --embedded)',
       { cause: error },
     );
@@ -113,11 +113,15 @@ export const waitingBarriersKey = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD_LIST,
 );
 
-/** Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. */
+/**
+ * Starts a pipeline workflow for a compiled plan; its workflow ID is the plan's pipelineId. The ID
+ * of a pipeline that ended is taken too, unless `allowReuse`; that of a running one always is.
+ */
 export async function startPipeline(
   client: Client,
   plan: PipelinePlan,
   taskQueue: string,
+  allowReuse = false,
 ): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
   const searchAttributes = await hasConvoySearchAttributes(client);
   try {
@@ -131,6 +135,9 @@ export async function startPipeline(
           { key: statusKey, value: 'running' },
         ],
       }),
+      workflowIdReusePolicy: allowReuse
+        ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+        : WorkflowIdReusePolicy.REJECT_DUPLICATE,
       memo: { convoyPipeline: plan.name, source: plan.source },
       staticSummary: `Convoy pipeline ${plan.name}`,
       staticDetails: plan.stages
@@ -138,15 +145,35 @@ export async function startPipeline(
         .join('\n'),
     });
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new PipelineAlreadyExistsError(
-        `a pipeline with id ${plan.pipelineId} is already running`,
-        plan.pipelineId,
-        { cause: error },
-      );
-    }
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      throw await idTaken(client, plan.pipelineId, error);
     throw error;
   }
+}
+
+/** Why a pipeline ID is taken: a running pipeline has it, or one that ended and may be reused. */
+async function idTaken(
+  client: Client,
+  pipelineId: string,
+  cause: unknown,
+): Promise<PipelineAlreadyExistsError> {
+  const existing = await client.workflow
+    .getHandle(pipelineId)
+    .describe()
+    .catch(() => undefined);
+  if (!existing || existing.status.name === 'RUNNING') {
+    return new PipelineAlreadyExistsError(`a pipeline with id ${pipelineId} is already running`, pipelineId, {
+      cause,
+      running: true,
+    });
+  }
+  const ended = existing.closeTime ? ` at ${existing.closeTime.toISOString()}` : '';
+  return new PipelineAlreadyExistsError(
+    `pipeline id ${pipelineId} belongs to a pipeline that ended (${existing.status.name.toLowerCase()}${ended}); ` +
+      'reuse it with --allow-reuse (allowReuse), or choose another id',
+    pipelineId,
+    { cause, running: false },
+  );
 }
 
 function notFound(pipelineId: string, cause: unknown): PipelineNotFoundError {
@@ -173,13 +200,51 @@ export async function workflowDocument(handle: WorkflowHandle): Promise<unknown>
   }
 }
 
+/**
+ * Describes the pipeline workflow with this ID, making sure it is one: an unknown ID is a
+ * {@link PipelineNotFoundError}, another workflow's (a pipeline's child, as the Web UI lists
+ * them) a {@link NotAPipelineError} that points at its pipeline.
+ */
+export async function describePipelineExecution(
+  client: Client,
+  pipelineId: string,
+): Promise<WorkflowExecutionDescription> {
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await client.workflow.getHandle(pipelineId).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound(pipelineId, error);
+    throw error;
+  }
+  if (description.type === PIPELINE_WORKFLOW_TYPE) return description;
+  const parent = description.parentExecution?.workflowId;
+  if (parent && pipelineId.startsWith(`${parent}/`)) {
+    const workflow = pipelineId.slice(parent.length + 1);
+    throw new NotAPipelineError(
+      `${pipelineId} is not a pipeline: it is the workflow ${workflow} of pipeline ${parent} (a child workflow); use the pipeline id ${parent}`,
+      pipelineId,
+      parent,
+      workflow,
+    );
+  }
+  throw new NotAPipelineError(
+    `${pipelineId} is not a Convoy pipeline (its workflow type is ${description.type})`,
+    pipelineId,
+  );
+}
+
 /** Waits for a pipeline to end and returns its result document. */
 export async function waitForPipeline(client: Client, pipelineId: string): Promise<PipelineResult> {
+  await describePipelineExecution(client, pipelineId);
   let raw: unknown;
   try {
     raw = await workflowDocument(client.workflow.getHandle(pipelineId));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw notFound(pipelineId, error);
+    if (error instanceof WorkflowFailedError) {
+      const description = await describePipelineExecution(client, pipelineId);
+      if (endedWithoutResult(description)) return closedPipelineDocument(client, pipelineId, description);
+    }
     throw error;
   }
   return pipelineResultSchema.parse(raw);
@@ -192,13 +257,14 @@ export async function waitForPipeline(client: Client, pipelineId: string): Promi
  */
 export async function describePipeline(client: Client, pipelineId: string): Promise<PipelineResult> {
   const handle = client.workflow.getHandle(pipelineId);
+  const description = await describePipelineExecution(client, pipelineId);
+  // A finished pipeline's document is its result, or its history when Temporal ended it: no
+  // worker needs to be running to answer for it, as a query would require.
+  if (endedWithoutResult(description)) return closedPipelineDocument(client, pipelineId, description);
   let doc: PipelineResult;
   try {
-    const { status } = await handle.describe();
-    // A finished pipeline's document is its result, read from history: no worker needs to be
-    // running to answer for it, as a query would require.
     doc =
-      status.name === 'COMPLETED' || status.name === 'FAILED'
+      description.status.name === 'COMPLETED' || description.status.name === 'FAILED'
         ? pipelineResultSchema.parse(await workflowDocument(handle))
         : pipelineResultSchema.parse(await handle.query(pipelineStatusQuery));
   } catch (error) {
@@ -255,6 +321,7 @@ export async function intervene(
   action: InterventionAction,
   step?: string,
 ): Promise<string> {
+  await describePipelineExecution(client, pipelineId);
   const childId = childWorkflowId(pipelineId, workflow);
   try {
     return await runUpdate(
@@ -302,6 +369,7 @@ export async function overrideBarrier(
 ): Promise<string> {
   const handle = client.workflow.getHandle(pipelineId);
   const update = command === 'release' ? releaseBarrierUpdate : breakBarrierUpdate;
+  await describePipelineExecution(client, pipelineId);
   return runUpdate(
     () => handle.executeUpdate(update, { args: [{ stage, identifier, reason }] }),
     pipelineId,
@@ -309,12 +377,28 @@ export async function overrideBarrier(
   );
 }
 
-/** Aborts a pipeline: its standing barriers break with reason `pipeline aborted`. */
+/**
+ * Aborts a pipeline: its standing barriers break with reason `pipeline aborted`. One that has
+ * already ended is left alone: {@link PipelineAlreadyEndedError} says how it ended.
+ */
 export async function cancelPipeline(client: Client, pipelineId: string): Promise<void> {
+  const description = await describePipelineExecution(client, pipelineId);
+  if (description.status.name !== 'RUNNING') throw await alreadyEnded(client, pipelineId);
   try {
     await client.workflow.getHandle(pipelineId).cancel();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw notRunning(pipelineId, error);
+    // It ended between the look and the request.
+    if (error instanceof WorkflowNotFoundError) throw await alreadyEnded(client, pipelineId);
     throw error;
   }
+}
+
+async function alreadyEnded(client: Client, pipelineId: string): Promise<PipelineAlreadyEndedError> {
+  const doc = await describePipeline(client, pipelineId);
+  const when = doc.endedAt ? ` at ${doc.endedAt}` : '';
+  return new PipelineAlreadyEndedError(
+    `pipeline ${pipelineId} already ended: ${doc.status}${when}; nothing to cancel`,
+    pipelineId,
+    doc.status,
+  );
 }

@@ -8,9 +8,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ConvoySearchAttributes } from '../model/visibility';
+import { signalGroup, terminateProcessGroup } from '../activities/process-group';
+import { spawnSupervised } from '../activities/supervisor';
 import { dynamicConfigArgs, readDynamicConfig, type DynamicConfig } from './dynamic-config';
 import { resolveTemporalCli, type ResolvedTemporalCli, type ResolveTemporalCliOptions } from './temporal-cli';
 
@@ -103,17 +105,50 @@ export function searchAttributeArgs(): string[] {
   ]);
 }
 
-/** Every dev server this process started, killed on exit even if nobody called stop(). */
-const started = new Set<ChildProcess>();
+/**
+ * Every dev server this process started (a process group each), killed on exit even if nobody
+ * called stop(). A death that runs no exit hook (SIGKILL) is the watchdog's to handle.
+ */
+const started = new Set<number>();
 let exitHookInstalled = false;
 function killOnExit(child: ChildProcess): void {
-  started.add(child);
-  child.once('exit', () => started.delete(child));
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  started.add(pgid);
+  child.once('exit', () => started.delete(pgid));
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const c of started) c.kill('SIGKILL');
+    for (const group of started) signalGroup(group, 'SIGKILL');
   });
+}
+
+/**
+ * How long the server gets to exit on SIGTERM before its group is sent SIGKILL: it takes 1.5 to
+ * 3 s to shut down gracefully, which matters only for a database file; an in-memory server's
+ * state dies with it anyway, and `run --embedded` must be gone within 5 s of Ctrl-C.
+ */
+const STOP_GRACE_MS = { dbFile: 3000, inMemory: 100 } as const;
+
+/** One shell word: the supervisor runs the server through `/bin/sh -c`. */
+function shellWord(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Spawns the server in a process group of its own, under the step supervisor's watchdog
+ * (../activities/supervisor): a terminal's Ctrl-C reaches only us, so we decide the order of
+ * shutdown (cancel the pipeline, stop the worker, then the server), and when we die without
+ * stopping it, however we die, the watchdog ends the server's group.
+ */
+function spawnServer(path: string, args: readonly string[], graceMs: number): ChildProcess {
+  const { child, link } = spawnSupervised(`exec ${[path, ...args].map(shellWord).join(' ')}`, {
+    env: process.env,
+    killGraceMs: graceMs,
+  });
+  // The link must stay open while we live, without keeping a finished command alive.
+  link.unref();
+  return child;
 }
 
 /** Starts a dev server on 127.0.0.1 with its Web UI, and waits until it accepts connections. */
@@ -151,7 +186,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
 
-  const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const graceMs = options.dbFile ? STOP_GRACE_MS.dbFile : STOP_GRACE_MS.inMemory;
+  const child = spawnServer(cli.path, args, graceMs);
   killOnExit(child);
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -168,7 +204,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   });
 
   const fail = (why: string): never => {
-    child.kill('SIGKILL');
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     throw new DevServerStartError(
       `Temporal dev server (${cli.path} ${args.join(' ')}) ${why}.\n${output.trim()}`,
     );
@@ -207,12 +243,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       stopped = true;
       await connection.close().catch(() => undefined);
       await nativeConnection.close().catch(() => undefined);
-      if (exited) return;
+      if (exited || child.pid === undefined) return;
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await terminateProcessGroup(child.pid, graceMs);
       await gone;
-      clearTimeout(timer);
     },
   };
 }

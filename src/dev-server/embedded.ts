@@ -18,11 +18,15 @@ export interface EmbeddedTemporal {
   stop(): Promise<void>;
 }
 
-/** Starts a dev server (through the CLI provisioning module) and runs a worker against it. */
+/**
+ * Starts a dev server (through the CLI provisioning module) and runs a worker against it. The
+ * caller owns SIGINT and SIGTERM: it must call `stop()`, which stops the worker first, then the
+ * server (a server stopped under a running worker makes the SDK retry loudly).
+ */
 export async function startEmbedded(
   options: DevServerOptions & { taskQueue?: string; log?: (line: string) => void } = {},
 ): Promise<EmbeddedTemporal> {
-  installQuietRuntime();
+  installQuietRuntime('ERROR', { shutdownSignals: [] });
   const payloadCodecs = payloadCodecsFromEnv();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server = await startDevServer({ ...options, resolve: { log, ...options.resolve } });

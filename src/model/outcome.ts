@@ -57,6 +57,10 @@ export function pipelineOutcome(doc: PipelineResult): ClosingOutcome {
         message: named.length > 0 ? `${subject} failed: ${named.join(', ')}` : `${subject} failed`,
       };
     }
+    // Only read from history after Temporal ended the pipeline; the workflow never ends so itself.
+    case 'terminated':
+    case 'timed-out':
+      return { kind: 'fail', type: ResultFailureTypes.pipelineFailed, message: `${subject} ${doc.status}` };
   }
 }
 

@@ -11,8 +11,15 @@ export const PipelineStatuses = {
   succeeded: 'succeeded',
   failed: 'failed',
   aborted: 'aborted',
+  /** Ended by Temporal (`temporal workflow terminate`, the Web UI's Terminate) before it finished. */
+  terminated: 'terminated',
+  /** Ended by Temporal when its workflow execution timeout passed, before it finished. */
+  timedOut: 'timed-out',
 } as const;
-/** A pipeline's status: `running`, then `succeeded`, `failed` or `aborted`. */
+/**
+ * A pipeline's status: `running`, then `succeeded`, `failed` or `aborted`; or `terminated` or
+ * `timed-out` when Temporal ended it before it finished.
+ */
 export type PipelineStatus = (typeof PipelineStatuses)[keyof typeof PipelineStatuses];
 
 export const StageStatuses = {

@@ -415,11 +415,38 @@ export type FileParseResult = { ok: true; file: PipelineFile } | { ok: false; is
  * is reported, not just the first. Never throws.
  */
 export function parsePipelineFile(data: unknown): FileParseResult {
-  const result = pipelineFileSchema.safeParse(data, { reportInput: true });
+  const result = pipelineFileSchema.safeParse(defuseLengths(data), { reportInput: true });
   if (result.success) return { ok: true, file: result.data };
   const issues: ValidationIssue[] = [];
   for (const issue of result.error.issues) issues.push(...describeIssue(issue));
   return { ok: false, issues };
+}
+
+/**
+ * zod runs a string's or list's length checks even on a value that failed the type check, when it
+ * has a `length`, and compares that `length` with a number: an object there (`name: {length: {}}`)
+ * makes the comparison throw, null-prototype objects from the loader and objects whose `valueOf`
+ * is not a function alike. No field of the format is called `length`, so in a copy of the data
+ * such a value becomes undefined, which zod's checks skip: the field is still reported (unknown field,
+ * or a wrong type where a string or list was expected). Cycles and extreme depth are left as they
+ * are: the loader never produces them, and zod reports an object given in code as it is.
+ */
+function defuseLengths(data: unknown, depth = 0, seen = new Set<object>()): unknown {
+  if (data === null || typeof data !== 'object' || depth > 1000 || seen.has(data)) return data;
+  seen.add(data);
+  try {
+    if (Array.isArray(data)) return data.map((item) => defuseLengths(item, depth + 1, seen));
+    const copy: Record<string, unknown> = Object.create(Object.getPrototypeOf(data) as object | null);
+    for (const [key, item] of Object.entries(data)) {
+      copy[key] =
+        key === 'length' && item !== null && typeof item === 'object' && !Array.isArray(item)
+          ? undefined
+          : defuseLengths(item, depth + 1, seen);
+    }
+    return copy;
+  } finally {
+    seen.delete(data);
+  }
 }
 
 /** Every field name the format knows, for "did you mean" hints on unknown fields. */

@@ -2,11 +2,11 @@
 import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../connection/errors';
+import { unreachableCause } from '../connection/diagnose';
 import { prebuiltWorkflowBundle } from './bundle';
 import {
   connectionOptions,
   describeConnection,
-  redactSecrets,
   resolveTemporalConnection,
   type ConnectionOverrides,
 } from '../connection/config';
@@ -51,7 +51,7 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
     try {
       connection = await NativeConnection.connect(connectionOptions(connectionConfig));
     } catch (error) {
-      const reason = redactSecrets(String(error), connectionConfig);
+      const reason = await unreachableCause(connectionConfig, error);
       throw new TemporalUnreachableError(
         `cannot reach Temporal at ${describeConnection(connectionConfig)}: ${reason}`,
         { cause: error },

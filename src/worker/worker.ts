@@ -22,14 +22,23 @@ export function workflowsPath(): string {
 }
 
 let runtimeInstalled = false;
-/** Keeps the SDK's Rust core quiet unless asked: a CLI's stderr is for the user. */
-export function installQuietRuntime(level: 'WARN' | 'ERROR' | 'INFO' = 'WARN'): void {
+/**
+ * Keeps the SDK's Rust core quiet unless asked: a CLI's stderr is for the user. By default the
+ * SDK shuts workers down on SIGINT and SIGTERM by itself; `shutdownSignals: []` leaves those
+ * signals to a process that must do things first (`--embedded` cancels its pipeline while its
+ * worker still runs, and stops the worker before the server).
+ */
+export function installQuietRuntime(
+  level: 'WARN' | 'ERROR' | 'INFO' = 'WARN',
+  options: { shutdownSignals?: NodeJS.Signals[] } = {},
+): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
     Runtime.install({
       logger: new (require('@temporalio/worker').DefaultLogger)(level),
       telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } },
+      ...(options.shutdownSignals && { shutdownSignals: options.shutdownSignals }),
     });
   } catch {
     // Already installed by the embedding process (tests, benchmarks): keep theirs.

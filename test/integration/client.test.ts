@@ -183,7 +183,12 @@ test('operator commands: release, rejected commands with their reason and cause,
     status: 'broken',
     reason: 'pipeline aborted',
   });
-  await expect(handle.cancel()).resolves.toBeUndefined(); // an ended pipeline ignores it
+  // An ended pipeline is left alone, and the error says how it ended.
+  await expect(handle.cancel()).rejects.toMatchObject({
+    name: 'PipelineAlreadyEndedError',
+    pipelineId: handle.pipelineId,
+    status: 'aborted',
+  });
   const closed = await eventually(
     () => client.list({ taskQueue: env.taskQueue, status: 'closed', limit: 5 }),
     (pipelines) => pipelines.some((p) => p.pipelineId === handle.pipelineId),

@@ -13,7 +13,9 @@ test('the run-time exports are the client, validation, the errors and the config
     [
       'ConvoyClient',
       'DEFINITION_SOURCE',
+      'NotAPipelineError',
       'OperatorCommandRejectedError',
+      'PipelineAlreadyEndedError',
       'PipelineAlreadyExistsError',
       'PipelineHandle',
       'PipelineNotFoundError',
@@ -48,6 +50,8 @@ test('every error class has a stable name and keeps its cause', () => {
     new api.TemporalConfigError('m', { cause }),
     new api.PayloadDecryptionError('m', { cause }),
     new api.CodecSettingsError('m', { cause }),
+    new api.NotAPipelineError('m', 'p/w', 'p', 'w', { cause }),
+    new api.PipelineAlreadyEndedError('m', 'p', 'succeeded', { cause }),
   ];
   expect(errors.map((error) => [error.name, error.cause])).toEqual([
     ['PipelineNotFoundError', cause],
@@ -57,6 +61,8 @@ test('every error class has a stable name and keeps its cause', () => {
     ['TemporalConfigError', cause],
     ['PayloadDecryptionError', cause],
     ['CodecSettingsError', cause],
+    ['NotAPipelineError', cause],
+    ['PipelineAlreadyEndedError', cause],
   ]);
   expect(new api.PipelineValidationError('f.yaml', []).name).toBe('PipelineValidationError');
 });
