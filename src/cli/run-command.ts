@@ -4,6 +4,7 @@
  * stops its worker and server and exits 130; `dev` stops its worker and server. The commander
  * wiring is in main.ts.
  */
+import { setMaxListeners } from 'node:events';
 import type { ConvoyClient, PipelineHandle, StartPipelineOptions } from '../client/convoy-client';
 import type { LoadedPipeline } from '../client/source';
 import type { PipelineResult } from '../model/result';
@@ -44,7 +45,11 @@ const ABORT_WAIT_MS = 2800;
 class AbortableCalls {
   private readonly controller = new AbortController();
 
-  constructor(private readonly client: ConvoyClient) {}
+  constructor(private readonly client: ConvoyClient) {
+    // Each pending call listens on the signal; following a large pipeline queries every running
+    // child at once, so more than Node's default of 10 is normal, not a leak.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   run<T>(wait: () => Promise<T>): Promise<T> {
     return this.client.temporal.connection.withAbortSignal(this.controller.signal, wait);
