@@ -424,9 +424,9 @@ export function parsePipelineFile(data: unknown): FileParseResult {
 
 /**
  * zod runs a string's or list's length checks even on a value that failed the type check, when it
- * has a `length`, and compares that `length` with a number: an object there (`name: {length: {}}`)
- * makes the comparison throw, null-prototype objects from the loader and objects whose `valueOf`
- * is not a function alike. No field of the format is called `length`, so in a copy of the data
+ * has a `length`, and compares that `length` with a number: an object or a list there
+ * (`name: {length: {}}`, `name: {length: [{}]}`) makes the comparison throw, null-prototype
+ * objects from the loader and objects whose `valueOf` is not a function alike. No field of the format is called `length`, so in a copy of the data
  * such a value becomes undefined, which zod's checks skip: the field is still reported (unknown field,
  * or a wrong type where a string or list was expected). Cycles and extreme depth are left as they
  * are: the loader never produces them, and zod reports an object given in code as it is.
@@ -439,7 +439,7 @@ function defuseLengths(data: unknown, depth = 0, seen = new Set<object>()): unkn
     const copy: Record<string, unknown> = Object.create(Object.getPrototypeOf(data) as object | null);
     for (const [key, item] of Object.entries(data)) {
       copy[key] =
-        key === 'length' && item !== null && typeof item === 'object' && !Array.isArray(item)
+        key === 'length' && item !== null && typeof item === 'object'
           ? undefined
           : defuseLengths(item, depth + 1, seen);
     }

@@ -93,6 +93,9 @@ describe('the loader and validation answer every input', () => {
       { name: 'x', stages: [{ name: { length: { valueOf: 'x', toString: 'y' } }, workflows: [] }] },
       { name: 'x', stages: { length: { length: {} } } },
       { name: 'x', variables: { length: {} }, stages: [] },
+      // Found by CI's run: a list as `length`, its object turned into a string by the comparison.
+      { name: { length: [{}] }, stages: [] },
+      { name: { length: [Object.create(null)] }, stages: [] },
     ]) {
       expectAnswered(data);
       expectTextAnswered(stringify(data), 'yaml');
