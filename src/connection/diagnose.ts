@@ -106,15 +106,6 @@ export async function diagnoseConnection(address: string): Promise<ConnectionDia
 }
 
 /**
- * The cause, in one line, of Temporal at `address` not answering: a malformed address, a name
- * DNS cannot resolve, a refused or unanswered TCP connection, a TLS endpoint, or something that
- * accepts TCP without being a Temporal frontend.
- */
-export async function diagnoseUnreachable(address: string): Promise<string> {
-  return (await diagnoseConnection(address)).cause;
-}
-
-/**
  * Why a connection to `connection` failed, in one line and without a secret: the diagnosis when
  * the address, DNS or TCP explains it; otherwise (TLS set up by the profile, an API key refused,
  * another service) the first line of the transport's own message, secrets removed.
