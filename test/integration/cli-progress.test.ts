@@ -36,10 +36,14 @@ function file(name: string, text: string): string {
 let ids = 0;
 const newId = (prefix: string) => `${prefix}-${process.pid}-${++ids}`;
 
-/** api arrives at the barrier at once, web about 2 s later: the view has something to show. */
-const barrierPipeline = file(
-  'barrier.yaml',
-  `
+/**
+ * api arrives at the barrier at once; web's deploy waits until the test opens its gate (at most
+ * 60 s), so that api alone at the barrier is certain to be shown however loaded the machine is.
+ */
+function gatedBarrierPipeline(gate: string): string {
+  return file(
+    `gated-${gate.split('/').pop()}.yaml`,
+    `
 name: progress
 stages:
   - name: deploy
@@ -50,10 +54,11 @@ stages:
           - { name: sync, type: barrier, identifier: services-deployed }
       - name: web
         steps:
-          - { name: deploy, type: shell, command: "sleep 2.5; echo web" }
+          - { name: deploy, type: shell, command: "for i in $(seq 600); do [ -e '${gate}' ] && break; sleep 0.1; done; echo web" }
           - { name: sync, type: barrier, identifier: services-deployed }
 `,
-);
+  );
+}
 
 /** web fails and waits for an operator, who has ten minutes. */
 const interventionPipeline = file(
@@ -115,8 +120,16 @@ function startConvoy(args: string[]): Streaming {
   };
 }
 
-/** `convoy ARGS` with stdout a pseudo-terminal of `columns` columns; returns what the terminal got. */
-function runInTerminal(args: string[], columns: number, extraEnv: NodeJS.ProcessEnv = {}) {
+/**
+ * `convoy ARGS` with stdout a pseudo-terminal of `columns` columns; returns what the terminal got.
+ * `gate`, if given, is created once the plain output matches its pattern.
+ */
+function runInTerminal(
+  args: string[],
+  columns: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+  gate?: { path: string; opensOn: RegExp },
+) {
   const command = `stty cols ${columns} rows 50; exec ${[CONVOY_BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
   return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     const child = spawn(SCRIPT, ['-qfec', command, '/dev/null'], {
@@ -124,8 +137,13 @@ function runInTerminal(args: string[], columns: number, extraEnv: NodeJS.Process
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const take = (d: Buffer) => {
+      output += d.toString();
+      if (gate && !existsSync(gate.path) && gate.opensOn.test(output.replace(ANY_ESCAPE, '')))
+        writeFileSync(gate.path, '');
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`convoy ${args.join(' ')} under script did not finish:\n${output}`));
@@ -139,7 +157,11 @@ function runInTerminal(args: string[], columns: number, extraEnv: NodeJS.Process
 
 test('run with stdout a pipe: one timestamped line per change, no colour, then the result', async () => {
   const id = newId('lines');
-  const result = await runConvoy(['run', barrierPipeline, '--id', id], serverEnv);
+  const gate = join(dir, `${id}.gate`);
+  const running = startConvoy(['run', gatedBarrierPipeline(gate), '--id', id]);
+  await running.line(/api arrived \(1\/2 arrived; waiting for web\)/);
+  writeFileSync(gate, '');
+  const result = { code: await running.exit, stdout: running.stdout(), stderr: running.stderr() };
   expect(result.code).toBe(0);
   expect(result.stdout + result.stderr).not.toMatch(ANY_ESCAPE);
   const [progress, summary] = result.stdout.split(/\n(?=Pipeline )/);
@@ -204,7 +226,17 @@ test('status --watch: the operator is shown the exact intervene command, and it 
 
 test('run on a terminal: a live view redrawn in place, coloured, fitting the width', async () => {
   const id = newId('tty');
-  const { code, output } = await runInTerminal(['run', barrierPipeline, '--id', id], 72);
+  const gate = join(dir, `${id}.gate`);
+  const apiAlone = /(^|[\r\n])deploy\/services-\S* +standing +1\/2 +web +\d+m \d\ds left\r?\n/;
+  const { code, output } = await runInTerminal(
+    ['run', gatedBarrierPipeline(gate), '--id', id],
+    72,
+    {},
+    {
+      path: gate,
+      opensOn: apiAlone,
+    },
+  );
   expect(code).toBe(0);
   expect(output).toMatch(/\x1b\[\d+A\r\x1b\[J/); // a frame replaced by the next
   expect(output).toMatch(SGR);
@@ -227,9 +259,14 @@ test('run on a terminal: a live view redrawn in place, coloured, fitting the wid
 });
 
 test('NO_COLOR: the same live view without a single colour', async () => {
-  const { code, output } = await runInTerminal(['run', barrierPipeline, '--id', newId('nocolor')], 100, {
-    NO_COLOR: '1',
-  });
+  const id = newId('nocolor');
+  const gate = join(dir, `${id}.gate`);
+  const { code, output } = await runInTerminal(
+    ['run', gatedBarrierPipeline(gate), '--id', id],
+    100,
+    { NO_COLOR: '1' },
+    { path: gate, opensOn: /api +deploy +waiting-at-barrier/ },
+  );
   expect(code).toBe(0);
   expect(output).toMatch(/\x1b\[\d+A\r\x1b\[J/);
   expect(output).not.toMatch(SGR);
