@@ -14,7 +14,7 @@ const layers = {
   model: [],
   package: [],
   connection: [],
-  codec: [],
+  codec: ['model'],
   workflows: ['model'],
   'pipeline-file': ['model'],
   'harness-import': ['model', 'pipeline-file'],

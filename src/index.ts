@@ -90,8 +90,10 @@ export type {
 } from './model/result';
 export type { InterventionAction } from './model/plan';
 
-// Payload encryption: the codec client and worker use when CONVOY_CODEC_KEY is set.
+// Payload codecs: compression of large payloads (always), encryption when CONVOY_CODEC_KEY is set.
 export {
+  COMPRESSED_ENCODING,
+  CompressionCodec,
   CodecSettingsError,
   ENCRYPTED_ENCODING,
   EncryptionCodec,

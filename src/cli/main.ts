@@ -345,25 +345,24 @@ export function buildProgram(io: CliIo = processIo): Command {
       [],
     )
     .description(
-      'serve /encode and /decode for the Temporal Web UI (keys: CONVOY_CODEC_KEY, CONVOY_CODEC_KEY_ID, ' +
-        'CONVOY_CODEC_OLD_KEYS; optional CONVOY_CODEC_SERVER_TOKEN)',
+      'serve /encode and /decode for the Temporal Web UI: large payloads compressed, and with keys ' +
+        '(CONVOY_CODEC_KEY, CONVOY_CODEC_KEY_ID, CONVOY_CODEC_OLD_KEYS) encrypted; optional CONVOY_CODEC_SERVER_TOKEN',
     )
     .action(async (opts: { port: number; host: string; corsOrigin: string[] }) => {
-      const { encryptionCodecFromEnv } = await import('../codec/settings');
+      const { chainCodecs, encryptionCodecFromEnv, payloadCodecsFromEnv } = await import('../codec/settings');
       const { startCodecServer } = await import('../codec/codec-server');
-      const codec = encryptionCodecFromEnv();
-      if (codec === undefined)
-        throw new ConvoyUsageError('codec-server needs CONVOY_CODEC_KEY and CONVOY_CODEC_KEY_ID');
+      const encryption = encryptionCodecFromEnv();
       const token = process.env.CONVOY_CODEC_SERVER_TOKEN || undefined;
       const running = await startCodecServer({
-        codec,
+        codec: chainCodecs(payloadCodecsFromEnv()),
         port: opts.port,
         host: opts.host,
         corsOrigins: opts.corsOrigin,
         token,
         log: io.err,
       });
-      io.out(`codec server at ${running.url} (key ${codec.keyId}${token ? ', token required' : ''})`);
+      const serves = encryption ? `key ${encryption.keyId}` : 'compression only: no CONVOY_CODEC_KEY';
+      io.out(`codec server at ${running.url} (${serves}${token ? ', token required' : ''})`);
       io.out(
         `Web UI: Settings > Data Encoder > ${running.url}, or temporal server start-dev --ui-codec-endpoint ${running.url}`,
       );

@@ -4,6 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, type Connection, type WorkflowExecutionStatusName } from '@temporalio/client';
+import { payloadCodecsFromEnv } from '../codec/settings';
 import { resolveTemporalConnection, taskQueueFromEnv } from '../connection/config';
 import type { InterventionAction } from '../model/plan';
 import type { PipelineResult } from '../model/result';
@@ -177,7 +178,11 @@ export class ConvoyClient {
   readonly taskQueue: string;
   private ownsConnection = false;
 
-  /** Wraps a Temporal client or connection of your own; {@link ConvoyClient.connect} makes one. */
+  /**
+   * Wraps a Temporal client or connection of your own; {@link ConvoyClient.connect} makes one. A
+   * client of your own must have `dataConverter: { payloadCodecs: payloadCodecsFromEnv() }`: a
+   * large pipeline's plan and result travel compressed (and with `CONVOY_CODEC_KEY`, encrypted).
+   */
   constructor(options: ConvoyClientOptions) {
     this.temporal =
       'client' in options
@@ -185,6 +190,7 @@ export class ConvoyClient {
         : new Client({
             connection: options.connection,
             namespace: options.namespace ?? resolveTemporalConnection().namespace,
+            dataConverter: { payloadCodecs: payloadCodecsFromEnv() },
           });
     this.taskQueue = options.taskQueue ?? taskQueueFromEnv();
   }

@@ -1,4 +1,5 @@
-/** Payload encryption: the codec, its keys from the environment, and the codec server. */
+/** Payload codecs (compression of large payloads, encryption), their keys from the environment, the codec server. */
+export { COMPRESSED_ENCODING, CompressionCodec, INFLATED_BYTES_METADATA } from './compression-codec';
 export {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
@@ -6,5 +7,5 @@ export {
   PayloadDecryptionError,
   type CodecKey,
 } from './encryption-codec';
-export { CodecSettingsError, encryptionCodecFromEnv, payloadCodecsFromEnv } from './settings';
+export { CodecSettingsError, chainCodecs, encryptionCodecFromEnv, payloadCodecsFromEnv } from './settings';
 export { startCodecServer, type CodecServerOptions, type RunningCodecServer } from './codec-server';

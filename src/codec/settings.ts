@@ -10,6 +10,7 @@
  * A bad value stops the process with one line naming the variable, before anything connects.
  */
 import type { PayloadCodec } from '@temporalio/common';
+import { CompressionCodec } from './compression-codec';
 import { type CodecKey, EncryptionCodec, KEY_BYTES } from './encryption-codec';
 
 /** Raised for a bad `CONVOY_CODEC_*` variable; the message names it. */
@@ -44,10 +45,31 @@ export function encryptionCodecFromEnv(env: NodeJS.ProcessEnv = process.env): En
   return new EncryptionCodec(current, older);
 }
 
-/** `dataConverter.payloadCodecs` for a Temporal client or worker: empty without a key. */
+/**
+ * `dataConverter.payloadCodecs` for a Temporal client or worker that talks to Convoy's workflows:
+ * compression of large payloads always (see ./compression-codec), then encryption when the
+ * environment has a key. Compression must come first: ciphertext does not shrink.
+ */
 export function payloadCodecsFromEnv(env: NodeJS.ProcessEnv = process.env): PayloadCodec[] {
   const codec = encryptionCodecFromEnv(env);
-  return codec === undefined ? [] : [codec];
+  return [new CompressionCodec(), ...(codec === undefined ? [] : [codec])];
+}
+
+/**
+ * One codec running `codecs` the way a Temporal data converter does (encode in order, decode in
+ * reverse), for the codec server, which serves what clients and workers do.
+ */
+export function chainCodecs(codecs: readonly PayloadCodec[]): PayloadCodec {
+  return {
+    async encode(payloads) {
+      for (const codec of codecs) payloads = await codec.encode(payloads);
+      return payloads;
+    },
+    async decode(payloads) {
+      for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
+      return payloads;
+    },
+  };
 }
 
 function codecKey(variable: string, id: string, base64: string): CodecKey {

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CompressionCodec } from '../codec/compression-codec';
 import { ConvoySearchAttributes } from '../model/visibility';
 import { signalGroup, terminateProcessGroup } from '../activities/process-group';
 import { spawnSupervised } from '../activities/supervisor';
@@ -225,7 +226,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
   }
   const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({
+    connection,
+    namespace,
+    dataConverter: { payloadCodecs: [new CompressionCodec()] },
+  });
 
   let stopped = false;
   return {

@@ -11,7 +11,7 @@ import { PipelineValidationError, type ValidationIssue } from './issues';
 import { type LoadResult, parsePipelineText, readPipelineFile } from './load';
 import { parsePipelineFile } from './schema';
 import { validatePipeline } from './validate';
-import { MAX_PLAN_BYTES, jsonBytes } from '../model/message-size';
+import { MAX_PLAN_BYTES, encodedBytes } from '../model/message-size';
 
 /** `${{ pipeline.id }}` while only validating: the real id is chosen when a run starts. */
 export const VALIDATION_PIPELINE_ID = 'validation-only';
@@ -129,16 +129,18 @@ function compileLoaded(loaded: LoadResult, source: string, options: CompileOptio
     failureStrategies: file.failureStrategies ?? [],
     stages: validation.stages,
   });
-  const bytes = jsonBytes({ plan });
+  // What the payload codec will send: large plans travel compressed.
+  const bytes = encodedBytes({ plan });
   if (bytes > MAX_PLAN_BYTES) {
     return {
       errors: [
         {
           path: 'stages',
           message:
-            `the compiled pipeline is ${bytes.toLocaleString('en-US')} bytes, more than the ` +
-            `${MAX_PLAN_BYTES.toLocaleString('en-US')} Convoy sends as a workflow input (the Temporal ` +
-            "server's blob size limit must stay below a 1 MB signal); split it into several pipelines",
+            `the compiled pipeline is ${bytes.toLocaleString('en-US')} bytes compressed, more than the ` +
+            `${MAX_PLAN_BYTES.toLocaleString('en-US')} Convoy sends as a workflow input (a stock Temporal ` +
+            "server warns above 512 KiB; Convoy's server refuses payloads above 768 KiB, below a 1 MB " +
+            'signal); split it into several pipelines',
         },
       ],
       warnings: validation.warnings,

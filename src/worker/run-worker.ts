@@ -14,7 +14,7 @@ import { createWorkerLogger } from './logging';
 import { startHealthServer, WorkerHealth } from './health';
 import { WorkerVariables, workerSettingsFromEnv, type WorkerSettings } from './settings';
 import { createConvoyWorker } from './worker';
-import { encryptionCodecFromEnv } from '../codec/settings';
+import { encryptionCodecFromEnv, payloadCodecsFromEnv } from '../codec/settings';
 
 /** Installs the SDK runtime: the worker's logger for core and SDK logs, and the Prometheus exporter. */
 function installRuntime(settings: WorkerSettings, logger: Logger): void {
@@ -72,7 +72,7 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
           ...(settings.maxConcurrentWorkflowTasks !== undefined
             ? { maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks }
             : {}),
-          ...(codec && { dataConverter: { payloadCodecs: [codec] } }),
+          dataConverter: { payloadCodecs: payloadCodecsFromEnv(env) },
         },
       });
       health.attach(worker);

@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { CompressionCodec } from '../codec/compression-codec';
 
 /** Options of {@link createConvoyWorker}. */
 export interface ConvoyWorkerOptions {
@@ -59,6 +60,9 @@ export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<
     // are sent at most every 0.8 x heartbeatTimeout (4 s for steps' 5 s), so an aborted deploy
     // script would run on that much longer.
     maxHeartbeatThrottleInterval: '1s',
+    // Large plans and result documents travel compressed; `tuning.dataConverter` replaces this
+    // (with payloadCodecsFromEnv, which includes it).
+    dataConverter: { payloadCodecs: [new CompressionCodec()] },
     ...options.tuning,
   });
 }

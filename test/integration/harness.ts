@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { CompressionCodec } from '../../src/codec/compression-codec';
 import { createConvoyWorker } from '../../src/worker/worker';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
@@ -62,7 +63,11 @@ export async function connectTestEnv(name: string, address = testServerAddress()
   quietRuntime();
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: { payloadCodecs: [new CompressionCodec()] },
+  });
   const taskQueue = `test-${name}-${process.pid}-${++queueCounter}`;
   const workers = new Set<RunningWorker>();
   return {

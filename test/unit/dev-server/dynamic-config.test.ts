@@ -3,7 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynamicConfigArgs, readDynamicConfig } from '../../../src/dev-server/dynamic-config';
-import { BLOB_SIZE_LIMIT_BYTES, MAX_DOCUMENT_BYTES, MAX_PLAN_BYTES } from '../../../src/model/message-size';
+import {
+  BLOB_SIZE_LIMIT_BYTES,
+  BLOB_SIZE_WARN_BYTES,
+  MAX_DOCUMENT_BYTES,
+  MAX_PLAN_BYTES,
+} from '../../../src/model/message-size';
 
 const file = (text: string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'convoy-dc-')), 'dynamic-config.yaml');
@@ -18,7 +23,7 @@ test('the shipped file sets timer precision, lifts the queue poll limits and the
     'history.timerProcessorMaxPollRPS': 1000,
     'history.maximumBufferedEventsBatch': 1000,
     'limit.blobSize.error': BLOB_SIZE_LIMIT_BYTES,
-    'limit.blobSize.warn': MAX_PLAN_BYTES,
+    'limit.blobSize.warn': BLOB_SIZE_WARN_BYTES,
   });
 });
 
@@ -27,6 +32,11 @@ test("the payload limit holds Convoy's largest messages with room for their enve
   expect(BLOB_SIZE_LIMIT_BYTES - Math.max(MAX_PLAN_BYTES, MAX_DOCUMENT_BYTES)).toBeGreaterThanOrEqual(
     64 * 1024,
   );
+  expect(BLOB_SIZE_WARN_BYTES).toBeGreaterThan(Math.max(MAX_PLAN_BYTES, MAX_DOCUMENT_BYTES));
+});
+
+test("Convoy's largest payloads fit a stock server: within its warning (512 KiB), a quarter of its error (2 MiB)", () => {
+  expect(Math.max(MAX_PLAN_BYTES, MAX_DOCUMENT_BYTES)).toBeLessThanOrEqual(512 * 1024);
 });
 
 test('each key becomes one --dynamic-config-value flag with a JSON value', () => {
