@@ -10,6 +10,8 @@
 import {
   Book,
   nextDeadline as nextDeadlineOf,
+  hasArrived,
+  isStanding,
   isWaiting,
   type BarrierBook,
   type BarrierState,
@@ -48,6 +50,7 @@ import {
   type StageStatus,
   type WorkflowResult,
 } from './result';
+import type { PipelineVisibility } from './visibility';
 import { renderPipelineDetails } from './web-ui-details';
 
 /** Reason recorded on every barrier still standing when an operator aborts the pipeline. */
@@ -342,6 +345,38 @@ export class PipelineRun {
         .map(Book.toBarrierResult),
       ...(rejectedMessages ? { rejectedMessages } : {}),
     };
+  }
+
+  /**
+   * The pipeline's search attributes: what {@link pipelineVisibility} says of
+   * {@link PipelineRun.document}, computed from the state itself. The workflow asks after every
+   * burst of changes, and building the document (every workflow's steps, every arrival's time)
+   * cost the coordinator time in proportion to the participants in the very tasks that release them.
+   */
+  visibility(): PipelineVisibility {
+    if (this.status !== 'running') return { status: this.status, waitingBarriers: [] };
+    // A participant that arrived at a standing barrier waits there while it is live and not
+    // waiting for an operator (which the document shows instead).
+    const waitsHere = (b: BarrierState, name: string): boolean =>
+      hasArrived(b, name) &&
+      !this.waitingForIntervention.has(name) &&
+      isLiveWorkflowStatus(this.workflows.get(name)?.status ?? 'not-started');
+    const waitingBarriers = [
+      ...new Set(
+        this.barriers()
+          .filter((b) => isStanding(b) && b.participants.some((name) => waitsHere(b, name)))
+          .map((b) => b.identifier),
+      ),
+    ].sort();
+    const waitingForIntervention = [...this.waitingForIntervention].some((name) =>
+      isLiveWorkflowStatus(this.workflows.get(name)?.status ?? 'not-started'),
+    );
+    const status = waitingForIntervention
+      ? 'waiting-for-intervention'
+      : waitingBarriers.length > 0
+        ? 'waiting-at-barrier'
+        : 'running';
+    return { status, waitingBarriers };
   }
 
   /** The Web UI's "current details" of the pipeline. */

@@ -43,7 +43,6 @@ import {
 import { pipelineOutcome } from '../model/outcome';
 import type { PipelineResult } from '../model/result';
 import { fitDocument } from '../model/message-size';
-import { pipelineVisibility } from '../model/visibility';
 import { renderDeadlineSummary } from '../model/web-ui-details';
 import { close, documentOfFailedChild, initialSearchAttributes, visibilityUpdater } from './closing';
 import { deploymentWorkflow } from './deployment';
@@ -98,7 +97,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       // Only in this workflow's own context: the upsert is a command of this workflow's task.
       if (!inWorkflowContext() || workflowInfo().runId !== runId) return;
       setCurrentDetails(run.details());
-      if (searchAttributes) showVisibility(pipelineVisibility(run.document()));
+      if (searchAttributes) showVisibility(run.visibility());
     });
   };
 
@@ -280,7 +279,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     await deadlines;
   });
   const document = fitDocument(run.document());
-  if (searchAttributes) showVisibility(pipelineVisibility(document));
+  if (searchAttributes) showVisibility(run.visibility());
   return close(document, pipelineOutcome(document));
 }
 

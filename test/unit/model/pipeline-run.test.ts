@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { PIPELINE_ABORTED_REASON, PipelineRun } from '../../../src/model/pipeline-run';
 import type { PipelinePlan, StagePlan } from '../../../src/model/plan';
 import { pipelineResultSchema } from '../../../src/model/result';
+import { pipelineVisibility } from '../../../src/model/visibility';
 import { compilePipelineText } from '../../../src/pipeline-file/compile';
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
@@ -382,6 +383,55 @@ describe('PipelineRun properties', () => {
         for (const b of doc.barriers.filter((x) => x.status === 'crossed')) {
           for (const p of b.participants)
             expect(Object.hasOwn(b.arrivals, p) || withdrawn.has(`${p}@${b.identifier}`)).toBe(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  // The workflow upserts run.visibility() after each burst of changes instead of deriving it from
+  // the whole document: the two must never disagree.
+  it("visibility from the run's state is the document's, after every input", () => {
+    const step = fc.oneof(
+      input,
+      fc.record({
+        kind: fc.constantFrom('intervention-on' as const, 'intervention-off' as const),
+        workflow: fc.constantFrom(...names),
+        dt: fc.integer({ min: 0, max: 400 }),
+      }),
+      fc.record({
+        kind: fc.constantFrom('next-stage' as const, 'abort' as const, 'finish' as const),
+        dt: fc.integer({ min: 0, max: 400 }),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (inputs) => {
+        const run = started();
+        let now = T0 + 10;
+        const agree = () => expect(run.visibility()).toEqual(pipelineVisibility(run.document()));
+        agree();
+        for (const i of inputs) {
+          now += i.dt;
+          run.expire(now);
+          agree();
+          const w = 'workflow' in i ? wf(i.workflow === 'ghost' ? 'a' : i.workflow) : undefined;
+          if (i.kind === 'arrive')
+            run.arrive(arrival(i.workflow, i.identifier, now, i.timeoutMs ?? undefined), now);
+          else if (i.kind === 'withdraw')
+            run.withdraw({ workflow: i.workflow, identifier: i.identifier }, now);
+          else if (i.kind === 'abandon') run.abandon({ workflow: i.workflow, reason: 'boom' }, now);
+          else if (i.kind === 'intervention-on' || i.kind === 'intervention-off')
+            run.interventionState({ workflow: i.workflow, waiting: i.kind === 'intervention-on' });
+          else if (i.kind === 'next-stage') {
+            run.startStage(verify, now);
+            for (const v of verify.workflows) run.startWorkflow(v);
+          } else if (i.kind === 'abort') run.abort(now);
+          else if (i.kind === 'finish') run.finish(now);
+          else if (w) {
+            const status = i.kind === 'end-ok' ? 'succeeded' : 'failed';
+            run.endWorkflow(w, { returned: { name: w.name, stage: w.stage, status, steps: [] } }, now);
+          }
+          agree();
         }
       }),
       { numRuns: 400 },
