@@ -20,11 +20,11 @@ afterAll(() => env.close());
 
 /** Steps skipped by `when` cost no history, yet each has its entry in the plan and the document. */
 const SKIPPED_STEPS = 1400;
-const workflow = (name: string) =>
+const workflow = (name: string, skipped = SKIPPED_STEPS) =>
   `      - name: ${name}\n        steps:\n` +
   `          - { name: sync, type: barrier, identifier: sync, timeoutMs: 60000 }\n` +
   Array.from(
-    { length: SKIPPED_STEPS },
+    { length: skipped },
     (_, i) =>
       `          - { name: skipped-${String(i).padStart(4, '0')}-${'s'.repeat(100)}, type: shell, command: "true", ` +
       `when: { var: never, equals: "yes" } }\n`,
@@ -68,4 +68,23 @@ test('a plan and a result document over the blob limit as JSON travel compressed
   expect(
     stored(childStarted?.startChildWorkflowExecutionInitiatedEventAttributes?.input?.payloads?.[0]).encoding,
   ).toBe('json/plain');
+});
+
+test("one workflow that large: the child's input and result travel compressed too", async () => {
+  const steps = 3500;
+  const yaml = `name: long\nvariables: { never: "no" }\nstages:\n  - name: deploy\n    workflows:\n${workflow('only', steps)}`;
+  const doc = await runYamlPipeline(env, yaml);
+  expect(doc.status).toBe('succeeded');
+  expect(doc.workflows[0]?.steps).toHaveLength(steps + 2);
+  const childId = `${doc.pipelineId}/only`;
+  const events = (await env.client.workflow.getHandle(childId).fetchHistory()).events ?? [];
+  const input = stored(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
+  const result = stored(
+    events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes
+      ?.result?.payloads?.[0],
+  );
+  for (const payload of [input, result]) {
+    expect(payload.encoding).toBe(COMPRESSED_ENCODING);
+    expect(payload.bytes).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+  }
 });

@@ -7,6 +7,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CompressionCodec } from '../../src/codec/compression-codec';
 import { quietRuntime } from './harness';
 
 const root = join(__dirname, '..', 'replay', 'histories');
@@ -45,6 +46,8 @@ test('recorded histories exist for the scenarios that matter', () => {
     // The capability protocol: forged signals refused, a decision sent to the child by update.
     'forged',
     'decided',
+    // A plan, a child input and result documents over the plain limit, compressed in history.
+    'long',
   ]) {
     expect(pipelines).toContain(name);
   }
@@ -52,7 +55,11 @@ test('recorded histories exist for the scenarios that matter', () => {
 
 test('every recorded history replays without non-determinism', async () => {
   const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.CONVOY_TEST_WORKFLOW_BUNDLE! } },
+    {
+      workflowBundle: { codePath: process.env.CONVOY_TEST_WORKFLOW_BUNDLE! },
+      // As every Convoy worker has it: large payloads are compressed in history.
+      dataConverter: { payloadCodecs: [new CompressionCodec()] },
+    },
     histories.map(({ workflowId, file }) => ({
       workflowId,
       history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))),
