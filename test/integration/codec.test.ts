@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultPayloadConverter, METADATA_ENCODING_KEY } from '@temporalio/common';
+import { COMPRESSED_ENCODING, CompressionCodec } from '../../src/codec/compression-codec';
 import { freePort } from '../../src/dev-server/dev-server';
 import { pipelineResultSchema } from '../../src/model/result';
 import {
@@ -214,6 +216,48 @@ test('payloads are encrypted at rest, readable with the key, across a key rotati
     };
     expect(Buffer.from(decoded[0]!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
     expect(Buffer.from(decoded[0]!.data, 'base64').toString()).toContain(MARKER);
+  } finally {
+    server.kill('SIGTERM');
+  }
+});
+
+test('without a key, convoy codec-server decompresses what Convoy compressed, for the Web UI', async () => {
+  const value = { workflows: Array.from({ length: 30_000 }, (_, i) => ({ name: `w${i}`, stage: 'deploy' })) };
+  const [compressed] = await new CompressionCodec().encode([defaultPayloadConverter.toPayload(value)]);
+  expect(Buffer.from(compressed!.metadata![METADATA_ENCODING_KEY]!).toString()).toBe(COMPRESSED_ENCODING);
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CONVOY_CODEC_')));
+  const server = spawn(CONVOY_BIN, ['codec-server', '--port', String(port)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let out = '';
+    server.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await eventually(
+      async () => out,
+      (text) => text.includes('codec server at'),
+      30_000,
+    );
+    expect(out).toContain('compression only: no CONVOY_CODEC_KEY');
+    const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+    const response = await fetch(`http://127.0.0.1:${port}/decode`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(compressed!.metadata!).map(([k, v]) => [k, base64(v)]),
+            ),
+            data: base64(compressed!.data!),
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const { payloads } = (await response.json()) as { payloads: { data: string }[] };
+    expect(JSON.parse(Buffer.from(payloads[0]!.data, 'base64').toString())).toEqual(value);
   } finally {
     server.kill('SIGTERM');
   }
