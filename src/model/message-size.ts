@@ -8,12 +8,12 @@
  * The large payloads are the plan (the pipeline workflow's input) and the result documents; both
  * grow with the number of workflows and repeat the same structure for each. A payload larger than
  * {@link COMPRESS_ABOVE_BYTES} is deflated by Convoy's payload codec (src/codec/compression-codec.ts),
- * which shrinks these 20 to 40 times; smaller ones stay plain JSON, readable in the Web UI. The
+ * which shrinks these 10 to 70 times; smaller ones stay plain JSON, readable in the Web UI. The
  * codec and the checks here share this module's compression, so what is checked is what is sent.
  *
  * Pure module (workflow code uses it).
  */
-import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
+import { deflateSync, inflateSync, strToU8 } from 'fflate';
 import type { PipelineResult, StepResult, WorkflowResult } from './result';
 
 /**
@@ -120,11 +120,6 @@ export function encodedBytes(value: unknown): number {
   const json = JSON.stringify(value) ?? '';
   const bytes = utf8Bytes(json);
   return isCompressed(bytes) ? compress(strToU8(json)).length : bytes;
-}
-
-/** `text` back from its UTF-8 bytes. */
-export function fromUtf8(bytes: Uint8Array): string {
-  return strFromU8(bytes);
 }
 
 /** `output` with each tail cut to its last `chars` characters. */
