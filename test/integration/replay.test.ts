@@ -1,6 +1,7 @@
 /**
  * Replays recorded histories of real pipeline runs (test/replay/histories/<label>/, recorded with
- * `CONVOY_RECORD_HISTORIES=<label> npm test`) against the current workflow code. A change to the
+ * `CONVOY_RECORD_HISTORIES=<label> npm test`) and of `convoy doctor`'s timer probe (the same
+ * variable on test/integration/doctor.test.ts) against the current workflow code. A change to the
  * workflows that would make running pipelines non-deterministic fails here.
  */
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -45,6 +46,8 @@ test('recorded histories exist for the scenarios that matter', () => {
     // The capability protocol: forged signals refused, a decision sent to the child by update.
     'forged',
     'decided',
+    // convoy doctor's timer probe (recorded by doctor.test.ts).
+    'timer-probe',
   ]) {
     expect(pipelines).toContain(name);
   }
