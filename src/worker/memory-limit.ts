@@ -19,7 +19,7 @@ export const CGROUP_MEMORY_FILES = [
 /** The limit found, and where. */
 export interface MemoryLimit {
   readonly bytes: number;
-  /** `cgroup v2 /sys/fs/cgroup/memory.max`, `host memory (no cgroup limit in …)`, ... */
+  /** `cgroup v2 /sys/fs/cgroup/memory.max`, `host memory, no limit in …`, ... */
   readonly source: string;
 }
 
@@ -38,7 +38,7 @@ export function readMemoryLimit(
   cgroupRoot: string = DEFAULT_CGROUP_ROOT,
   hostBytes: number = totalmem(),
 ): MemoryLimit {
-  const host = (why: string) => ({ bytes: hostBytes, source: `host memory (${why})` });
+  const host = (why: string) => ({ bytes: hostBytes, source: `host memory, ${why}` });
   for (const { version, file } of CGROUP_MEMORY_FILES) {
     const path = join(cgroupRoot, file);
     let text: string;
@@ -55,7 +55,7 @@ export function readMemoryLimit(
       throw new MemoryLimitError(`${path}: expected a byte count or "max", got ${JSON.stringify(text)}`);
     }
     const bytes = Number(text);
-    if (bytes >= hostBytes) return host(`${path} is above it`);
+    if (bytes >= hostBytes) return host(`the limit in ${path} is above it`);
     return { bytes, source: `cgroup ${version} ${path}` };
   }
   return host(`no cgroup memory limit under ${cgroupRoot}`);

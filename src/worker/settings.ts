@@ -80,7 +80,7 @@ export type SizingChoice =
 
 /** How the worker was sized, for its log line and its readiness body. */
 export interface SizingReport extends WorkerSizing {
-  /** Where the limit came from: `CONVOY_WORKER_MEMORY_MB`, `cgroup v2 /sys/fs/cgroup/memory.max`, `host memory (...)`. */
+  /** Where the limit came from: `CONVOY_WORKER_MEMORY_MB`, `cgroup v2 /sys/fs/cgroup/memory.max`, `host memory, ...`. */
   readonly source: string;
   /** The memory planned per running step. */
   readonly stepMemoryMb: number;

@@ -44,7 +44,7 @@ test('no limit: "max", v1\'s near-2^63 "unlimited", a limit above the host, or n
   v2('max\n');
   expect(readMemoryLimit(root, host)).toEqual({
     bytes: host,
-    source: `host memory (no limit in ${join(root, 'memory.max')})`,
+    source: `host memory, no limit in ${join(root, 'memory.max')}`,
   });
   rmSync(join(root, 'memory.max'));
   v1('9223372036854771712\n');
@@ -57,7 +57,7 @@ test('no limit: "max", v1\'s near-2^63 "unlimited", a limit above the host, or n
   rmSync(join(root, 'memory'), { recursive: true });
   expect(readMemoryLimit(root, host)).toEqual({
     bytes: host,
-    source: `host memory (no cgroup memory limit under ${root})`,
+    source: `host memory, no cgroup memory limit under ${root}`,
   });
   expect(readMemoryLimit(join(root, 'missing'), host).bytes).toBe(host);
 });
