@@ -8,8 +8,8 @@
  * the worker replay an evicted workflow's history when it next has work, and fewer step slots
  * only make steps wait in Temporal's task queue for a free one.
  *
- * The figures are measured (README "Run workers in Kubernetes" has them and the rule):
- * `npm run bench -- --only memory` for the worker, `ps` on running steps for the steps.
+ * The figures are measured by `npm run bench -- --only memory` (the worker, and a shell step's
+ * process group, bench/step-memory.ts); README "Run workers in Kubernetes" has them and the rule.
  */
 
 /** What a worker's parts cost in resident memory, in MiB. */
@@ -32,8 +32,8 @@ export interface MemoryCosts {
  * peaked at 2.0 MiB per workflow while its barriers crossed. 2.5 MiB covers all of them.
  * Per step: a shell step is `/bin/sh -c command` plus its watchdog (../activities/supervisor) plus
  * what the command runs: 4.1 MiB RSS for a small script, 8.7 MiB for a three-command pipe, under
- * 1 MiB of either private; a Go tool such as kubectl adds 8.6 MiB of private memory, its 32 MiB
- * binary being page cache the container is charged for once. 10 MiB covers such a step; steps
+ * 1 MiB of either private; a Go tool such as kubectl (measured by hand) adds 8.6 MiB of private
+ * memory, its 32 MiB binary being page cache the container is charged for once. 10 MiB covers such a step; steps
  * that run heavier programs need `CONVOY_STEP_MEMORY_MB`.
  */
 export const MEASURED_COSTS: MemoryCosts = { baselineMb: 250, perCachedWorkflowMb: 2.5, perStepMb: 10 };
