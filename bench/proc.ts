@@ -3,9 +3,13 @@ import { readFileSync } from 'node:fs';
 
 /**
  * A `kB` field of /proc/<pid>/status (`VmHWM` is the peak resident set size, `VmRSS` the
- * current one), in MiB; undefined when absent.
+ * current one, `RssAnon` its private part: a container is charged for each process's private
+ * pages, and for file pages once), in MiB; undefined when absent.
  */
-export function parseStatusFieldMb(statusText: string, field: 'VmHWM' | 'VmRSS'): number | undefined {
+export function parseStatusFieldMb(
+  statusText: string,
+  field: 'VmHWM' | 'VmRSS' | 'RssAnon',
+): number | undefined {
   const line = statusText.split('\n').find((l) => l.startsWith(`${field}:`));
   const match = line?.match(/^\w+:\s+(\d+)\s+kB/);
   return match ? Number(match[1]) / 1024 : undefined;

@@ -3,6 +3,7 @@
  * issue 5's targets. Pure.
  */
 import json2md from 'json2md';
+import type { StepMemory } from './step-memory';
 import type { ReleaseLegs } from './analysis';
 import { isReadOperation } from './prometheus';
 import { ratio } from './stats';
@@ -88,8 +89,13 @@ export interface BenchResults {
     shipped: SettingsCost | null;
     defaults: SettingsCost | null;
   };
-  /** Growth of the worker's resident set. */
-  memory: { rssPerCachedWorkflowMb: number | null; rssPerInFlightPipelineMb: number | null };
+  /** Growth of the worker's resident set, and the largest measured shell step's process group. */
+  memory: {
+    rssPerCachedWorkflowMb: number | null;
+    rssPerInFlightPipelineMb: number | null;
+    stepRssMb: number | null;
+    stepPrivateMb: number | null;
+  };
 }
 
 /** A worker's resident set before and while workflows sat in its cache. */
@@ -205,7 +211,7 @@ export interface BenchDetails {
     /** Database requests by operation (largest first), at idle and during the throughput run, per server. */
     byOperation: Record<'idle' | 'throughput', Record<'shipped' | 'defaults', Record<string, number>>>;
   };
-  memory?: { cached: MemoryDetail; inFlight: MemoryDetail };
+  memory?: { cached?: MemoryDetail; inFlight?: MemoryDetail; steps?: StepMemory[] };
   notes: string[];
   errors: { benchmark: string; message: string }[];
 }
@@ -579,26 +585,33 @@ function settingsSection(results: BenchResults, details: BenchDetails): string[]
 function memorySection(results: BenchResults, details: BenchDetails): string[] {
   const m = details.memory;
   const r = results.memory;
-  if (!m && r.rssPerCachedWorkflowMb === null && r.rssPerInFlightPipelineMb === null) return [];
+  if (!m && r.rssPerCachedWorkflowMb === null && r.rssPerInFlightPipelineMb === null && r.stepRssMb === null)
+    return [];
   return section(
     'Worker memory',
-    "Resident set (VmRSS) of a fresh worker process after one small warm-up pipeline, and again while the pipelines' workflows all waited at a barrier (cached).",
+    "Resident set (VmRSS) of a fresh worker process after one small warm-up pipeline, and again while the pipelines' workflows all waited at a barrier (cached). " +
+      "A shell step's process group (its /bin/sh -c, the watchdog, what the command runs) as the shell activity starts it, summed over its processes: VmRSS, and its private part (RssAnon), which is what each more step costs a container.",
     ['measure', 'value', 'how'],
     [
       [
         'RSS per cached workflow',
         fmt(r.rssPerCachedWorkflowMb, ' MiB'),
-        m
+        m?.cached
           ? `${m.cached.beforeRssMb} → ${m.cached.whileCachedRssMb} MiB with one pipeline of ${m.cached.workflows} workflows (parent included) cached`
           : '',
       ],
       [
         'RSS per in-flight pipeline (10 workflows)',
         fmt(r.rssPerInFlightPipelineMb, ' MiB'),
-        m
+        m?.inFlight
           ? `${m.inFlight.beforeRssMb} → ${m.inFlight.whileCachedRssMb} MiB with ${m.inFlight.pipelines} pipelines (${m.inFlight.workflows} workflows) in flight`
           : '',
       ],
+      ...(m?.steps ?? []).map((step) => [
+        'shell step',
+        `${step.rssMb} MiB (${step.privateMb} MiB private)`,
+        `${step.processes} processes: \`${step.command}\``,
+      ]),
     ],
   );
 }

@@ -4,7 +4,8 @@
 # worker in a 2 GiB container on a 64 GiB node would grow its heap past the limit and be
 # OOM-killed instead of collecting garbage. CONVOY_V8_HEAP_PERCENT (default 75, the
 # V8_HEAP_PERCENT of src/worker/sizing.ts) of the limit goes to the old space; a
-# --max-old-space-size already in NODE_OPTIONS is kept.
+# --max-old-space-size already in NODE_OPTIONS is kept. The worker reads the same files (under the
+# same CONVOY_CGROUP_ROOT, src/worker/memory-limit.ts) to size its cache and step slots.
 set -eu
 cgroup="${CONVOY_CGROUP_ROOT:-/sys/fs/cgroup}"
 percent="${CONVOY_V8_HEAP_PERCENT:-75}"

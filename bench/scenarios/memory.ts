@@ -1,7 +1,7 @@
 /**
  * Worker memory: how much the worker's resident set grows per workflow it keeps cached (one large
  * pipeline waiting at a barrier) and per small pipeline in flight (many waiting at once), each on
- * a fresh worker process.
+ * a fresh worker process; and what a running shell step's processes take outside the worker.
  */
 import { rssGrowthPerMb } from '../analysis';
 import type { BenchConfig } from '../config';
@@ -9,6 +9,7 @@ import { runMemory, type CachedMemory } from '../convoy-scenarios';
 import type { BenchContext } from '../context';
 import type { MemoryDetail } from '../report';
 import { nullable } from '../stats';
+import { STEP_COMMANDS, measureStepMemory } from '../step-memory';
 import { log } from '../util';
 import type { BenchRecord } from './record';
 
@@ -30,13 +31,22 @@ export async function memoryScenario(
   config: BenchConfig,
   record: BenchRecord,
 ): Promise<void> {
+  // Steps first: they need no server, so a failure of the rest still leaves them measured.
+  const steps = [];
+  for (const command of STEP_COMMANDS) steps.push(await measureStepMemory(command));
+  record.results.memory.stepRssMb = Math.max(...steps.map((s) => s.rssMb));
+  record.results.memory.stepPrivateMb = Math.max(...steps.map((s) => s.privateMb));
+  record.details.memory = { steps };
+  log(
+    `memory: a shell step's processes ${record.results.memory.stepRssMb} MiB RSS, ` +
+      `${record.results.memory.stepPrivateMb} MiB private (largest of ${steps.length} commands)`,
+  );
+
   const cached = await runMemory(ctx, 'cached', 1, config.memory.workflows);
   const inFlight = await runMemory(ctx, 'in-flight', config.memory.pipelines, IN_FLIGHT_WORKFLOWS);
-  record.results.memory = {
-    rssPerCachedWorkflowMb: growthPer(cached, cached.workflows),
-    rssPerInFlightPipelineMb: growthPer(inFlight, inFlight.pipelines),
-  };
-  record.details.memory = { cached: detail(cached), inFlight: detail(inFlight) };
+  record.results.memory.rssPerCachedWorkflowMb = growthPer(cached, cached.workflows);
+  record.results.memory.rssPerInFlightPipelineMb = growthPer(inFlight, inFlight.pipelines);
+  record.details.memory = { steps, cached: detail(cached), inFlight: detail(inFlight) };
   log(
     `memory: ${record.results.memory.rssPerCachedWorkflowMb} MiB per cached workflow, ` +
       `${record.results.memory.rssPerInFlightPipelineMb} MiB per in-flight pipeline of ${IN_FLIGHT_WORKFLOWS} workflows`,

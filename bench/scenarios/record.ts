@@ -79,7 +79,12 @@ export function emptyRecord(
       },
       throughput: { pipelines: config.throughputPipelines, pipelinesPerMinute: null },
       serverSettings: { ...config.serverSettings, shipped: null, defaults: null },
-      memory: { rssPerCachedWorkflowMb: null, rssPerInFlightPipelineMb: null },
+      memory: {
+        rssPerCachedWorkflowMb: null,
+        rssPerInFlightPipelineMb: null,
+        stepRssMb: null,
+        stepPrivateMb: null,
+      },
     },
     {
       mode: quick ? 'quick' : 'full',

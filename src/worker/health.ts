@@ -33,8 +33,13 @@ export function healthReport(status: WorkerStatus | undefined, polled: boolean):
   };
 }
 
-/** The worker's health as it changes: attach the worker once created. */
+/**
+ * The worker's health as it changes: attach the worker once created. `details` (how the worker
+ * was sized) go in the readiness body as they are, for whoever looks at a pod.
+ */
 export class WorkerHealth {
+  constructor(readonly details: Readonly<Record<string, unknown>> = {}) {}
+
   private worker: { getStatus(): WorkerStatus } | undefined;
   private polled = false;
   private sampler: NodeJS.Timeout | undefined;
@@ -72,9 +77,10 @@ export async function startHealthServer(
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
+    const details = path === HealthPaths.readiness ? health.details : {};
     response
       .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-      .end(`${JSON.stringify({ ok, state: report.state, polled: report.polled })}\n`);
+      .end(`${JSON.stringify({ ok, state: report.state, polled: report.polled, ...details })}\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -12,7 +12,7 @@ import {
 } from '../connection/config';
 import { createWorkerLogger } from './logging';
 import { startHealthServer, WorkerHealth } from './health';
-import { WorkerVariables, workerSettingsFromEnv, type WorkerSettings } from './settings';
+import { WorkerVariables, describeSizing, workerSettingsFromEnv, type WorkerSettings } from './settings';
 import { createConvoyWorker } from './worker';
 import { encryptionCodecFromEnv, payloadCodecsFromEnv } from '../codec/settings';
 
@@ -43,7 +43,16 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
   const logger = createWorkerLogger(settings.logFormat);
   installRuntime(settings, logger);
 
-  const health = new WorkerHealth();
+  // Before connecting: how the worker is sized is worth knowing when it cannot connect, too.
+  (settings.sizing.fits ? logger.info : logger.warn).call(
+    logger,
+    `convoy worker ${describeSizing(settings.sizing)}`,
+    {
+      sizing: settings.sizing,
+    },
+  );
+
+  const health = new WorkerHealth({ sizing: settings.sizing });
   const healthServer =
     settings.healthPort === undefined ? undefined : await listenForProbes(settings.healthPort, health);
   try {
@@ -66,12 +75,8 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
         tuning: {
           shutdownGraceTime: settings.shutdownGraceMs,
           maxCachedWorkflows: settings.maxCachedWorkflows,
-          ...(settings.maxConcurrentActivities !== undefined
-            ? { maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities }
-            : {}),
-          ...(settings.maxConcurrentWorkflowTasks !== undefined
-            ? { maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks }
-            : {}),
+          maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
+          maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
           dataConverter: { payloadCodecs: payloadCodecsFromEnv(env) },
         },
       });
@@ -82,7 +87,7 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
       ].filter(Boolean);
       logger.info(
         `convoy worker polling ${describeConnection(connectionConfig)}, task queue ${settings.taskQueue}; ` +
-          `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing}; ` +
+          `caching up to ${settings.maxCachedWorkflows} workflows for ${settings.sizing.limitMb} MiB (${settings.sizing.source}); ` +
           `V8 heap ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MiB` +
           (endpoints.length > 0 ? `; ${endpoints.join(', ')}` : '') +
           (codec ? `; encrypting payloads with key ${codec.keyId}` : ''),

@@ -8,7 +8,14 @@ import { temporal } from '@temporalio/proto';
 import { CONVOY_SEARCH_ATTRIBUTES, TIMER_LATENESS_LIMIT_MS } from '../../src/cli/doctor';
 import { readDynamicConfig } from '../../src/dev-server/dynamic-config';
 import { startDevServer, type DevServer } from '../../src/dev-server/dev-server';
-import { connectTestEnv, eventually, runConvoy, testServerAddress, type TestEnv } from './harness';
+import {
+  connectTestEnv,
+  eventually,
+  recordTimerProbeHistories,
+  runConvoy,
+  testServerAddress,
+  type TestEnv,
+} from './harness';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const indexedType = {
@@ -82,6 +89,7 @@ test('on a server with the shipped dynamic config, a polling worker and the sear
   const late = Number(/fires (-?\d+) ms late/.exec(checks.get('timer precision')!.detail)![1]);
   expect(late).toBeLessThanOrEqual(TIMER_LATENESS_LIMIT_MS);
   expect(result.stdout).toContain('Convoy is ready to run on this Temporal service.');
+  await recordTimerProbeHistories(env);
 });
 
 test("on a server with Temporal's default dynamic config: timers a second late, exit 1 naming each fix", async () => {

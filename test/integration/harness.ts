@@ -184,14 +184,41 @@ export async function runYamlPipeline(
 export async function recordHistories(_env: TestEnv, doc: PipelineResult): Promise<void> {
   const label = process.env.CONVOY_RECORD_HISTORIES;
   if (!label || !doc.name) return;
-  // One folder per recording (the label), so histories of older workflow code stay replayed.
-  const dir = join(__dirname, '..', 'replay', 'histories', label, doc.name);
-  mkdirSync(dir, { recursive: true });
   const ids = [
     doc.pipelineId,
     ...doc.workflows.filter((w) => w.status !== 'not-started').map((w) => `${doc.pipelineId}/${w.name}`),
   ];
-  // Replay must use the original workflow IDs (child IDs are part of the parent's commands).
+  await saveHistories(label, doc.name, ids);
+}
+
+/**
+ * With CONVOY_RECORD_HISTORIES=<label>, saves the history of every `convoyTimerProbe` run on
+ * the server (the probe of `convoy doctor`) under test/replay/histories/<label>/timer-probe/.
+ */
+export async function recordTimerProbeHistories(env: TestEnv): Promise<void> {
+  const label = process.env.CONVOY_RECORD_HISTORIES;
+  if (!label) return;
+  const ids: string[] = [];
+  for await (const run of env.client.workflow.list({ query: "WorkflowType = 'convoyTimerProbe'" })) {
+    ids.push(run.workflowId);
+  }
+  if (ids.length === 0) throw new Error('no convoyTimerProbe run to record');
+  await saveHistories(label, 'timer-probe', ids, (index) => `probe-${index + 1}.json`);
+}
+
+/**
+ * Saves workflows' histories and their IDs (replay must use the original workflow IDs: child
+ * IDs are part of the parent's commands) in one folder per recording (the label), so histories
+ * of older workflow code stay replayed.
+ */
+async function saveHistories(
+  label: string,
+  name: string,
+  ids: readonly string[],
+  fileName: (index: number) => string = (index) => (index === 0 ? 'pipeline.json' : `child-${index}.json`),
+): Promise<void> {
+  const dir = join(__dirname, '..', 'replay', 'histories', label, name);
+  mkdirSync(dir, { recursive: true });
   const manifest: Record<string, string> = {};
   for (const [index, id] of ids.entries()) {
     // The CLI writes the canonical proto JSON that historyFromJSON reads back.
@@ -200,7 +227,7 @@ export async function recordHistories(_env: TestEnv, doc: PipelineResult): Promi
       ['workflow', 'show', '--workflow-id', id, '--output', 'json', '--address', testServerAddress()],
       { maxBuffer: 64 * 1024 * 1024 },
     );
-    const file = join(dir, index === 0 ? 'pipeline.json' : `child-${index}.json`);
+    const file = join(dir, fileName(index));
     writeFileSync(file, stdout);
     manifest[basename(file)] = id;
   }

@@ -1,6 +1,7 @@
 /**
  * Replays recorded histories of real pipeline runs (test/replay/histories/<label>/, recorded with
- * `CONVOY_RECORD_HISTORIES=<label> npm test`) against the current workflow code. A change to the
+ * `CONVOY_RECORD_HISTORIES=<label> npm test`) and of `convoy doctor`'s timer probe (the same
+ * variable on test/integration/doctor.test.ts) against the current workflow code. A change to the
  * workflows that would make running pipelines non-deterministic fails here.
  */
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -48,6 +49,8 @@ test('recorded histories exist for the scenarios that matter', () => {
     'decided',
     // A plan, a child input and result documents over the plain limit, compressed in history.
     'long',
+    // convoy doctor's timer probe (recorded by doctor.test.ts).
+    'timer-probe',
   ]) {
     expect(pipelines).toContain(name);
   }

@@ -1,16 +1,19 @@
 /**
  * The worker as Kubernetes operates it, in a real process (`node bin/convoy worker`, what the
  * image runs) on the run's dev server: readiness false until it polls and again while it
- * drains, Prometheus metrics with Temporal's worker metrics, JSON log lines, and SIGTERM
- * draining an in-flight step within the grace time before exiting 0.
+ * drains, Prometheus metrics with Temporal's worker metrics, JSON log lines, SIGTERM draining
+ * an in-flight step within the grace time before exiting 0, and sizing itself from a (fake)
+ * cgroup memory limit unless told otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../src/dev-server/dev-server';
 import { HealthPaths, METRICS_PATH, WorkerVariables } from '../../src/worker/settings';
+import { sizeWorker } from '../../src/worker/sizing';
 import {
   CONVOY_BIN,
   connectTestEnv,
@@ -137,7 +140,7 @@ test('readiness is false until the worker polls, then true; metrics carry Tempor
     const readiness = await (
       await fetch(`http://127.0.0.1:${worker.healthPort}${HealthPaths.readiness}`)
     ).json();
-    expect(readiness).toEqual({ ok: true, state: 'RUNNING', polled: true });
+    expect(readiness).toMatchObject({ ok: true, state: 'RUNNING', polled: true, sizing: { limitMb: 1024 } });
 
     // Work through it, so task metrics exist too.
     const pipeline = await startYamlPipeline(
@@ -219,4 +222,143 @@ test('a bad setting exits 2 with one line naming the variable, before listening 
   const worker = await spawnWorker(env, '127.0.0.1:1', { [WorkerVariables.healthPort]: '99999' });
   expect(await worker.exited).toEqual({ code: 2, signal: null });
   expect(worker.stderr()).toBe('convoy: CONVOY_HEALTH_PORT=99999: expected a TCP port (1-65535)\n');
+});
+
+/** The worker's JSON log entries so far. */
+function logEntries(worker: WorkerUnderTest): Record<string, unknown>[] {
+  return worker
+    .stderr()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A gauge's value for this task queue and worker type, from the worker's Prometheus text. */
+function slotsAvailable(metrics: string, taskQueue: string, workerType: string): number | undefined {
+  const line = metrics
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('temporal_worker_task_slots_available{') &&
+        l.includes(`task_queue="${taskQueue}"`) &&
+        l.includes(`worker_type="${workerType}"`),
+    );
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('sizing from the memory limit', () => {
+  const MiB = 2 ** 20;
+  let cgroupRoot: string;
+  beforeAll(() => {
+    cgroupRoot = mkdtempSync(join(tmpdir(), 'convoy-cgroup-'));
+    // A 768 MiB container, as cgroup v2 says it.
+    writeFileSync(join(cgroupRoot, 'memory.max'), `${768 * MiB}\n`);
+  });
+  afterAll(() => rmSync(cgroupRoot, { recursive: true, force: true }));
+
+  /** Starts a worker under the fake cgroup, waits until it is ready, and returns what it says about its sizing. */
+  async function sizedWorker(
+    extra: NodeJS.ProcessEnv,
+    expectedSlots: { activity: number; workflow: number },
+  ) {
+    const worker = await spawnWorker(env, testServerAddress(), {
+      [WorkerVariables.cgroupRoot]: cgroupRoot,
+      // Empty counts as unset: the limit comes from the cgroup file.
+      [WorkerVariables.memoryMb]: '',
+      ...extra,
+    });
+    started.push(worker);
+    await eventually(
+      () => probe(worker.healthPort, HealthPaths.readiness),
+      (status) => status === 200,
+    );
+    const readiness = (await (
+      await fetch(`http://127.0.0.1:${worker.healthPort}${HealthPaths.readiness}`)
+    ).json()) as { sizing: unknown };
+    const logged = logEntries(worker).find((e) => String(e.message).startsWith('convoy worker sized for'));
+    // The SDK got the values: its slot gauges show them all free once the worker is idle (a
+    // workflow task of an earlier test's pipeline may hold one for a moment).
+    const slots = await eventually(
+      async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}${METRICS_PATH}`)).text();
+        return {
+          activity: slotsAvailable(metrics, env.taskQueue, 'ActivityWorker'),
+          workflow: slotsAvailable(metrics, env.taskQueue, 'WorkflowWorker'),
+        };
+      },
+      (seen) => seen.activity === expectedSlots.activity && seen.workflow === expectedSlots.workflow,
+    );
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    return { logged, readiness, slots };
+  }
+
+  test('unless set, the cache and the slots are derived from the cgroup limit, logged and shown by /readyz', async () => {
+    const rule = sizeWorker(768 * MiB);
+    const { logged, readiness, slots } = await sizedWorker(
+      {},
+      {
+        activity: rule.maxConcurrentActivityTaskExecutions,
+        workflow: rule.maxConcurrentWorkflowTaskExecutions,
+      },
+    );
+    const expected = {
+      ...rule,
+      source: `cgroup v2 ${join(cgroupRoot, 'memory.max')}`,
+      stepMemoryMb: 10,
+      chosenBy: {
+        maxCachedWorkflows: 'memory',
+        maxConcurrentActivityTaskExecutions: 'memory',
+        maxConcurrentWorkflowTaskExecutions: 'memory',
+      },
+    };
+    expect(logged).toMatchObject({ level: 'INFO', sizing: expected });
+    expect(logged!.message).toContain(`sized for 768 MiB (cgroup v2 ${join(cgroupRoot, 'memory.max')})`);
+    expect(readiness).toEqual({ ok: true, state: 'RUNNING', polled: true, sizing: expected });
+    expect(slots).toEqual({
+      activity: rule.maxConcurrentActivityTaskExecutions,
+      workflow: rule.maxConcurrentWorkflowTaskExecutions,
+    });
+  });
+
+  test('explicit settings win over the derived values, and the rest are sized around them', async () => {
+    const rule = sizeWorker(768 * MiB, { maxConcurrentActivityTaskExecutions: 3, maxCachedWorkflows: 33 });
+    // 33 cached workflows leave room for only 33 workflow tasks at once.
+    expect(rule.maxConcurrentWorkflowTaskExecutions).toBe(33);
+    const { logged, slots } = await sizedWorker(
+      { [WorkerVariables.maxConcurrentActivities]: '3', [WorkerVariables.maxCachedWorkflows]: '33' },
+      { activity: 3, workflow: 33 },
+    );
+    expect(logged).toMatchObject({
+      sizing: {
+        maxCachedWorkflows: 33,
+        maxConcurrentActivityTaskExecutions: 3,
+        maxConcurrentWorkflowTaskExecutions: rule.maxConcurrentWorkflowTaskExecutions,
+        chosenBy: {
+          maxCachedWorkflows: 'CONVOY_MAX_CACHED_WORKFLOWS',
+          maxConcurrentActivityTaskExecutions: 'CONVOY_MAX_CONCURRENT_ACTIVITIES',
+          maxConcurrentWorkflowTaskExecutions: 'memory',
+        },
+      },
+    });
+    expect(logged!.message).toContain('33 cached workflows (set by CONVOY_MAX_CACHED_WORKFLOWS)');
+    expect(slots).toEqual({ activity: 3, workflow: 33 });
+  });
+
+  test('a cgroup file it cannot read as a limit stops the worker with one line naming the file, exit 2', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'convoy-cgroup-'));
+    try {
+      writeFileSync(join(bad, 'memory.max'), 'lots\n');
+      const worker = await spawnWorker(env, '127.0.0.1:1', {
+        [WorkerVariables.cgroupRoot]: bad,
+        [WorkerVariables.memoryMb]: '',
+      });
+      expect(await worker.exited).toEqual({ code: 2, signal: null });
+      expect(worker.stderr()).toBe(
+        `convoy: ${join(bad, 'memory.max')}: expected a byte count or "max", got "lots"\n`,
+      );
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  });
 });

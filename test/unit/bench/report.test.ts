@@ -83,7 +83,7 @@ const results: BenchResults = {
       },
     },
   },
-  memory: { rssPerCachedWorkflowMb: 2.1, rssPerInFlightPipelineMb: 25 },
+  memory: { rssPerCachedWorkflowMb: 2.1, rssPerInFlightPipelineMb: 25, stepRssMb: 4.1, stepPrivateMb: 0.3 },
 };
 const details: BenchDetails = {
   mode: 'quick',

@@ -15,12 +15,7 @@ import {
   WorkerVariables,
   workerSettingsFromEnv,
 } from '../../../src/worker/settings';
-import {
-  MEMORY_HEADROOM,
-  RSS_PER_CACHED_WORKFLOW_MB,
-  WORKER_BASELINE_RSS_MB,
-  cachedWorkflowsFor,
-} from '../../../src/worker/sizing';
+import { V8_HEAP_PERCENT } from '../../../src/worker/sizing';
 
 const root = join(__dirname, '..', '..', '..');
 const kustomizations = ['workers/k8s', 'workers/k8s/overlays/mtls-autoscaled'];
@@ -129,15 +124,28 @@ describe.each(kustomizations)('%s', (dir) => {
     }
   });
 
-  test('memory: request = limit, and the limit caches a 500-workflow pipeline within the headroom', () => {
+  test('memory: request = limit, and at that limit the worker caches a 500-workflow pipeline within its budget', () => {
     const { requests, limits } = container.resources;
     expect(requests.memory).toBe(limits.memory);
     const limitMb = mebibytes(limits.memory);
-    const cached = cachedWorkflowsFor(limitMb);
-    expect(cached).toBeGreaterThanOrEqual(501);
-    expect(WORKER_BASELINE_RSS_MB + cached * RSS_PER_CACHED_WORKFLOW_MB).toBeLessThanOrEqual(
-      limitMb * MEMORY_HEADROOM,
-    );
+    // What the worker in this pod chooses: the ConfigMap leaves every value to the memory rule.
+    const settings = workerSettingsFromEnv(variables, () => ({
+      bytes: limitMb * 2 ** 20,
+      source: 'the manifest',
+    }));
+    expect(settings.sizing.chosenBy).toEqual({
+      maxCachedWorkflows: 'memory',
+      maxConcurrentActivityTaskExecutions: 'memory',
+      maxConcurrentWorkflowTaskExecutions: 'memory',
+    });
+    expect(settings.sizing.fits).toBe(true);
+    expect(settings.maxCachedWorkflows).toBeGreaterThanOrEqual(501);
+    expect(settings.maxConcurrentActivities).toBeGreaterThanOrEqual(20);
+    // The cache lives on V8's heap, which the entry point caps at V8_HEAP_PERCENT of the limit;
+    // steps' processes are outside it.
+    const workerMb =
+      settings.sizing.plannedMb - settings.maxConcurrentActivities * settings.sizing.stepMemoryMb;
+    expect(workerMb).toBeLessThanOrEqual((limitMb * V8_HEAP_PERCENT) / 100);
   });
 
   test('the API key comes from an optional Secret; the PodDisruptionBudget selects the pods', () => {
@@ -159,6 +167,8 @@ test('the overlay adds autoscaling of the Deployment and mTLS files from a mount
     name: deployment.metadata.name,
   });
   expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+  // A worker keeps its cache full by design: memory is no load signal.
+  expect(hpa.spec.metrics.map((m: Any) => m.resource.name)).toEqual(['cpu']);
   const container = deployment.spec.template.spec.containers[0];
   const tlsMount = container.volumeMounts.find((m: Any) => m.name === 'temporal-tls');
   expect(tlsMount).toMatchObject({ readOnly: true });

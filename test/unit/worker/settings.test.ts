@@ -1,64 +1,119 @@
-/** How `convoy worker` sizes its workflow cache, and how it rejects bad settings. */
-import {
-  MIN_CACHED_WORKFLOWS,
-  RSS_PER_CACHED_WORKFLOW_MB,
-  WORKER_BASELINE_RSS_MB,
-  availableMemoryMb,
-  cachedWorkflowsFor,
-} from '../../../src/worker/sizing';
+/** How `convoy worker` sizes itself from its settings and memory limit, and how it rejects bad settings. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryLimitError } from '../../../src/worker/memory-limit';
+import { MEASURED_COSTS, sizeWorker } from '../../../src/worker/sizing';
 import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   WorkerSettingsError,
+  describeSizing,
   workerSettingsFromEnv,
 } from '../../../src/worker/settings';
 
-const GiB = 2 ** 30;
+const MiB = 2 ** 20;
 
-test('the cache fills 80% of the memory after the baseline, at the measured cost per workflow', () => {
-  expect(cachedWorkflowsFor(1024)).toBe(
-    Math.floor((1024 * 0.8 - WORKER_BASELINE_RSS_MB) / RSS_PER_CACHED_WORKFLOW_MB),
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+const GiB = 2 ** 30;
+const container = (bytes: number) => () => ({ bytes, source: 'cgroup v2 /sys/fs/cgroup/memory.max' });
+
+test('derived from the container limit unless set: the cache and both kinds of slots', () => {
+  const settings = workerSettingsFromEnv({}, container(2 * GiB));
+  const rule = sizeWorker(2 * GiB);
+  expect(settings).toMatchObject({
+    maxCachedWorkflows: rule.maxCachedWorkflows,
+    maxConcurrentActivities: rule.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTasks: rule.maxConcurrentWorkflowTaskExecutions,
+    sizing: {
+      ...rule,
+      source: 'cgroup v2 /sys/fs/cgroup/memory.max',
+      stepMemoryMb: MEASURED_COSTS.perStepMb,
+      chosenBy: {
+        maxCachedWorkflows: 'memory',
+        maxConcurrentActivityTaskExecutions: 'memory',
+        maxConcurrentWorkflowTaskExecutions: 'memory',
+      },
+    },
+  });
+  expect(describeSizing(settings.sizing)).toBe(
+    `sized for 2048 MiB (cgroup v2 /sys/fs/cgroup/memory.max): ${rule.maxCachedWorkflows} cached workflows (from memory), ` +
+      `${rule.maxConcurrentWorkflowTaskExecutions} workflow tasks (from memory), ` +
+      `${rule.maxConcurrentActivityTaskExecutions} steps at 10 MiB each (from memory), plan ${rule.plannedMb} of 1638.4 MiB`,
   );
-  expect(cachedWorkflowsFor(2048)).toBeGreaterThan(2 * cachedWorkflowsFor(1024));
-  expect(cachedWorkflowsFor(128)).toBe(MIN_CACHED_WORKFLOWS);
-  // The planned RSS of a full cache stays inside the budget.
-  for (const mb of [512, 1024, 2048, 8192]) {
-    expect(WORKER_BASELINE_RSS_MB + cachedWorkflowsFor(mb) * RSS_PER_CACHED_WORKFLOW_MB).toBeLessThanOrEqual(
-      mb * 0.8,
-    );
+});
+
+test('explicit values win; CONVOY_WORKER_MEMORY_MB wins over the container limit; CONVOY_STEP_MEMORY_MB prices the step slots', () => {
+  const explicit = workerSettingsFromEnv(
+    { CONVOY_MAX_CACHED_WORKFLOWS: '42', CONVOY_MAX_CONCURRENT_ACTIVITIES: '7' },
+    container(2 * GiB),
+  );
+  expect(explicit).toMatchObject({
+    maxCachedWorkflows: 42,
+    maxConcurrentActivities: 7,
+    maxConcurrentWorkflowTasks: sizeWorker(2 * GiB).maxConcurrentWorkflowTaskExecutions,
+    sizing: {
+      chosenBy: {
+        maxCachedWorkflows: 'CONVOY_MAX_CACHED_WORKFLOWS',
+        maxConcurrentActivityTaskExecutions: 'CONVOY_MAX_CONCURRENT_ACTIVITIES',
+        maxConcurrentWorkflowTaskExecutions: 'memory',
+      },
+    },
+  });
+  expect(describeSizing(explicit.sizing)).toContain(
+    '42 cached workflows (set by CONVOY_MAX_CACHED_WORKFLOWS)',
+  );
+
+  const unread = () => {
+    throw new Error('the cgroup must not be read when CONVOY_WORKER_MEMORY_MB is set');
+  };
+  expect(workerSettingsFromEnv({ CONVOY_WORKER_MEMORY_MB: '1024' }, unread)).toMatchObject({
+    maxCachedWorkflows: sizeWorker(GiB).maxCachedWorkflows,
+    sizing: { limitMb: 1024, source: 'CONVOY_WORKER_MEMORY_MB' },
+  });
+
+  const heavySteps = workerSettingsFromEnv({ CONVOY_STEP_MEMORY_MB: '50' }, container(2 * GiB));
+  const rule = sizeWorker(2 * GiB, {}, { ...MEASURED_COSTS, perStepMb: 50 });
+  expect(heavySteps.maxConcurrentActivities).toBe(rule.maxConcurrentActivityTaskExecutions);
+  expect(heavySteps.maxConcurrentActivities).toBeLessThan(
+    sizeWorker(2 * GiB).maxConcurrentActivityTaskExecutions,
+  );
+  expect(heavySteps.sizing.stepMemoryMb).toBe(50);
+});
+
+test('the cgroup files are read under CONVOY_CGROUP_ROOT; a bad one stops the worker naming the file', () => {
+  const root = mkdtempSync(join(tmpdir(), 'convoy-cgroup-'));
+  try {
+    writeFileSync(join(root, 'memory.max'), `${768 * MiB}\n`);
+    expect(workerSettingsFromEnv({ CONVOY_CGROUP_ROOT: root })).toMatchObject({
+      maxCachedWorkflows: sizeWorker(768 * MiB).maxCachedWorkflows,
+      sizing: { limitMb: 768, source: `cgroup v2 ${join(root, 'memory.max')}` },
+    });
+    writeFileSync(join(root, 'memory.max'), 'plenty\n');
+    const error = thrown(() => workerSettingsFromEnv({ CONVOY_CGROUP_ROOT: root }));
+    expect(error).toBeInstanceOf(WorkerSettingsError);
+    expect(error.message).toBe(`${join(root, 'memory.max')}: expected a byte count or "max", got "plenty"`);
+    expect(error.cause).toBeInstanceOf(MemoryLimitError);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
-test('the container limit counts when there is one; Node reports 2^64 when there is none', () => {
-  expect(availableMemoryMb(GiB, 24 * GiB)).toEqual({ mb: 1024, source: 'container limit' });
-  expect(availableMemoryMb(2 ** 64, 24 * GiB)).toEqual({ mb: 24 * 1024, source: 'host memory' });
-  expect(availableMemoryMb(undefined, 8 * GiB)).toEqual({ mb: 8192, source: 'host memory' });
-  expect(availableMemoryMb(0, 8 * GiB)).toEqual({ mb: 8192, source: 'host memory' });
-});
-
-test('settings: an explicit cache size wins, then CONVOY_WORKER_MEMORY_MB, then the measured memory', () => {
-  const memory = () => ({ mb: 2048, source: 'container limit' as const });
-  expect(
-    workerSettingsFromEnv({ CONVOY_MAX_CACHED_WORKFLOWS: '42', CONVOY_WORKER_MEMORY_MB: '512' }, memory),
-  ).toMatchObject({
-    maxCachedWorkflows: 42,
-    sizing: 'CONVOY_MAX_CACHED_WORKFLOWS',
-  });
-  expect(workerSettingsFromEnv({ CONVOY_WORKER_MEMORY_MB: '1024' }, memory)).toMatchObject({
-    maxCachedWorkflows: cachedWorkflowsFor(1024),
-    sizing: '1024 MiB (CONVOY_WORKER_MEMORY_MB)',
-  });
-  expect(workerSettingsFromEnv({}, memory)).toMatchObject({
-    maxCachedWorkflows: cachedWorkflowsFor(2048),
-    sizing: '2048 MiB (container limit)',
-  });
-});
-
 test('settings: defaults when unset (empty counts as unset), every value when set', () => {
-  const memory = () => ({ mb: 2048, source: 'container limit' as const });
+  const memory = container(2 * GiB);
+  const rule = sizeWorker(2 * GiB);
   expect(workerSettingsFromEnv({ CONVOY_HEALTH_PORT: '', TEMPORAL_TASK_QUEUE: '' }, memory)).toEqual({
     taskQueue: 'convoy',
-    maxCachedWorkflows: cachedWorkflowsFor(2048),
-    sizing: '2048 MiB (container limit)',
+    maxCachedWorkflows: rule.maxCachedWorkflows,
+    maxConcurrentActivities: rule.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTasks: rule.maxConcurrentWorkflowTaskExecutions,
+    sizing: expect.objectContaining({ limitMb: 2048 }),
     shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
     logFormat: 'text',
   });
@@ -79,9 +134,9 @@ test('settings: defaults when unset (empty counts as unset), every value when se
   ).toEqual({
     taskQueue: 'deploys',
     maxCachedWorkflows: 100,
-    sizing: 'CONVOY_MAX_CACHED_WORKFLOWS',
     maxConcurrentActivities: 50,
     maxConcurrentWorkflowTasks: 20,
+    sizing: expect.objectContaining({ limitMb: 2048, fits: true }),
     healthPort: 8080,
     metricsPort: 9464,
     shutdownGraceMs: 45000,
@@ -101,6 +156,7 @@ test.each([
     'CONVOY_MAX_CACHED_WORKFLOWS=0: expected a number of workflows (a positive integer)',
   ],
   ['CONVOY_WORKER_MEMORY_MB', '1.5', 'CONVOY_WORKER_MEMORY_MB=1.5: expected megabytes (a positive integer)'],
+  ['CONVOY_STEP_MEMORY_MB', '0', 'CONVOY_STEP_MEMORY_MB=0: expected megabytes (a positive integer)'],
   ['CONVOY_HEALTH_PORT', '70000', 'CONVOY_HEALTH_PORT=70000: expected a TCP port (1-65535)'],
   ['CONVOY_METRICS_PORT', 'http', 'CONVOY_METRICS_PORT=http: expected a TCP port (1-65535)'],
   [
@@ -125,5 +181,7 @@ test.each([
     `TEMPORAL_TASK_QUEUE=${'x'.repeat(1001)}: Too big: expected string to have <=1000 characters`,
   ],
 ])('a bad %s=%s is rejected naming the variable', (name, value, message) => {
-  expect(() => workerSettingsFromEnv({ [name]: value })).toThrow(new WorkerSettingsError(message));
+  expect(() => workerSettingsFromEnv({ [name]: value }, container(2 * GiB))).toThrow(
+    new WorkerSettingsError(message),
+  );
 });
