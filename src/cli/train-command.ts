@@ -21,7 +21,6 @@ export function formatTrainStatus(status: TrainStatus, nowMs = Date.now()): stri
   }
   if (status.resolvedAt !== undefined) lines.push(`resolved at ${status.resolvedAt}`);
   if (status.reason !== undefined) lines.push(`reason: ${status.reason}`);
-  if (status.rejectedMessages !== undefined)
-    lines.push(`refused messages: ${status.rejectedMessages.count}`);
+  if (status.rejectedMessages !== undefined) lines.push(`refused messages: ${status.rejectedMessages.count}`);
   return lines.join('\n');
 }

@@ -2,17 +2,8 @@
  * Release trains from the client's side (issue 14): a train's document, the operator's release
  * and break, and the live train state in a pipeline's document.
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
-import {
-  breakTrainUpdate,
-  releaseTrainUpdate,
-  trainStatusQuery,
-  trainWorkflowId,
-} from '../model/protocol';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { breakTrainUpdate, releaseTrainUpdate, trainStatusQuery, trainWorkflowId } from '../model/protocol';
 import { trainStatusSchema, type PipelineResult, type TrainStatus } from '../model/result';
 import { OperatorCommandRejectedError, TrainNotFoundError } from './errors';
 
@@ -45,7 +36,10 @@ export class TrainHandle {
     const handle = this.client.workflow.getHandle(this.workflowId);
     try {
       const description = await handle.describe();
-      const raw = description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(trainStatusQuery);
+      const raw =
+        description.status.name === 'COMPLETED'
+          ? await handle.result()
+          : await handle.query(trainStatusQuery);
       return trainStatusSchema.parse(raw);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw this.notFound('no pipeline has arrived at', error);
@@ -82,9 +76,14 @@ export class TrainHandle {
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw this.notFound('no open run of', error);
       if (error instanceof WorkflowUpdateFailedError) {
-        throw new OperatorCommandRejectedError(error.cause?.message ?? error.message, this.workflowId, command, {
-          cause: error,
-        });
+        throw new OperatorCommandRejectedError(
+          error.cause?.message ?? error.message,
+          this.workflowId,
+          command,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }

@@ -353,7 +353,8 @@ export class PipelineRun {
   /** A train's outcome for one of the pipeline's train barriers. */
   trainOutcome(message: TrainOutcomeMessage, nowMs: number): Decision {
     const answer = this.trains.answer(this.book, message, nowMs);
-    if ('refused' in answer) return this.refuse('convoy.trainOutcome', `train ${message.train}`, answer.refused);
+    if ('refused' in answer)
+      return this.refuse('convoy.trainOutcome', `train ${message.train}`, answer.refused);
     if ('rejected' in answer) return { ...NOTHING, rejected: answer.rejected };
     return this.apply(answer.transition);
   }

@@ -456,7 +456,9 @@ function expandStep(
         type: 'barrier',
         identifier: step.identifier,
         timeoutMs: step.timeoutMs,
-        ...(step.train === undefined ? {} : { train: { name: step.train.name, expect: [...step.train.expect] } }),
+        ...(step.train === undefined
+          ? {}
+          : { train: { name: step.train.name, expect: [...step.train.expect] } }),
       };
   }
 }

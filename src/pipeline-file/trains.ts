@@ -41,7 +41,8 @@ export function trainErrors(file: PipelineFile): ValidationIssue[] {
         ];
         const seen = new Set<string>();
         train.expect.forEach((pipeline, index) => {
-          if (seen.has(pipeline)) error([...at, 'expect', index], `duplicate pipeline '${pipeline}' in expect`);
+          if (seen.has(pipeline))
+            error([...at, 'expect', index], `duplicate pipeline '${pipeline}' in expect`);
           seen.add(pipeline);
         });
         if (!seen.has(file.name)) {

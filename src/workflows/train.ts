@@ -85,7 +85,10 @@ export async function convoyTrain(rawInput: TrainInput): Promise<TrainStatus> {
           message: outcome.message,
         })
         .catch((error: unknown) =>
-          log.warn('could not deliver a train outcome', { pipelineId: outcome.pipelineId, error: String(error) }),
+          log.warn('could not deliver a train outcome', {
+            pipelineId: outcome.pipelineId,
+            error: String(error),
+          }),
         )
         .finally(() => (pending -= 1));
     }
@@ -172,7 +175,9 @@ export async function convoyTrain(rawInput: TrainInput): Promise<TrainStatus> {
     const interrupted = await condition(
       () => !run.isStanding || (run.nextDeadline() ?? Infinity) < armedFor,
       Math.max(1, armedFor - Date.now()),
-      { summary: `train ${input.train} (barrier ${input.identifier}) deadline ${new Date(armedFor).toISOString()}` },
+      {
+        summary: `train ${input.train} (barrier ${input.identifier}) deadline ${new Date(armedFor).toISOString()}`,
+      },
     );
     if (!interrupted) act(run.expire(Date.now()));
   }

@@ -45,6 +45,13 @@ test('recorded histories exist for the scenarios that matter', () => {
     // The capability protocol: forged signals refused, a decision sent to the child by update.
     'forged',
     'decided',
+    // Release trains (issue 14): pipelines joining a train, and the train workflow's runs.
+    'search-release',
+    'checkout-release',
+    'train-of-two',
+    'train-timeout',
+    'train-broken',
+    'train-released',
   ]) {
     expect(pipelines).toContain(name);
   }

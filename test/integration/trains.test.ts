@@ -108,7 +108,18 @@ async function recordTrainHistory(folder: string, workflowId: string, runId: str
   mkdirSync(dir, { recursive: true });
   const { stdout } = await execFileAsync(
     process.env.CONVOY_TEST_TEMPORAL_CLI!,
-    ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json', '--address', testServerAddress()],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--run-id',
+      runId,
+      '--output',
+      'json',
+      '--address',
+      testServerAddress(),
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   writeFileSync(join(dir, 'train.json'), stdout);
@@ -169,7 +180,9 @@ test('a train of two independent pipelines crosses together, after each crossed 
   expect(runId).toBeDefined();
   expect(barrierOf(checkoutDoc, 'deploy', IDENTIFIER).train!.runId).toBe(runId);
   // Nobody crossed before the last pipeline arrived at the train.
-  const checkoutArrived = Date.parse(barrierOf(checkoutDoc, 'deploy', IDENTIFIER).train!.arrivals['checkout-release']!);
+  const checkoutArrived = Date.parse(
+    barrierOf(checkoutDoc, 'deploy', IDENTIFIER).train!.arrivals['checkout-release']!,
+  );
   for (const wf of ['api', 'ledger'])
     expect(Date.parse(stepOf(paymentsDoc, wf, 'cutover').endedAt!)).toBeGreaterThanOrEqual(checkoutArrived);
 
@@ -181,11 +194,20 @@ test('a train of two independent pipelines crosses together, after each crossed 
 test('a train of three crosses together across a worker restart; a later pipeline starts a new run', async () => {
   const train = newTrain();
   const expect3 = ['payments-release', 'checkout-release', 'search-release'];
-  const first = await startYamlPipeline(env, trainPipeline('payments-release', train, expect3, [['api', 'true']]));
-  const second = await startYamlPipeline(env, trainPipeline('checkout-release', train, expect3, [['web', 'true']]));
+  const first = await startYamlPipeline(
+    env,
+    trainPipeline('payments-release', train, expect3, [['api', 'true']]),
+  );
+  const second = await startYamlPipeline(
+    env,
+    trainPipeline('checkout-release', train, expect3, [['web', 'true']]),
+  );
   await arrivedAtTrain(train, ['payments-release', 'checkout-release']);
   await restartWorker();
-  const third = await startYamlPipeline(env, trainPipeline('search-release', train, expect3, [['index', 'true']]));
+  const third = await startYamlPipeline(
+    env,
+    trainPipeline('search-release', train, expect3, [['index', 'true']]),
+  );
   const docs = await Promise.all([first, second, third].map((p) => finished(p)));
   const runIds = new Set(docs.map((doc) => barrierOf(doc, 'deploy', IDENTIFIER).train?.runId));
   expect(runIds.size).toBe(1);
@@ -195,7 +217,10 @@ test('a train of three crosses together across a worker restart; a later pipelin
   }
 
   // The run closed once resolved: the same train names a new run for later pipelines.
-  const later = await startYamlPipeline(env, trainPipeline('payments-release', train, expect3, [['api', 'true']]));
+  const later = await startYamlPipeline(
+    env,
+    trainPipeline('payments-release', train, expect3, [['api', 'true']]),
+  );
   const next = await arrivedAtTrain(train, ['payments-release']);
   expect(next.status).toBe('standing');
   expect(runIds.has(next.runId)).toBe(false);
@@ -233,7 +258,10 @@ test('a train times out naming the pipeline that never arrived, across a worker 
 test('a pipeline failing before it arrives breaks the train for the pipeline waiting there, across a worker restart', async () => {
   const train = newTrain();
   const expect2 = ['payments-release', 'checkout-release'];
-  const payments = await startYamlPipeline(env, trainPipeline('payments-release', train, expect2, [['api', 'true']]));
+  const payments = await startYamlPipeline(
+    env,
+    trainPipeline('payments-release', train, expect2, [['api', 'true']]),
+  );
   await arrivedAtTrain(train, ['payments-release']);
   await restartWorker();
   // checkout's own participant fails before its barrier: its barrier breaks, and so the train.
@@ -264,7 +292,10 @@ test('a pipeline failing before it arrives breaks the train for the pipeline wai
 test('an operator releases a waiting train with `convoy train release`, across a worker restart', async () => {
   const train = newTrain();
   const expect2 = ['payments-release', 'checkout-release'];
-  const payments = await startYamlPipeline(env, trainPipeline('payments-release', train, expect2, [['api', 'true']]));
+  const payments = await startYamlPipeline(
+    env,
+    trainPipeline('payments-release', train, expect2, [['api', 'true']]),
+  );
   await arrivedAtTrain(train, ['payments-release']);
   await restartWorker();
 
@@ -280,7 +311,10 @@ test('an operator releases a waiting train with `convoy train release`, across a
     client.getHandle(payments.pipelineId).releaseBarrier({ stage: 'deploy', identifier: IDENTIFIER }),
   ).rejects.toThrow(/convoy train release/);
 
-  const released = await runConvoy(['train', 'release', train, IDENTIFIER, '--reason', 'checkout ships later'], cli);
+  const released = await runConvoy(
+    ['train', 'release', train, IDENTIFIER, '--reason', 'checkout ships later'],
+    cli,
+  );
   expect({ code: released.code, stderr: released.stderr }).toEqual({ code: 0, stderr: '' });
   expect(released.stdout).toContain('forced');
   const doc = await finished(payments);
@@ -291,7 +325,7 @@ test('an operator releases a waiting train with `convoy train release`, across a
   });
   const again = await runConvoy(['train', 'release', train, IDENTIFIER], cli);
   expect(again.code).toBe(2);
-  expect(again.stderr).toContain('already forced');
+  expect(again.stderr).toContain('no open run of train');
   const missing = await runConvoy(['train', 'status', 'no-such-train', IDENTIFIER], cli);
   expect(missing.code).toBe(2);
   const status = await client.getTrain(train, IDENTIFIER).status();
@@ -301,13 +335,22 @@ test('an operator releases a waiting train with `convoy train release`, across a
 test('forged messages move nothing: an arrival the pipeline did not confirm, an outcome without the token', async () => {
   const train = newTrain();
   const expect2 = ['payments-release', 'checkout-release'];
-  const payments = await startYamlPipeline(env, trainPipeline('payments-release', train, expect2, [['api', 'true']]));
+  const payments = await startYamlPipeline(
+    env,
+    trainPipeline('payments-release', train, expect2, [['api', 'true']]),
+  );
   await arrivedAtTrain(train, ['payments-release']);
   const trainHandle = env.client.workflow.getHandle(trainWorkflowId(train, IDENTIFIER));
 
   // Someone with signal rights claims checkout arrived: under payments' ID (the token is wrong),
   // under an ID no workflow has, and with a malformed payload.
-  const forged = { pipeline: 'checkout-release', token: 'f'.repeat(36), expect: expect2, arrivedAt: Date.now(), timeoutMs: 1 };
+  const forged = {
+    pipeline: 'checkout-release',
+    token: 'f'.repeat(36),
+    expect: expect2,
+    arrivedAt: Date.now(),
+    timeoutMs: 1,
+  };
   await trainHandle.signal(trainArriveSignal, { ...forged, pipelineId: payments.pipelineId });
   await trainHandle.signal(trainArriveSignal, { ...forged, pipelineId: 'no-such-pipeline' });
   await trainHandle.signal(trainArriveSignal, { pipeline: 'checkout-release' } as never);

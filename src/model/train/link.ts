@@ -58,7 +58,9 @@ export interface TrainActivities {
    * Asks the pipeline `pipelineId` whether `token` is its token for the train barrier; its answer
    * (null: no, or no such pipeline).
    */
-  verifyTrainMember(request: { pipelineId: string } & TrainMembershipRequest): Promise<TrainMembership | null>;
+  verifyTrainMember(
+    request: { pipelineId: string } & TrainMembershipRequest,
+  ): Promise<TrainMembership | null>;
 }
 
 /** A train barrier of the plan. */
@@ -173,7 +175,10 @@ export class TrainLinks {
       if (missing.length === 1 && missing[0] === trainParticipant(barrier.train.name)) {
         const deadline = Barrier.nextDeadline(state);
         const timeoutMs = deadline === undefined ? barrier.timeoutMs : Math.max(0, deadline - nowMs);
-        current = Book.update(current, barrier, (s) => ({ state: Barrier.withoutDeadline(s), outcomes: [] })).state;
+        current = Book.update(current, barrier, (s) => ({
+          state: Barrier.withoutDeadline(s),
+          outcomes: [],
+        })).state;
         this.phases.set(key, 'arrived');
         joins.push({
           workflowId: this.workflowIdOf(barrier),
@@ -215,7 +220,10 @@ export class TrainLinks {
         return message.status === BarrierStatuses.forced
           ? Barrier.settle(
               state,
-              { status: BarrierStatuses.forced, reason: `train ${message.train}: ${message.reason ?? 'released'}` },
+              {
+                status: BarrierStatuses.forced,
+                reason: `train ${message.train}: ${message.reason ?? 'released'}`,
+              },
               nowMs,
             )
           : Barrier.arrive(state, participant, nowMs, 0);
@@ -233,7 +241,9 @@ export class TrainLinks {
         );
       }
       const reason =
-        message.status === BarrierStatuses.broken && message.reason !== undefined ? message.reason : message.message;
+        message.status === BarrierStatuses.broken && message.reason !== undefined
+          ? message.reason
+          : message.message;
       return Barrier.settle(state, { status: BarrierStatuses.broken, reason, brokenBy: participant }, nowMs);
     });
     return { transition };
@@ -243,8 +253,15 @@ export class TrainLinks {
    * The pipeline could not deliver its arrival to the train (the join activity failed for good):
    * its barrier breaks, so that its participants do not wait for an answer that cannot come.
    */
-  unreachable(book: BarrierBook, join: TrainJoin, reason: string, nowMs: number): Barrier.Transition<BarrierBook> {
-    const barrier = this.barriers.find((b) => b.train.name === join.train && b.identifier === join.identifier);
+  unreachable(
+    book: BarrierBook,
+    join: TrainJoin,
+    reason: string,
+    nowMs: number,
+  ): Barrier.Transition<BarrierBook> {
+    const barrier = this.barriers.find(
+      (b) => b.train.name === join.train && b.identifier === join.identifier,
+    );
     if (barrier === undefined || this.phases.get(Book.keyOf(barrier)) !== 'arrived')
       return { state: book, outcomes: [] };
     this.phases.set(Book.keyOf(barrier), 'left');

@@ -86,7 +86,11 @@ export class TrainRun {
     if (this.isStanding) return false;
     const claim = claimOf(message);
     const member = Train.memberOf(this.state, claim.pipeline);
-    if (message.kind === 'arrive' && member?.pipelineId !== claim.pipelineId && !this.left.has(claim.pipelineId))
+    if (
+      message.kind === 'arrive' &&
+      member?.pipelineId !== claim.pipelineId &&
+      !this.left.has(claim.pipelineId)
+    )
       this.late.push(message);
     return true;
   }

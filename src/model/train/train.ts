@@ -149,15 +149,25 @@ export function arrive(state: TrainState, arrival: VerifiedArrival, nowMs: numbe
     const broken = abandon(current, { ...arrival, reason }, nowMs);
     return {
       state: broken.state,
-      outcomes: [...caughtUp.outcomes, ...broken.outcomes, brokenOutcome(arrival, `${capitalise(label(current))} broken: ${reason}`)],
+      outcomes: [
+        ...caughtUp.outcomes,
+        ...broken.outcomes,
+        brokenOutcome(arrival, `${capitalise(label(current))} broken: ${reason}`),
+      ],
     };
   }
   const joined: TrainState = {
     ...current,
-    members: { ...current.members, [arrival.pipeline]: { pipelineId: arrival.pipelineId, token: arrival.token } },
+    members: {
+      ...current.members,
+      [arrival.pipeline]: { pipelineId: arrival.pipelineId, token: arrival.token },
+    },
   };
   const at = Math.max(0, Math.min(arrival.arrivedAt, nowMs));
-  return merge(caughtUp, apply(joined, Barrier.arrive(joined.barrier, arrival.pipeline, at, arrival.timeoutMs)));
+  return merge(
+    caughtUp,
+    apply(joined, Barrier.arrive(joined.barrier, arrival.pipeline, at, arrival.timeoutMs)),
+  );
 }
 
 /**
@@ -169,7 +179,10 @@ export function abandon(state: TrainState, notice: VerifiedAbandon, nowMs: numbe
   const member = memberOf(state, notice.pipeline);
   if (member !== undefined && member.pipelineId !== notice.pipelineId) {
     const caughtUp = expire(state, nowMs);
-    return { ...caughtUp, rejected: `${notice.pipeline} arrived as pipeline ${member.pipelineId}, not ${notice.pipelineId}` };
+    return {
+      ...caughtUp,
+      rejected: `${notice.pipeline} arrived as pipeline ${member.pipelineId}, not ${notice.pipelineId}`,
+    };
   }
   const transition = apply(state, Barrier.abandon(state.barrier, notice.pipeline, notice.reason, nowMs));
   return { ...transition, outcomes: transition.outcomes.filter((o) => o.pipeline !== notice.pipeline) };
@@ -263,7 +276,8 @@ function brokenOutcome(to: Member & { pipeline: string }, message: string): Trai
 
 /** Wraps a barrier transition: the barrier's outcomes become the members' outcomes, in train words. */
 function apply(state: TrainState, transition: Barrier.Transition<Barrier.BarrierState>): TrainTransition {
-  const next: TrainState = transition.state === state.barrier ? state : { ...state, barrier: transition.state };
+  const next: TrainState =
+    transition.state === state.barrier ? state : { ...state, barrier: transition.state };
   const outcomes = transition.outcomes.map((outcome) => {
     const member = memberOf(next, outcome.participant)!;
     return {
