@@ -246,7 +246,13 @@ export class TrainLinks {
           : message.message;
       return Barrier.settle(state, { status: BarrierStatuses.broken, reason, brokenBy: participant }, nowMs);
     });
-    return { transition };
+    // The train takes part only to hold the barrier: it has no workflow to tell.
+    return {
+      transition: {
+        ...transition,
+        outcomes: transition.outcomes.filter((o) => o.participant !== participant),
+      },
+    };
   }
 
   /**

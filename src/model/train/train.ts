@@ -164,10 +164,12 @@ export function arrive(state: TrainState, arrival: VerifiedArrival, nowMs: numbe
     },
   };
   const at = Math.max(0, Math.min(arrival.arrivedAt, nowMs));
-  return merge(
+  const arrived = merge(
     caughtUp,
     apply(joined, Barrier.arrive(joined.barrier, arrival.pipeline, at, arrival.timeoutMs)),
   );
+  // A deadline already past (the pipeline's participants waited long for their peers) settles at once.
+  return merge(arrived, expire(arrived.state, nowMs));
 }
 
 /**
