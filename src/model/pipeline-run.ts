@@ -48,7 +48,7 @@ import {
   type StageStatus,
   type WorkflowResult,
 } from './result';
-import { renderPipelineDetails } from './web-ui-details';
+import { renderBarrierTrainDetails, renderPipelineDetails } from './web-ui-details';
 import { TrainLinks, withTrainParticipants, type TrainJoin, type TrainLeave } from './train/link';
 import type { TrainMembership, TrainMembershipRequest, TrainOutcomeMessage } from './protocol';
 
@@ -396,10 +396,15 @@ export class PipelineRun {
 
   /** The Web UI's "current details" of the pipeline. */
   details(): string {
-    return renderPipelineDetails(
-      this.status,
-      this.plan.stages.map((s) => ({ name: s.name, status: this.stageStatus.get(s.name)! })),
-      this.barriers(),
+    const trains = this.barriers()
+      .filter((b) => this.trains.isTrainBarrier(b) && this.stageStatus.get(b.stage) !== 'not-started')
+      .map((b) => this.trains.decorate(Book.toBarrierResult(b)));
+    return (
+      renderPipelineDetails(
+        this.status,
+        this.plan.stages.map((s) => ({ name: s.name, status: this.stageStatus.get(s.name)! })),
+        this.barriers(),
+      ) + renderBarrierTrainDetails(trains)
     );
   }
 

@@ -102,3 +102,29 @@ export function renderTrainDetails(status: {
   }
   return lines.join('\n');
 }
+
+/**
+ * The pipeline details' lines about its release trains: which train each train barrier joins
+ * (the train workflow's own details show who has arrived and who is missing), and, once the
+ * train answered, how its run resolved.
+ */
+export function renderBarrierTrainDetails(
+  barriers: readonly {
+    identifier: string;
+    stage: string;
+    train?: { name: string; workflowId: string; status: string; expect: readonly string[]; reason?: string };
+  }[],
+): string {
+  const lines: string[] = [];
+  for (const { identifier, stage, train } of barriers) {
+    if (train === undefined) continue;
+    const detail =
+      train.status === 'standing'
+        ? `expects ${names(train.expect)} — see workflow \`${train.workflowId}\``
+        : (train.reason ?? '');
+    lines.push(
+      `- \`${identifier}\` (stage ${stage}) joins train \`${train.name}\`: **${train.status}**${detail ? ` — ${detail}` : ''}`,
+    );
+  }
+  return lines.length === 0 ? '' : ['', '**Release trains**', '', ...lines].join('\n');
+}

@@ -169,7 +169,7 @@ test.each([
   const barrier = run.document().barriers[0]!;
   expect(barrier.status).toBe(status);
   expect(barrier.reason).toBe(reason);
-  expect(barrier.train).toMatchObject({ status: fields.status ?? 'crossed', runId: 'run-1' });
+  expect(barrier.train).toMatchObject({ status: outcome(fields).status, runId: 'run-1' });
   if (status === 'timed-out') expect(decision.outcomes[0]!.message).toContain('checkout-release');
 });
 
