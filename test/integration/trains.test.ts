@@ -305,6 +305,13 @@ test('an operator releases a waiting train with `convoy train release`, across a
   expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'standing', missing: ['checkout-release'] });
   const text = await runConvoy(['train', 'status', train, IDENTIFIER], cli);
   expect(text.stdout).toContain('missing: checkout-release');
+  // The pipeline's own status shows its train: who arrived, who is missing, the time left.
+  const pipelineStatus = await runConvoy(['status', payments.pipelineId], cli);
+  expect(pipelineStatus.stdout).toMatch(
+    new RegExp(
+      `train ${train} at ${IDENTIFIER} \\(stage deploy\\): standing; arrived 1/2 \\(payments-release\\); missing checkout-release; [\\d.]+ s left`,
+    ),
+  );
 
   // A pipeline's own barrier command is refused for a train barrier: the train owns it.
   await expect(
