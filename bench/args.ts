@@ -7,6 +7,7 @@ import { packageRoot } from '../src/package/root';
 export const BENCHMARKS = [
   'floor',
   'release',
+  'train',
   'back-to-back',
   'failure',
   'timeout',
@@ -65,7 +66,7 @@ export function benchCommand(): Command {
     .description(
       'Measure the floor, release latency (from quiet and back-to-back, against the floor at each ' +
         'participant count), failure propagation, timeout precision, scale, throughput, worker memory ' +
-        "and the server settings' cost on embedded Temporal dev servers.",
+        "and the server settings' cost on embedded Temporal dev servers; a release train of 10 pipelines against the same-size floor.",
     )
     .option('--quick', 'a smaller run of the same (under four minutes on 2 cores)', false)
     .addOption(

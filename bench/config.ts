@@ -22,6 +22,8 @@ export interface BenchConfig {
   memory: { workflows: number; pipelines: number };
   /** Shipped dynamic config against the server's defaults: seconds of idle, then a throughput run. */
   serverSettings: { idleSeconds: number; throughputPipelines: number };
+  /** A release train (issue 14): `pipelines` independent pipelines, `rounds` trains from quiet; the floor the same. */
+  train: { pipelines: number; rounds: number };
 }
 
 export const QUICK: BenchConfig = {
@@ -46,6 +48,7 @@ export const QUICK: BenchConfig = {
   throughputPipelines: 10,
   memory: { workflows: 100, pipelines: 5 },
   serverSettings: { idleSeconds: 5, throughputPipelines: 5 },
+  train: { pipelines: 10, rounds: 3 },
 };
 
 /** The full run: about 15 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
@@ -76,6 +79,7 @@ export const FULL: BenchConfig = {
   throughputPipelines: 50,
   memory: { workflows: 500, pipelines: 50 },
   serverSettings: { idleSeconds: 30, throughputPipelines: 30 },
+  train: { pipelines: 10, rounds: 8 },
 };
 
 /** `config` with only the release and back-to-back rows of these participant counts (all when undefined). */

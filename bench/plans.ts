@@ -26,7 +26,8 @@ export function failingStep(name: string): StepPlan {
   return { name, type: 'shell', command: 'exit 1', env: {}, skip: false, failureStrategies: [] };
 }
 
-function workflow(name: string, steps: StepPlan[]): WorkflowPlan {
+/** A workflow of the benchmarks' one stage. */
+export function workflow(name: string, steps: StepPlan[]): WorkflowPlan {
   return { name, stage: STAGE, variables: {}, steps, rollbackSteps: [], failureStrategies: [] };
 }
 

@@ -96,6 +96,18 @@ export interface BenchResults {
     stepRssMb: number | null;
     stepPrivateMb: number | null;
   };
+  /**
+   * A release train of independent pipelines (issue 14), from quiet, against the raw floor of the
+   * same size (N raw workflows signalling one raw coordinator). Absent until measured.
+   */
+  train?: {
+    pipelines: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    floorP50Ms: number | null;
+    floorP99Ms: number | null;
+    ratioToSameNFloorP50: number | null;
+  };
 }
 
 /** A worker's resident set before and while workflows sat in its cache. */
@@ -109,6 +121,16 @@ export interface MemoryDetail {
 /** What the Markdown report adds to the JSON: sample counts, breakdowns, notes, errors. */
 export interface BenchDetails {
   mode: 'quick' | 'full';
+  train?: {
+    pipelines: number;
+    rounds: number;
+    samples: number;
+    maxMs: number;
+    minQuietGapMs: number;
+    kinds: Record<string, number>;
+    workerPeakRssMb: number | null;
+    floor: { samples: number; maxMs: number };
+  };
   startedAt: string;
   durationSeconds: number;
   floor?: {
@@ -381,6 +403,17 @@ function summaryRows(results: BenchResults, details: BenchDetails): string[][] {
       fmt(r.p50Ms, ' ms'),
       fmt(r.p99Ms, ' ms'),
       `${times(r.ratioToSameNFloorP50)} the same-N floor p50 (${fmt(r.floorP50Ms, ' ms')}); ${times(r.ratioToFloorP50)} the one-pair floor`,
+    ]);
+  }
+  const tr = results.train;
+  if (tr) {
+    const d = details.train;
+    rows.push([
+      `release train, ${tr.pipelines} independent pipelines`,
+      fmt(tr.p50Ms, ' ms'),
+      fmt(tr.p99Ms, ' ms'),
+      `${times(tr.ratioToSameNFloorP50)} the same-N floor p50 (${fmt(tr.floorP50Ms, ' ms')}, p99 ${fmt(tr.floorP99Ms, ' ms')})` +
+        (d ? `; ${d.samples} samples over ${d.rounds} trains, max ${d.maxMs} ms` : ''),
     ]);
   }
   const f = details.failure;

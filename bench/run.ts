@@ -9,7 +9,7 @@
  * bench/results/latest.json, latest.md and release-latency.svg.
  *
  *   --quick         a smaller run of the same (under four minutes on 2 cores)
- *   --only LIST     only these benchmarks: floor,release,back-to-back,failure,timeout,scale,
+ *   --only LIST     only these benchmarks: floor,release,train,back-to-back,failure,timeout,scale,
  *                   throughput,memory,server-settings
  *   --participants LIST  only these participant counts of the release and back-to-back rows
  *                   (e.g. `--only release --participants 2000`)
@@ -38,6 +38,7 @@ import { scaleScenario } from './scenarios/scale';
 import { serverSettingsScenario } from './scenarios/server-settings';
 import { throughputScenario } from './scenarios/throughput';
 import { timeoutScenario } from './scenarios/timeout';
+import { trainScenario } from './scenarios/train';
 import { round } from './stats';
 import { renderReleaseChart } from './svg';
 import { describeError, log } from './util';
@@ -49,6 +50,7 @@ type SharedServerBenchmark = Exclude<Benchmark, 'server-settings'>;
 const SCENARIOS: Record<SharedServerBenchmark, Scenario> = {
   floor: floorScenario,
   release: releaseScenario,
+  train: trainScenario,
   'back-to-back': backToBackScenario,
   failure: failureScenario,
   timeout: timeoutScenario,

@@ -33,6 +33,7 @@ export {
   type StartPipelineOptions,
   type WatchOptions,
 } from './client/convoy-client';
+export { TrainHandle } from './client/trains';
 
 // Pipelines: files, objects, validation (no server needed).
 export {
@@ -69,6 +70,7 @@ export {
   PipelineAlreadyEndedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
+  TrainNotFoundError,
   type OperatorCommand,
 } from './client/errors';
 export { TemporalConfigError, TemporalUnreachableError } from './connection/errors';
@@ -76,6 +78,7 @@ export { TemporalConfigError, TemporalUnreachableError } from './connection/erro
 // The result document (SPEC section 5).
 export type {
   BarrierResult,
+  BarrierTrain,
   InterventionWait,
   BarrierStatus,
   PipelineResult,
@@ -85,6 +88,7 @@ export type {
   StepError,
   StepResult,
   StepStatus,
+  TrainStatus,
   WorkflowResult,
   WorkflowStatus,
 } from './model/result';

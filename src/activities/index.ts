@@ -28,13 +28,15 @@ import { withAttemptReport } from './attempt-report';
 import { withEarlyAbandon } from './early-abandon';
 import { createHttpActivity, type RunHttp } from './http';
 import { createShellActivity, type RunShell } from './shell';
+import { joinTrain, verifyTrainMember } from './train';
+import type { TrainActivities } from '../model/train/link';
 
 export * from '../model/step-activities';
 export { createHttpActivity, runHttp, type RunHttp } from './http';
 export { createShellActivity, runShell, type RunShell } from './shell';
 
 /** The activities a Convoy worker registers: the {@link StepActivities} contract, implemented. */
-export interface ConvoyActivities extends StepActivities {
+export interface ConvoyActivities extends StepActivities, TrainActivities {
   runShell: RunShell;
   runHttp: RunHttp;
 }
@@ -48,6 +50,9 @@ export function createActivities(tuning: Partial<ActivityTuning> = {}): ConvoyAc
   return {
     runShell: withAttemptReport(withEarlyAbandon(createShellActivity(tuning))),
     runHttp: withAttemptReport(withEarlyAbandon(createHttpActivity(tuning))),
+    // Release trains (issue 14): the pipeline's arrival and the train's question to a pipeline.
+    joinTrain,
+    verifyTrainMember,
   };
 }
 

@@ -1,5 +1,6 @@
 /** Human-readable rendering of the result document for the terminal. */
 import Table from 'cli-table3';
+import { formatBarrierTrains } from './train-command';
 import type { PipelineResult } from '../model/result';
 import { shrinkToFit, textWidth } from './terminal-text';
 
@@ -65,6 +66,8 @@ export function formatPipelineResult(doc: PipelineResult, width?: number): strin
     const table = new Table({ ...plain, head, ...fittedColumns([head, ...rows], width) });
     table.push(...rows);
     lines.push('Barriers:', table.toString());
+    const trains = formatBarrierTrains(doc);
+    if (trains.length > 0) lines.push('Release trains:', ...trains);
   }
   const wfHead = ['workflow', 'stage', 'status', 'steps'];
   const wfRows: string[][] = [];

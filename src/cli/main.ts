@@ -8,7 +8,9 @@ import {
   PipelineAlreadyEndedError,
   PipelineAlreadyExistsError,
   PipelineNotFoundError,
+  TrainNotFoundError,
 } from '../client/errors';
+import { formatTrainStatus } from './train-command';
 import type { ConvoyClient, PipelineHandle } from '../client/convoy-client';
 import { loadPipeline, type LoadedPipeline, type PipelineDefinition } from '../client/source';
 import { ConvoyUsageError } from './usage-error';
@@ -291,6 +293,40 @@ export function buildProgram(io: CliIo = processIo): Command {
       });
   }
 
+  const train = program
+    .command('train')
+    .description('release trains: barriers shared by independently started pipelines');
+  train
+    .command('status')
+    .argument('<name>', 'train name')
+    .argument('<identifier>', 'barrier identifier')
+    .option('--json', 'print the JSON document')
+    .description("the train's newest run: who has arrived, who is missing, time left")
+    .action(async (name: string, identifier: string, opts: { json?: boolean }) => {
+      await withClient(program, async (client) => {
+        const status = await client.getTrain(name, identifier).status();
+        io.out(opts.json ? JSON.stringify(status, null, 2) : formatTrainStatus(status));
+      });
+    });
+  for (const command of ['release', 'break'] as const) {
+    train
+      .command(command)
+      .argument('<name>', 'train name')
+      .argument('<identifier>', 'barrier identifier')
+      .option('--reason <reason>', 'why (recorded on the train)')
+      .description(
+        command === 'release'
+          ? 'let every waiting pipeline of the standing train pass'
+          : 'fail the train for every waiting pipeline',
+      )
+      .action(async (name: string, identifier: string, opts: { reason?: string }) => {
+        await withClient(program, async (client) => {
+          const handle = client.getTrain(name, identifier);
+          io.out(await (command === 'release' ? handle.release(opts.reason) : handle.break(opts.reason)));
+        });
+      });
+  }
+
   program
     .command('cancel')
     .argument('<id>', 'pipeline ID')
@@ -472,6 +508,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       error instanceof CodecSettingsError ||
       error instanceof PipelineNotFoundError ||
       error instanceof NotAPipelineError ||
+      error instanceof TrainNotFoundError ||
       error instanceof OperatorCommandRejectedError
     ) {
       io.err(`convoy: ${error.message}`);

@@ -33,6 +33,7 @@ import {
   type ValidatePipelineOptions,
 } from './source';
 import { countPollingWorkers } from './workers';
+import { TrainHandle } from './trains';
 
 /**
  * Where {@link ConvoyClient.connect} finds Temporal. Each option left out comes from the same
@@ -247,6 +248,14 @@ export class ConvoyClient {
    */
   countWorkers(taskQueue: string = this.taskQueue): Promise<number> {
     return countPollingWorkers(this.temporal, taskQueue);
+  }
+
+  /**
+   * A handle on the release train `train` at barrier `identifier` (issue 14): its status, and the
+   * operator's release and break. Nothing is checked until it is used.
+   */
+  getTrain(train: string, identifier: string): TrainHandle {
+    return new TrainHandle(this.temporal, train, identifier);
   }
 
   /** A handle on a pipeline started before (by anyone); nothing is checked until it is used. */

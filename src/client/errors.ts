@@ -43,7 +43,14 @@ export class PipelineAlreadyExistsError extends Error {
 }
 
 /** The operator commands a pipeline accepts. */
-export type OperatorCommand = 'intervene' | 'release-barrier' | 'break-barrier';
+export type OperatorCommand =
+  | 'intervene'
+  | 'release-barrier'
+  | 'break-barrier'
+  /** `convoy train release` (the `pipelineId` of the error is then the train's workflow ID). */
+  | 'release-train'
+  /** `convoy train break`. */
+  | 'break-train';
 
 /**
  * The pipeline refused an operator command: the workflow is not waiting for an operator, the
@@ -97,6 +104,22 @@ export class PipelineAlreadyEndedError extends Error {
     readonly pipelineId: string,
     /** How it ended: `succeeded`, `failed`, `aborted`, `terminated` or `timed-out`. */
     readonly status: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** No release train run exists for this train and identifier (none ever started, or none is open for a command). */
+export class TrainNotFoundError extends Error {
+  override readonly name = 'TrainNotFoundError';
+
+  constructor(
+    message: string,
+    /** The train's name. */
+    readonly train: string,
+    /** The barrier identifier. */
+    readonly identifier: string,
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -49,6 +49,7 @@ import {
   type OperatorCommand,
 } from './errors';
 import { closedPipelineDocument, endedWithoutResult } from './closed-pipeline';
+import { fillInTrains } from './trains';
 
 /**
  * Connects to Temporal (address, TLS, API key as resolved), turning connection failures into
@@ -287,6 +288,7 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
       }
     }),
   );
+  if (doc.status === 'running') await fillInTrains(client, doc);
   return doc;
 }
 

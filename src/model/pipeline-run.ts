@@ -51,7 +51,9 @@ import {
   type WorkflowResult,
 } from './result';
 import type { PipelineVisibility } from './visibility';
-import { renderPipelineDetails } from './web-ui-details';
+import { renderBarrierTrainDetails, renderPipelineDetails } from './web-ui-details';
+import { TrainLinks, withTrainParticipants, type TrainJoin, type TrainLeave } from './train/link';
+import type { TrainMembership, TrainMembershipRequest, TrainOutcomeMessage } from './protocol';
 
 /** Reason recorded on every barrier still standing when an operator aborts the pipeline. */
 export const PIPELINE_ABORTED_REASON = 'pipeline aborted';
@@ -91,18 +93,24 @@ export class PipelineRun {
   private readonly workflows = new Map<string, WorkflowResult>();
   private readonly waitingForIntervention = new Set<string>();
   private readonly rejectedMessages = new RejectedMessages();
+  /** The barriers that join release trains (issue 14). */
+  private readonly trains: TrainLinks;
 
   /**
    * @param capability the pipeline's capability, which every child message must carry; undefined
    *   for a pipeline started before capabilities existed (its children send none).
+   * @param trainToken the pipeline's token for its release trains; undefined when it has none.
    */
   constructor(
     readonly plan: PipelinePlan,
     readonly pipelineId: string,
     private readonly startedAt: number,
     readonly capability?: string,
+    trainToken?: string,
   ) {
-    this.book = Book.createBookFromPlan(plan);
+    this.trains = new TrainLinks(plan, pipelineId, trainToken);
+    // A train barrier has the train as one more participant: it stands until the train answers.
+    this.book = Book.createBookFromPlan(trainToken === undefined ? plan : withTrainParticipants(plan));
     this.stageStatus = new Map(plan.stages.map((s) => [s.name, 'not-started']));
     for (const stage of plan.stages) {
       for (const wf of stage.workflows)
@@ -305,6 +313,14 @@ export class PipelineRun {
       throw new Error(`no stage named ${stage} in pipeline ${this.pipelineId}`);
     const barrier = Book.getBarrier(this.book, { stage, identifier });
     if (!barrier) throw new Error(`no barrier ${identifier} in stage ${stage}`);
+    const train = this.plan.stages
+      .find((s) => s.name === stage)
+      ?.barriers.find((b) => b.identifier === identifier)?.train;
+    if (train !== undefined && this.trains.isTrainBarrier({ stage, identifier })) {
+      throw new Error(
+        `barrier ${identifier} in stage ${stage} joins release train ${train.name}: use convoy train release|break ${train.name} ${identifier}`,
+      );
+    }
     if (this.stageStatus.get(stage) === 'not-started') throw new Error(`stage ${stage} has not started yet`);
     if (barrier.status !== 'standing')
       throw new Error(`barrier ${identifier} in stage ${stage} is already ${barrier.status}`);
@@ -320,6 +336,40 @@ export class PipelineRun {
   /** `convoy barrier break`: the barrier breaks. */
   breakBarrier(command: BarrierCommand, nowMs: number): Decision {
     return this.apply(Book.operatorBreak(this.book, command, command.reason ?? OPERATOR_BREAK_REASON, nowMs));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Release trains (issue 14; the rules are in ./train/link.ts)
+
+  /**
+   * What the pipeline now tells its trains: an arrival for each train barrier whose own
+   * participants have all arrived (or withdrawn), a leave for each one it broke or will not
+   * reach. Call after every change, and once more when the pipeline has finished.
+   */
+  trainMessages(nowMs: number): { joins: TrainJoin[]; leaves: TrainLeave[] } {
+    const ended = this.endedAt === undefined ? undefined : this.status;
+    const { book, joins, leaves } = this.trains.messages(this.book, nowMs, ended);
+    this.book = book;
+    return { joins, leaves };
+  }
+
+  /** A train's outcome for one of the pipeline's train barriers. */
+  trainOutcome(message: TrainOutcomeMessage, nowMs: number): Decision {
+    const answer = this.trains.answer(this.book, message, nowMs);
+    if ('refused' in answer)
+      return this.refuse('convoy.trainOutcome', `train ${message.train}`, answer.refused);
+    if ('rejected' in answer) return { ...NOTHING, rejected: answer.rejected };
+    return this.apply(answer.transition);
+  }
+
+  /** The join activity could not reach the train: the barrier breaks. */
+  trainUnreachable(join: TrainJoin, reason: string, nowMs: number): Decision {
+    return this.apply(this.trains.unreachable(this.book, join, reason, nowMs));
+  }
+
+  /** The answer to a train asking whether a token is this pipeline's (`trainMembershipQuery`). */
+  trainMembership(request: TrainMembershipRequest): TrainMembership | null {
+    return this.trains.membership(request);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -342,7 +392,7 @@ export class PipelineRun {
       workflows: [...this.workflows.values()].map((wf) => ({ ...wf, status: this.statusOf(wf.name) })),
       barriers: this.barriers()
         .filter((b) => this.stageStatus.get(b.stage) !== 'not-started')
-        .map(Book.toBarrierResult),
+        .map((b) => this.trains.decorate(Book.toBarrierResult(b))),
       ...(rejectedMessages ? { rejectedMessages } : {}),
     };
   }
@@ -381,10 +431,15 @@ export class PipelineRun {
 
   /** The Web UI's "current details" of the pipeline. */
   details(): string {
-    return renderPipelineDetails(
-      this.status,
-      this.plan.stages.map((s) => ({ name: s.name, status: this.stageStatus.get(s.name)! })),
-      this.barriers(),
+    const trains = this.barriers()
+      .filter((b) => this.trains.isTrainBarrier(b) && this.stageStatus.get(b.stage) !== 'not-started')
+      .map((b) => this.trains.decorate(Book.toBarrierResult(b)));
+    return (
+      renderPipelineDetails(
+        this.status,
+        this.plan.stages.map((s) => ({ name: s.name, status: this.stageStatus.get(s.name)! })),
+        this.barriers(),
+      ) + renderBarrierTrainDetails(trains)
     );
   }
 

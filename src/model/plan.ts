@@ -112,12 +112,25 @@ export const waitStepPlanSchema = z.object({
   durationMs: durationMsSchema,
 });
 
+/**
+ * A release train (issue 14): the barrier is also met by other, independently started pipelines
+ * of the namespace that name the same train and identifier. `expect` names the pipelines (their
+ * `name:`) that must arrive.
+ */
+export const trainPlanSchema = z.object({
+  name: z.string().min(1),
+  expect: z.array(z.string().min(1)).min(1),
+});
+export type TrainPlan = z.infer<typeof trainPlanSchema>;
+
 export const barrierStepPlanSchema = z.object({
   ...stepCommon,
   type: z.literal('barrier'),
   identifier: z.string(),
   /** Always set for barriers (default {@link DEFAULT_BARRIER_TIMEOUT_MS}). */
   timeoutMs: durationMsSchema,
+  /** Set when the barrier is part of a release train. */
+  train: trainPlanSchema.optional(),
 });
 
 export const stepPlanSchema = z.discriminatedUnion('type', [
@@ -158,6 +171,8 @@ export const stageBarrierPlanSchema = z.object({
   identifier: z.string(),
   /** Workflow names (after forEach expansion) whose steps contain the identifier. */
   participants: z.array(z.string()).min(1),
+  /** The release train this barrier joins once its own participants have crossed it. */
+  train: trainPlanSchema.optional(),
 });
 export type StageBarrierPlan = z.infer<typeof stageBarrierPlanSchema>;
 

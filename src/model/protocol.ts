@@ -14,7 +14,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { BarrierErrorTypes, OutcomeKinds } from './barrier';
 import { interventionActionSchema } from './plan';
-import type { PipelineResult, WorkflowResult } from './result';
+import { BarrierStatuses, type PipelineResult, type TrainStatus, type WorkflowResult } from './result';
 
 const name = z.string().min(1).max(300);
 
@@ -142,3 +142,88 @@ export function parsePayload<T>(
     .join('; ');
   return { ok: false, reason };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Release trains (issue 14): pipelines ↔ the train workflow `convoyTrain` of (train, identifier).
+//
+// Pipelines and the train share no input, so there is no capability to hand out. Instead each
+// pipeline draws a token of its own (like its capability) and sends it with its messages; the
+// train believes a message only once the pipeline it names confirmed the token through its
+// {@link trainMembershipQuery} (a query the train's activity sends: a signal can be forged, a
+// query's answer comes from the workflow asked). The train signals its outcome back with the
+// pipeline's token, and a pipeline believes only outcomes that carry it.
+
+/** The Temporal workflow type of a release train. */
+export const TRAIN_WORKFLOW_TYPE = 'convoyTrain';
+
+/** The workflow ID of a release train: one per (train, identifier); its runs tell crossings apart. */
+export function trainWorkflowId(train: string, identifier: string): string {
+  return `convoy-train/${train}/${identifier}`;
+}
+
+const pipelineClaim = {
+  /** The pipeline's `name:`, as the train's `expect` lists it. */
+  pipeline: name,
+  /** The pipeline's ID (its workflow ID): where the train asks and answers. */
+  pipelineId: name,
+  /** The pipeline's train token (see above). */
+  token: capabilitySchema,
+};
+
+/** Pipeline → train: its own participants have crossed its barrier; it waits for the train. */
+export const trainArrivalSchema = z.object({
+  ...pipelineClaim,
+  /** The `expect` of the pipeline's file; must agree with the train run's. */
+  expect: z.array(name).min(1).max(1000),
+  arrivedAt: z.number().int().min(0),
+  /** How much longer its participants may wait: the deadline is arrivedAt + timeoutMs. */
+  timeoutMs: z.number().int().min(0),
+});
+export type TrainArrival = z.infer<typeof trainArrivalSchema>;
+export const trainArriveSignal = defineSignal<[TrainArrival]>('convoy.trainArrive');
+
+/** Pipeline → train: the pipeline broke its barrier (failed, aborted, timed out) or ended without it. */
+export const trainAbandonSchema = z.object({ ...pipelineClaim, reason: z.string().min(1).max(4000) });
+export type TrainAbandon = z.infer<typeof trainAbandonSchema>;
+export const trainAbandonSignal = defineSignal<[TrainAbandon]>('convoy.trainAbandon');
+
+/** Train → pipeline: how the train run it joined resolved. */
+export const trainOutcomeSchema = z.object({
+  train: name,
+  identifier: name,
+  /** The train run's Temporal run ID. */
+  runId: z.string().max(100),
+  token: capabilitySchema,
+  kind: z.enum(OutcomeKinds),
+  errorType: z.enum(BarrierErrorTypes).optional(),
+  message: z.string().max(8000),
+  status: z.enum(BarrierStatuses),
+  reason: z.string().max(8000).optional(),
+  missing: z.array(name).max(1000).optional(),
+  /** Pipeline name → ISO time it arrived at the train. */
+  arrivals: z.record(z.string(), z.string()),
+  resolvedAt: z.string().optional(),
+});
+export type TrainOutcomeMessage = z.infer<typeof trainOutcomeSchema>;
+export const trainOutcomeSignal = defineSignal<[TrainOutcomeMessage]>('convoy.trainOutcome');
+
+/** Train's activity → pipeline: is this your token for this train barrier? */
+export const trainMembershipRequestSchema = z.object({ train: name, identifier: name, token: z.string() });
+export type TrainMembershipRequest = z.infer<typeof trainMembershipRequestSchema>;
+/** The pipeline's answer: its name and its `expect` when the token is its own, else null. */
+export interface TrainMembership {
+  readonly pipeline: string;
+  readonly expect: readonly string[];
+}
+export const trainMembershipQuery = defineQuery<TrainMembership | null, [TrainMembershipRequest]>(
+  'convoy.trainMembership',
+);
+
+/** The train run's document. */
+export const trainStatusQuery = defineQuery<TrainStatus>('convoy.trainStatus');
+
+/** Operator → train: force the standing train open (`release`) or broken (`break`). */
+export const trainCommandSchema = z.object({ reason: z.string().max(4000).optional() });
+export type TrainCommand = z.infer<typeof trainCommandSchema>;
+export const releaseTrainUpdate = defineUpdate<string, [TrainCommand]>('convoy.trainRelease');
+export const breakTrainUpdate = defineUpdate<string, [TrainCommand]>('convoy.trainBreak');

@@ -159,6 +159,31 @@ export const stageResultSchema = z.object({
 /** One stage of the result document and the names of its workflows. */
 export type StageResult = z.infer<typeof stageResultSchema>;
 
+/**
+ * The release train a barrier joins (issue 14), as the pipeline knows it: what it expects and,
+ * once the train answered, how the train run it joined resolved. While the pipeline waits, the
+ * client fills in the train's live `arrivals`, `missing` and `deadline` from the train workflow.
+ */
+export const barrierTrainSchema = z.object({
+  name: z.string(),
+  /** The train's Temporal workflow ID, `convoy-train/<name>/<identifier>`. */
+  workflowId: z.string(),
+  /** The Temporal run ID of the train run this pipeline joined; absent until the train answered. */
+  runId: z.string().optional(),
+  expect: z.array(z.string()),
+  /** `standing` until the train answered; then the train run's status. */
+  status: z.enum(BarrierStatuses),
+  /** Pipeline name → when it arrived at the train. */
+  arrivals: z.record(z.string(), z.string()),
+  /** Expected pipelines that have not arrived (live, or when the train timed out). */
+  missing: z.array(z.string()).optional(),
+  deadline: z.string().optional(),
+  resolvedAt: z.string().optional(),
+  reason: z.string().optional(),
+});
+/** The release train a barrier joins, in the result document. */
+export type BarrierTrain = z.infer<typeof barrierTrainSchema>;
+
 export const barrierResultSchema = z.object({
   stage: z.string(),
   identifier: z.string(),
@@ -172,6 +197,8 @@ export const barrierResultSchema = z.object({
   deadline: z.string().optional(),
   resolvedAt: z.string().optional(),
   reason: z.string().optional(),
+  /** Present when the barrier is part of a release train. */
+  train: barrierTrainSchema.optional(),
 });
 /** One barrier of the result document: who takes part, who arrived when, how it resolved. */
 export type BarrierResult = z.infer<typeof barrierResultSchema>;
@@ -197,3 +224,30 @@ export type PipelineResult = z.infer<typeof pipelineResultSchema>;
 export function isoMs(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
+
+/**
+ * A release train run's document: what the train workflow's `convoy.trainStatus` query returns
+ * and `convoy train status NAME IDENTIFIER --json` prints.
+ */
+export const trainStatusSchema = z.object({
+  train: z.string(),
+  identifier: z.string(),
+  workflowId: z.string(),
+  /** The Temporal run ID: each run of a train (one crossing) has its own. */
+  runId: z.string(),
+  startedAt: z.string(),
+  status: z.enum(BarrierStatuses),
+  expect: z.array(z.string()),
+  /** Pipeline name → when it arrived at the train. */
+  arrivals: z.record(z.string(), z.string()),
+  /** Pipeline name → the pipeline ID (Temporal workflow ID) that arrived under that name. */
+  pipelines: z.record(z.string(), z.string()),
+  /** Expected pipelines that have not arrived. */
+  missing: z.array(z.string()),
+  deadline: z.string().optional(),
+  resolvedAt: z.string().optional(),
+  reason: z.string().optional(),
+  rejectedMessages: rejectedMessagesSchema.optional(),
+});
+/** A release train run's document (`convoy train status`). */
+export type TrainStatus = z.infer<typeof trainStatusSchema>;

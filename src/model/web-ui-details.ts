@@ -73,3 +73,58 @@ export function renderBarrierWaitSummary(identifier: string, deadlineMs: number)
 export function renderInterventionWaitSummary(step: string, deadlineMs: number): string {
   return `manual intervention on step ${step} deadline ${isoMs(deadlineMs)}`;
 }
+
+/**
+ * A release train run's details: its status, who has arrived, who is missing and until when it
+ * waits (issue 14).
+ */
+export function renderTrainDetails(status: {
+  train: string;
+  identifier: string;
+  status: string;
+  expect: readonly string[];
+  arrivals: Readonly<Record<string, string>>;
+  missing: readonly string[];
+  deadline?: string;
+  reason?: string;
+}): string {
+  const arrived = Object.keys(status.arrivals);
+  const lines = [
+    `**Train \`${status.train}\` · barrier \`${status.identifier}\`: ${status.status}**`,
+    '',
+    `- arrived (${arrived.length}/${status.expect.length}): ${arrived.length > 0 ? names(arrived) : 'none yet'}`,
+  ];
+  if (status.status === 'standing') {
+    lines.push(`- missing: ${status.missing.length > 0 ? names(status.missing) : 'none'}`);
+    if (status.deadline !== undefined) lines.push(`- times out at ${status.deadline}`);
+  } else if (status.reason !== undefined) {
+    lines.push(`- ${status.reason}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The pipeline details' lines about its release trains: which train each train barrier joins
+ * (the train workflow's own details show who has arrived and who is missing), and, once the
+ * train answered, how its run resolved.
+ */
+export function renderBarrierTrainDetails(
+  barriers: readonly {
+    identifier: string;
+    stage: string;
+    train?: { name: string; workflowId: string; status: string; expect: readonly string[]; reason?: string };
+  }[],
+): string {
+  const lines: string[] = [];
+  for (const { identifier, stage, train } of barriers) {
+    if (train === undefined) continue;
+    const detail =
+      train.status === 'standing'
+        ? `expects ${names(train.expect)} — see workflow \`${train.workflowId}\``
+        : (train.reason ?? '');
+    lines.push(
+      `- \`${identifier}\` (stage ${stage}) joins train \`${train.name}\`: **${train.status}**${detail ? ` — ${detail}` : ''}`,
+    );
+  }
+  return lines.length === 0 ? '' : ['', '**Release trains**', '', ...lines].join('\n');
+}

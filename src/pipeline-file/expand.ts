@@ -451,7 +451,15 @@ function expandStep(
     case 'wait':
       return { ...common, type: 'wait', durationMs: step.durationMs };
     case 'barrier':
-      return { ...common, type: 'barrier', identifier: step.identifier, timeoutMs: step.timeoutMs };
+      return {
+        ...common,
+        type: 'barrier',
+        identifier: step.identifier,
+        timeoutMs: step.timeoutMs,
+        ...(step.train === undefined
+          ? {}
+          : { train: { name: step.train.name, expect: [...step.train.expect] } }),
+      };
   }
 }
 

@@ -303,6 +303,24 @@ export const waitStepFileSchema = z
   })
   .meta({ id: 'waitStep', description: 'Waits: a durable Temporal timer.' });
 
+/**
+ * A release train (issue 14): independently started pipelines whose barrier names the same train
+ * and identifier cross it together, once each pipeline's own participants have.
+ */
+export const trainFileSchema = z
+  .strictObject({
+    name: nameSchema.describe('The train: pipelines naming the same train and barrier identifier meet.'),
+    expect: z
+      .array(nameSchema)
+      .min(1, { error: 'expected at least one pipeline name' })
+      .describe('The pipelines (their `name:`) that must arrive, this one included.'),
+  })
+  .meta({
+    id: 'train',
+    description: 'Makes the barrier a release train across independently started pipelines.',
+  });
+export type TrainFile = z.infer<typeof trainFileSchema>;
+
 export const barrierStepFileSchema = z
   .strictObject({
     ...stepCommonShape,
@@ -316,6 +334,7 @@ export const barrierStepFileSchema = z
     timeoutMs: fileDurationMsSchema
       .default(DEFAULT_BARRIER_TIMEOUT_MS)
       .describe('How long this participant waits at the barrier, from its arrival, before it times out.'),
+    train: trainFileSchema.optional(),
   })
   .meta({
     id: 'barrierStep',
@@ -462,6 +481,7 @@ const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(fileFailureRuleSchema.shape),
     ...Object.keys(whenSchema.shape),
     ...Object.keys(secretSourceFileSchema.shape),
+    ...Object.keys(trainFileSchema.shape),
   ]),
 ];
 

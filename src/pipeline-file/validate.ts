@@ -10,7 +10,7 @@
  * Pure module.
  */
 import { HISTORY_LIMIT_EVENTS, HISTORY_WARN_EVENTS, predictParentHistoryEvents } from './history-budget';
-import type { StageBarrierPlan, StagePlan } from '../model/plan';
+import type { StageBarrierPlan, StagePlan, TrainPlan } from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 import type { PipelineFile } from './schema';
 import {
@@ -22,6 +22,7 @@ import {
 } from './expand';
 import { describeDeadlock, findBarrierDeadlocks } from './barrier-order';
 import { declaredSecrets, misplacedSecretErrors, unusedSecretWarnings } from './secrets';
+import { trainErrors } from './trains';
 
 /** Options of {@link validatePipeline}. */
 export interface ValidatePipelineOptions {
@@ -64,6 +65,7 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
   const secrets = declaredSecrets(file);
   checkUniqueStageNames(file, error);
   checkUniqueWorkflowNames(file, error);
+  errors.push(...trainErrors(file));
   file.stages.forEach((stage, stageIndex) =>
     stage.workflows.forEach((workflow, workflowIndex) =>
       checkWorkflowSteps(workflow, ['stages', stageIndex, 'workflows', workflowIndex], error),
@@ -186,6 +188,7 @@ function checkWorkflowSteps(
 /** The stage's barriers in order of first appearance, each with every workflow that has it. */
 function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan[] {
   const participants = new Map<string, string[]>();
+  const trains = new Map<string, TrainPlan>();
   for (const { plan } of workflows) {
     for (const step of plan.steps) {
       if (step.type !== 'barrier') continue;
@@ -193,9 +196,14 @@ function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan
       // Skipped steps still make a participant: it withdraws (counts as arrived) at run time.
       if (!list.includes(plan.name)) list.push(plan.name);
       participants.set(step.identifier, list);
+      // A train on one step applies to the whole barrier (./trains.ts rejects disagreeing ones).
+      if (step.train !== undefined && !trains.has(step.identifier)) trains.set(step.identifier, step.train);
     }
   }
-  return [...participants].map(([identifier, names]) => ({ identifier, participants: names }));
+  return [...participants].map(([identifier, names]) => {
+    const train = trains.get(identifier);
+    return { identifier, participants: names, ...(train === undefined ? {} : { train }) };
+  });
 }
 
 /** Path of the first barrier step with `identifier` among a stage's expanded workflows. */
@@ -216,7 +224,8 @@ function singleParticipantWarnings(
   const warnings: ValidationIssue[] = [];
   stages.forEach((stage, stageIndex) => {
     for (const barrier of stage.barriers) {
-      if (barrier.participants.length !== 1) continue;
+      // A train barrier waits for the other pipelines too: it does not pass at once.
+      if (barrier.participants.length !== 1 || barrier.train !== undefined) continue;
       warnings.push({
         path: barrierStepPath(sources[stageIndex]!, barrier.identifier),
         message:

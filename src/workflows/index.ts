@@ -2,3 +2,4 @@
 export { pipelineWorkflow } from './pipeline';
 export { deploymentWorkflow } from './deployment';
 export { convoyTimerProbe } from './timer-probe';
+export { convoyTrain } from './train';

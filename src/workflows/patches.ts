@@ -18,4 +18,10 @@ export const Patches = {
    * failure's details) instead of completing it, so the Web UI shows it failed.
    */
   failUnsuccessfulResult: 'convoy-fail-unsuccessful-result',
+  /**
+   * Pipeline: release trains (issue 14). A pipeline whose plan has a train barrier draws a train
+   * token, arrives at the train through the `joinTrain` activity and signals it when it leaves.
+   * Only such plans reach the marker, so every pipeline started before it replays unchanged.
+   */
+  releaseTrains: 'convoy-release-trains',
 } as const;

@@ -14,6 +14,7 @@ import {
   inWorkflowContext,
   log,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   uuid4,
@@ -37,9 +38,15 @@ import {
   interveneUpdate,
   pipelineStatusQuery,
   releaseBarrierUpdate,
+  trainAbandonSignal,
+  trainMembershipQuery,
+  trainMembershipRequestSchema,
+  trainOutcomeSchema,
+  trainOutcomeSignal,
   workflowAbandonSchema,
   workflowAbandonSignal,
 } from '../model/protocol';
+import { hasTrains, type TrainActivities } from '../model/train/link';
 import { pipelineOutcome } from '../model/outcome';
 import type { PipelineResult } from '../model/result';
 import { fitDocument } from '../model/message-size';
@@ -66,7 +73,9 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
   // Drawn from the workflow's seeded random source: the same on every replay.
   const capability = patched(Patches.capability) ? uuid4() : undefined;
   const credentials = capability === undefined ? {} : { capability };
-  const run = new PipelineRun(plan, pipelineId, Date.now(), capability);
+  // Release trains (issue 14): only a plan with a train barrier reaches the marker.
+  const trainToken = hasTrains(plan) && patched(Patches.releaseTrains) ? uuid4() : undefined;
+  const run = new PipelineRun(plan, pipelineId, Date.now(), capability, trainToken);
 
   const handles = new Map<string, ExternalWorkflowHandle>();
   const childHandle = (name: string): ExternalWorkflowHandle => {
@@ -101,12 +110,47 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     });
   };
 
+  /** Messages to trains under way; the pipeline closes only once they have gone out. */
+  const trainSends = new Set<Promise<void>>();
+  const track = (send: Promise<void>): void => {
+    trainSends.add(send);
+    void send.finally(() => trainSends.delete(send));
+  };
+  /**
+   * Tells the trains what changed: an arrival (signal-with-start, by the `joinTrain` activity:
+   * workflow code cannot start a workflow that may not exist yet) or a leave (a plain signal: a
+   * train with no open run has nobody to break).
+   */
+  const tellTrains = (): void => {
+    if (trainToken === undefined) return;
+    const { joins, leaves } = run.trainMessages(Date.now());
+    for (const join of joins) {
+      track(
+        uncancellable(() => joinTrain(join)).catch((error: unknown) =>
+          act(run.trainUnreachable(join, String(error), Date.now())),
+        ),
+      );
+    }
+    for (const leave of leaves) {
+      track(
+        uncancellable(() =>
+          getExternalWorkflowHandle(leave.workflowId).signal(trainAbandonSignal, leave.notice),
+        ).catch((error: unknown) =>
+          log.info('no open train run to tell', { train: leave.workflowId, error: String(error) }),
+        ),
+      );
+    }
+  };
+
   /**
    * Acts on a decision: sends every outcome to its participant. All sends start synchronously, so
    * every participant a decision releases is signalled in the workflow task that made it.
    */
   const act = (decision: Decision): void => {
-    if (decision.changed) showDetails();
+    if (decision.changed) {
+      showDetails();
+      tellTrains();
+    }
     if (decision.rejected) log.info('barrier input ignored', { reason: decision.rejected });
     logRefusal(decision.refused);
     if (decision.outcomes.length === 0) return;
@@ -193,6 +237,16 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     { validator: (command) => run.validateBarrierCommand(command) },
   );
   setHandler(pipelineStatusQuery, () => run.document());
+  onValidSignal(
+    trainOutcomeSignal,
+    trainOutcomeSchema,
+    (outcome) => act(run.trainOutcome(outcome, Date.now())),
+    refuseMalformed(trainOutcomeSignal.name),
+  );
+  setHandler(trainMembershipQuery, (request) => {
+    const parsed = trainMembershipRequestSchema.safeParse(request);
+    return parsed.success ? run.trainMembership(parsed.data) : null;
+  });
 
   // Aborting (cancelling) the pipeline: break what stands and cancel the children ourselves. The
   // main flow runs non-cancellable so that it can wait for the children to finish aborting.
@@ -274,14 +328,22 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       if (!run.endStage(stage)) break;
     }
     run.finish(Date.now());
+    tellTrains();
     showDetails();
     done = true;
     await deadlines;
+    while (trainSends.size > 0) await Promise.all(trainSends);
   });
   const document = fitDocument(run.document());
   if (searchAttributes) showVisibility(run.visibility());
   return close(document, pipelineOutcome(document));
 }
+
+const { joinTrain } = proxyActivities<TrainActivities>({
+  summary: 'arrive at the release train',
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, initialInterval: '200ms' },
+});
 
 /**
  * Runs a command that must go out even after the pipeline was cancelled (signals to children,

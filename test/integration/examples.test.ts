@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ConvoyClient } from '../../src/index';
-import { connectTestEnv, testServerAddress, type TestEnv } from './harness';
+import { connectTestEnv, eventually, testServerAddress, type TestEnv } from './harness';
 
 const repo = resolve(__dirname, '..', '..');
 const scripts = join(repo, 'dist', 'examples', 'scripts');
@@ -115,4 +115,31 @@ test('release-barrier.js forces a standing barrier open, and reports a refusal',
   } finally {
     await pipeline.cancel();
   }
+});
+
+test('the two release-train examples, started independently, cut over together', async () => {
+  const files = ['train-payments-release.yaml', 'train-checkout-release.yaml'].map((f) =>
+    join(repo, 'examples', f),
+  );
+  // One after the other, as two teams would: the first waits at the train for the second.
+  const payments = await client.start(files[0]!);
+  await eventually(
+    () =>
+      client
+        .getTrain('spring-release', 'traffic-cutover')
+        .status()
+        .catch(() => undefined),
+    (status) => status?.status === 'standing' && status.arrivals['payments-release'] !== undefined,
+  );
+  const checkout = await client.start(files[1]!);
+  const docs = await Promise.all([payments.result(), checkout.result()]);
+  for (const doc of docs) {
+    expect(doc.status).toBe('succeeded');
+    const barrier = doc.barriers.find((b) => b.identifier === 'traffic-cutover')!;
+    expect(barrier).toMatchObject({
+      status: 'crossed',
+      train: { name: 'spring-release', status: 'crossed' },
+    });
+  }
+  expect(docs[0]!.barriers[0]!.train!.runId).toBe(docs[1]!.barriers[0]!.train!.runId);
 });

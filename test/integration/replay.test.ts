@@ -51,6 +51,13 @@ test('recorded histories exist for the scenarios that matter', () => {
     'long',
     // convoy doctor's timer probe (recorded by doctor.test.ts).
     'timer-probe',
+    // Release trains (issue 14): pipelines joining a train, and the train workflow's runs.
+    'search-release',
+    'checkout-release',
+    'train-of-two',
+    'train-timeout',
+    'train-broken',
+    'train-released',
   ]) {
     expect(pipelines).toContain(name);
   }

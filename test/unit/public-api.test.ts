@@ -22,6 +22,8 @@ test('the run-time exports are the client, validation, the errors and the config
       'PipelineValidationError',
       'TemporalConfigError',
       'TemporalUnreachableError',
+      'TrainHandle',
+      'TrainNotFoundError',
       'describeConnection',
       'resolveTemporalConnection',
       'formatIssue',

@@ -261,6 +261,29 @@ export function operatorBreak(state: BarrierState, reason: string, nowMs: number
 }
 
 /**
+ * Someone outside the barrier settled it (a release train, issue 14): a standing barrier takes
+ * `resolution` as it is (a train's `timed-out` names the train's missing pipelines in `missing`)
+ * and every waiting participant gets the matching outcome.
+ */
+export function settle(
+  state: BarrierState,
+  resolution: Omit<Resolution, 'resolvedAt'>,
+  nowMs: number,
+): Transition<BarrierState> {
+  return resolveStanding(state, nowMs, 'settle', resolution);
+}
+
+/**
+ * The barrier's deadline handed over to someone else (a release train enforces it from now on):
+ * the same barrier without a deadline, so that it no longer times out by itself.
+ */
+export function withoutDeadline(state: BarrierState): BarrierState {
+  if (state.deadline === undefined) return state;
+  const { deadline: _handedOver, ...rest } = state;
+  return rest;
+}
+
+/**
  * The pipeline was aborted: a standing barrier breaks with `reason` (SPEC: `pipeline aborted`)
  * and no participant named as the breaker.
  */
@@ -356,7 +379,7 @@ export function describeResolution(state: BarrierState): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Internals
 
-type Resolution = Pick<BarrierState, 'status' | 'resolvedAt' | 'reason' | 'brokenBy' | 'missing'>;
+export type Resolution = Pick<BarrierState, 'status' | 'resolvedAt' | 'reason' | 'brokenBy' | 'missing'>;
 
 /** A participant's slot: when it arrived (epoch ms) and its place in the arrival order. */
 type Arrival = readonly [atMs: number, order: number];

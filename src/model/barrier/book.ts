@@ -132,6 +132,15 @@ export function operatorBreak(
   return applyAt(book, key, (s) => Barrier.operatorBreak(s, reason, nowMs));
 }
 
+/** Applies any single-barrier operation to the barrier at `key` (a release train settling it, say). */
+export function update(
+  book: BarrierBook,
+  key: BarrierKey,
+  operation: (state: BarrierState) => Transition<BarrierState>,
+): Transition<BarrierBook> {
+  return applyAt(book, key, operation);
+}
+
 /**
  * `participant` of `stage` reached a terminal failure: break every standing barrier of that stage
  * it takes part in and has not withdrawn from — including one it is waiting at. Barriers it has

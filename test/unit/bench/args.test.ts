@@ -37,7 +37,7 @@ describe('parseArgs', () => {
 
   it('names the unknown benchmark and the known ones', () => {
     expect(() => parse('--only', 'floor,relase')).toThrow(
-      'unknown benchmark relase; known: floor, release, back-to-back, failure, timeout, scale, throughput, memory, server-settings',
+      'unknown benchmark relase; known: floor, release, train, back-to-back, failure, timeout, scale, throughput, memory, server-settings',
     );
   });
 
@@ -62,4 +62,10 @@ describe('withParticipants', () => {
     expect(only.scale).toEqual(FULL.scale);
     expect(withParticipants(FULL, undefined)).toBe(FULL);
   });
+});
+
+test('--only train selects the release-train benchmark alone', () => {
+  expect(parseArgs(['--quick', '--only', 'train'], benchCommand().exitOverride()).only).toEqual(
+    new Set(['train']),
+  );
 });
