@@ -18,4 +18,10 @@ export const Patches = {
    * failure's details) instead of completing it, so the Web UI shows it failed.
    */
   failUnsuccessfulResult: 'convoy-fail-unsuccessful-result',
+  /**
+   * Deployment: runs parallel steps (branches, barrier participants `<workflow>/<branch>`). Only
+   * plans with a parallel step reach it, and none could be started before it existed: the marker
+   * tells the histories that ran branches from those of any later change to how branches run.
+   */
+  parallelBranches: 'convoy-parallel-branches',
 } as const;
