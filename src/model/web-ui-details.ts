@@ -39,14 +39,16 @@ export function renderPipelineDetails(
 
 /** A deployment workflow's details while it runs a step: which step of how many, and for a barrier which one. */
 export function renderStepDetails(
-  step: { name: string; type: string; identifier?: string; timeoutMs?: number },
+  step: { name: string; type: string; identifier?: string; timeoutMs?: number; branches?: { name: string }[] },
   index: number,
   count: number,
 ): string {
   const position = `step ${index + 1}/${count}`;
-  return step.type === 'barrier'
-    ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
-    : `**${position}: \`${step.name}\`** (${step.type})`;
+  if (step.type === 'barrier')
+    return `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`;
+  if (step.type === 'parallel')
+    return `**${position}: \`${step.name}\`** — parallel branches ${names((step.branches ?? []).map((b) => `\`${b.name}\``))}`;
+  return `**${position}: \`${step.name}\`** (${step.type})`;
 }
 
 /**

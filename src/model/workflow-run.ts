@@ -61,8 +61,8 @@ export class WorkflowRun {
   readonly steps: StepResult[] = [];
   /** The coordinator's outcomes, by participant (the workflow or one of its branches) and barrier. */
   private readonly outcomes = new Map<string, BarrierOutcomeMessage>();
-  /** How many of the workflow's participants (itself, its branches) wait at a barrier now. */
-  private waitingAtBarriers = 0;
+  /** The barriers the workflow's participants (itself, its branches) wait at now, one entry each. */
+  private readonly waitingAt: string[] = [];
   /** The branch whose step waits for an operator, while it waits. */
   private waitingBranch: BranchResult | undefined;
   private decision: InterventionDecision['action'] | undefined;
@@ -216,10 +216,10 @@ export class WorkflowRun {
    * The participant (the workflow, or its `branch`) arrives at a barrier with its step's record, at
    * `nowMs`. The workflow waits at a barrier while any of its participants does.
    */
-  arriveAtBarrier(record: StepResult, nowMs: number, branch?: BranchResult): void {
+  arriveAtBarrier(record: StepResult, nowMs: number, identifier: string, branch?: BranchResult): void {
     record.startedAt = isoMs(nowMs);
     record.status = 'waiting';
-    this.waitingAtBarriers += 1;
+    this.waitingAt.push(identifier);
     if (branch) branch.status = 'waiting-at-barrier';
     if (this.status === 'running') this.status = 'waiting-at-barrier';
   }
@@ -234,7 +234,7 @@ export class WorkflowRun {
     coordinatorGone: boolean,
     branch?: BranchResult,
   ): BarrierVerdict {
-    this.leaveWaiting(branch);
+    this.leaveWaiting(identifier, branch);
     const outcome = this.outcomes.get(outcomeKey(identifier, branch?.name));
     if (outcome?.kind === 'released') return { released: true };
     if (outcome)
@@ -325,7 +325,7 @@ export class WorkflowRun {
     this.waitingStep = undefined;
     if (this.waitingBranch) this.waitingBranch.status = 'running';
     this.waitingBranch = undefined;
-    this.status = this.waitingAtBarriers > 0 ? 'waiting-at-barrier' : 'running';
+    this.status = this.waitingAt.length > 0 ? 'waiting-at-barrier' : 'running';
     return decision;
   }
 
@@ -337,11 +337,17 @@ export class WorkflowRun {
     return this.waitingStep !== undefined;
   }
 
-  /** A participant (the workflow, or `branch`) stopped waiting at a barrier, or was cancelled there. */
-  leaveWaiting(branch?: BranchResult): void {
-    this.waitingAtBarriers = Math.max(0, this.waitingAtBarriers - 1);
+  /** A participant (the workflow, or `branch`) stopped waiting at barrier `identifier`, or was cancelled there. */
+  leaveWaiting(identifier: string, branch?: BranchResult): void {
+    const at = this.waitingAt.indexOf(identifier);
+    if (at >= 0) this.waitingAt.splice(at, 1);
     if (branch?.status === 'waiting-at-barrier') branch.status = 'running';
-    if (this.status === 'waiting-at-barrier' && this.waitingAtBarriers === 0) this.status = 'running';
+    if (this.status === 'waiting-at-barrier' && this.waitingAt.length === 0) this.status = 'running';
+  }
+
+  /** The barriers some participant of the workflow waits at now, sorted, without repeats. */
+  waitingBarriers(): string[] {
+    return [...new Set(this.waitingAt)].sort();
   }
 }
 

@@ -107,8 +107,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const participantOf = (lane: Lane): string => lane.branch?.participant ?? plan.name;
   const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
   /** Shows the workflow's status (and the barrier it waits at) through its search attributes. */
-  const showVisibility = (waitingAt?: string): void =>
-    updateVisibility(workflowVisibility(run.result(), waitingAt));
+  const showVisibility = (): void => updateVisibility(workflowVisibility(run.result(), run.waitingBarriers()));
 
   const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
     run.refuseMalformed(signal, payload, reason);
@@ -168,8 +167,8 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   ): Promise<void> => {
     const arrivedAt = Date.now();
     const branchName = lane.branch?.name;
-    run.arriveAtBarrier(record, arrivedAt, lane.branch);
-    showVisibility(identifier);
+    run.arriveAtBarrier(record, arrivedAt, identifier, lane.branch);
+    showVisibility();
     let coordinatorGone = false;
     if (!run.outcomeOf(identifier, branchName)) {
       void tellCoordinator(() =>
@@ -194,7 +193,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       );
     } catch (error) {
       // A branch cancelled at the barrier (a sibling failed) no longer waits there.
-      if (lane.branch) run.leaveWaiting(lane.branch);
+      if (lane.branch) run.leaveWaiting(identifier, lane.branch);
       throw error;
     }
     const verdict = run.leaveBarrier(identifier, timeoutMs, answered, lane.branch);

@@ -200,7 +200,7 @@ describe('WorkflowRun', () => {
   it("waits at a barrier, then ends the step by the coordinator's outcome or its absence", () => {
     const run = new WorkflowRun(gated(), []);
     const record = run.startStep({ name: 'gate', type: 'barrier' }, T0);
-    run.arriveAtBarrier(record, T0 + 7);
+    run.arriveAtBarrier(record, T0 + 7, 'gate');
     expect(record).toMatchObject({ status: 'waiting', startedAt: iso(T0 + 7) });
     expect(run.status).toBe('waiting-at-barrier');
     expect(run.leaveBarrier('gate', 1000, false)).toEqual({
