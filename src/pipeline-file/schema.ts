@@ -619,7 +619,10 @@ function didYouMean(key: string): string {
       bestDistance = distance;
     }
   }
-  return best === undefined ? ` '${truncate(key)}'` : ` '${truncate(key)}'; did you mean '${best}'?`;
+  if (best === undefined) return ` '${truncate(key)}'`;
+  // A field the format knows, in a place that does not take it (e.g. `timeoutMs` on a parallel step).
+  if (bestDistance === 0) return ` '${truncate(key)}' (not allowed here)`;
+  return ` '${truncate(key)}'; did you mean '${best}'?`;
 }
 
 /** Edit distance, for typo hints only; keys of very different length or absurd size are no typo. */
