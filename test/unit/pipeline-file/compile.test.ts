@@ -8,7 +8,7 @@ import {
   validatePipelineFile,
 } from '../../../src/pipeline-file/compile';
 import { PipelineValidationError, formatIssue } from '../../../src/pipeline-file/issues';
-import { type BarrierStepPlan, type HttpStepPlan, pipelinePlanSchema } from '../../../src/model/plan';
+import { type BarrierStepPlan, type HttpStepPlan, leafSteps, pipelinePlanSchema } from '../../../src/model/plan';
 import { barrier, basePipeline, cleanupTempDirs, shell, validateFile, writePipeline } from './helpers';
 
 afterAll(cleanupTempDirs);
@@ -151,6 +151,7 @@ describe('examples', () => {
         'microservice-release.yaml',
         'db-migration-rollout.yaml',
         'multi-region-rollout.yaml',
+        'canary-with-migration.yaml',
       ]),
     );
   });
@@ -167,7 +168,7 @@ describe('examples', () => {
     for (const stage of plan.stages) {
       expect(stage.barriers.every((b) => b.participants.length > 1)).toBe(true);
       for (const workflow of stage.workflows) {
-        for (const step of [...workflow.steps, ...workflow.rollbackSteps]) {
+        for (const step of [...leafSteps(workflow.steps), ...workflow.rollbackSteps]) {
           expect(step.type).not.toBe('http');
           if (step.type === 'wait') expect(step.durationMs).toBeLessThanOrEqual(1000);
           if (step.type === 'shell') {
