@@ -52,6 +52,7 @@ export { pipelineJsonSchema } from './pipeline-file/json-schema';
 export { formatPipelineEvent } from './client/changes';
 export type {
   BarrierArrivalEvent,
+  BranchStatusEvent,
   BarrierResolvedEvent,
   PipelineEvent,
   PipelineStatusEvent,
