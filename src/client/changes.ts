@@ -262,7 +262,9 @@ function eventsOfSteps(
           to: branch.status,
         };
         const at =
-          branch.status === 'running' ? step.startedAt : (latest(branch.steps.map((s) => s.endedAt)) ?? step.startedAt);
+          branch.status === 'running'
+            ? step.startedAt
+            : (latest(branch.steps.map((s) => s.endedAt)) ?? step.startedAt);
         events.push({ at, event: { ...event, ...(at !== undefined && { at }) } });
       }
       events.push(...eventsOfSteps(oldBranch?.steps, branch.steps, { ...place, branch: branch.name }));

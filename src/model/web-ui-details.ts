@@ -39,7 +39,13 @@ export function renderPipelineDetails(
 
 /** A deployment workflow's details while it runs a step: which step of how many, and for a barrier which one. */
 export function renderStepDetails(
-  step: { name: string; type: string; identifier?: string; timeoutMs?: number; branches?: { name: string }[] },
+  step: {
+    name: string;
+    type: string;
+    identifier?: string;
+    timeoutMs?: number;
+    branches?: { name: string }[];
+  },
   index: number,
   count: number,
 ): string {

@@ -131,7 +131,12 @@ export class WorkflowRun {
   }
 
   /** A branch ends: `succeeded`, `failed` or `cancelled` (its running or waiting steps fail as cancelled). */
-  endBranch(branch: BranchResult, status: 'succeeded' | 'failed' | 'cancelled', nowMs: number, why?: string): void {
+  endBranch(
+    branch: BranchResult,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    nowMs: number,
+    why?: string,
+  ): void {
     branch.status = status;
     if (status === 'cancelled') this.cancelSteps(branch.steps, nowMs, why ?? 'the branch was cancelled');
   }
@@ -180,7 +185,10 @@ export class WorkflowRun {
    * The terminal actions a failure of this attempt of a shell or http step leads to straight away:
    * the activity then tells the coordinator itself, before the failure travels back here.
    */
-  terminalActionsOf(step: BranchStepPlan, retriesUsed: number): Partial<Record<StepErrorType, TerminalAction>> {
+  terminalActionsOf(
+    step: BranchStepPlan,
+    retriesUsed: number,
+  ): Partial<Record<StepErrorType, TerminalAction>> {
     if (step.type !== 'shell' && step.type !== 'http') return {};
     return terminalActionsFor(this.failureContext(step), retriesUsed);
   }

@@ -69,7 +69,9 @@ export function predictParentHistoryEvents(
         // A branch's barrier step is one arrival (or, skipped with its group, one withdrawal).
         const visits =
           step.type === 'parallel'
-            ? step.branches.flatMap((branch) => branch.steps.map((inner) => ({ inner, groupSkip: step.skip })))
+            ? step.branches.flatMap((branch) =>
+                branch.steps.map((inner) => ({ inner, groupSkip: step.skip })),
+              )
             : [{ inner: step, groupSkip: false }];
         for (const { inner, groupSkip } of visits) {
           if (inner.type !== 'barrier') continue;

@@ -565,7 +565,8 @@ function describeStepType(at: PathSegment[], input: unknown): string {
   const inRollback = at.includes('rollbackSteps');
   const inBranch = at.includes('branches');
   const expected = STEP_TYPES.filter(
-    (type) => !(inRollback && (type === 'barrier' || type === 'parallel')) && !(inBranch && type === 'parallel'),
+    (type) =>
+      !(inRollback && (type === 'barrier' || type === 'parallel')) && !(inBranch && type === 'parallel'),
   );
   const type = isRecord(input) ? input['type'] : undefined;
   if (type === undefined) return `missing step type; expected one of ${expected.join(', ')}`;

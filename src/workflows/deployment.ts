@@ -107,7 +107,8 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const participantOf = (lane: Lane): string => lane.branch?.participant ?? plan.name;
   const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
   /** Shows the workflow's status (and the barrier it waits at) through its search attributes. */
-  const showVisibility = (): void => updateVisibility(workflowVisibility(run.result(), run.waitingBarriers()));
+  const showVisibility = (): void =>
+    updateVisibility(workflowVisibility(run.result(), run.waitingBarriers()));
 
   const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
     run.refuseMalformed(signal, payload, reason);
@@ -202,7 +203,11 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   };
 
   /** The early notice for a shell or http step's attempt, when its failure is known to be terminal. */
-  const earlyAbandonFor = (step: BranchStepPlan, retriesUsed: number, lane: Lane): EarlyAbandon | undefined => {
+  const earlyAbandonFor = (
+    step: BranchStepPlan,
+    retriesUsed: number,
+    lane: Lane,
+  ): EarlyAbandon | undefined => {
     const actions = run.terminalActionsOf(step, retriesUsed);
     return Object.keys(actions).length > 0
       ? { coordinatorId: input.coordinatorId, actions, ...credentials, ...branchOf(lane) }
@@ -337,7 +342,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     }
     let failed: { readonly branch: BranchResult; readonly terminal: Terminal } | undefined;
     const group = new CancellationScope();
-    const runBranch = async (plannedSteps: readonly BranchStepPlan[], branch: BranchResult): Promise<void> => {
+    const runBranch = async (
+      plannedSteps: readonly BranchStepPlan[],
+      branch: BranchResult,
+    ): Promise<void> => {
       try {
         for (const branchStep of plannedSteps) await runStep(branchStep, { branch });
         run.endBranch(branch, 'succeeded', Date.now());

@@ -34,7 +34,13 @@ function branchOf(doc: PipelineResult, workflow: string, step: string, branch: s
   return found;
 }
 
-function branchStep(doc: PipelineResult, workflow: string, step: string, branch: string, name: string): StepResult {
+function branchStep(
+  doc: PipelineResult,
+  workflow: string,
+  step: string,
+  branch: string,
+  name: string,
+): StepResult {
   const found = branchOf(doc, workflow, step, branch).steps.find((s) => s.name === name);
   if (!found) throw new Error(`no step ${name} in branch ${branch}`);
   return found;

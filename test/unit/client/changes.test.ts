@@ -353,7 +353,9 @@ test('branches of a parallel step: their statuses and steps, between the step st
         endedAt: t(30),
         branches: [
           branch('canary', 'failed', [step('c1', { status: 'failed', endedAt: t(20) })]),
-          branch('migrate', 'cancelled', [step('m1', { startedAt: t(15), status: 'failed', endedAt: t(21) })]),
+          branch('migrate', 'cancelled', [
+            step('m1', { startedAt: t(15), status: 'failed', endedAt: t(21) }),
+          ]),
         ],
       }),
     ]),

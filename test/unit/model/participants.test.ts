@@ -49,16 +49,18 @@ const wf = (name: string): WorkflowPlan => deploy.workflows.find((w) => w.name =
 
 /** Names as the file allows them for workflows (with forEach items) and branches: never a `/`. */
 const name = fc.stringMatching(new RegExp(NAME_PATTERN.source.replace('*$', '{0,12}$')));
-const workflowName = fc.tuple(name, fc.option(name, { nil: undefined })).map(([n, item]) =>
-  item === undefined ? n : `${n}[${item}]`,
-);
+const workflowName = fc
+  .tuple(name, fc.option(name, { nil: undefined }))
+  .map(([n, item]) => (item === undefined ? n : `${n}[${item}]`));
 
 describe('participant names', () => {
   it('split what join made, for any workflow and branch names the file allows', () => {
     fc.assert(
       fc.property(workflowName, fc.option(name, { nil: undefined }), (workflow, branch) => {
         const joined = joinParticipant(workflow, branch);
-        expect(splitParticipant(joined)).toEqual(branch === undefined ? { workflow } : { workflow, part: branch });
+        expect(splitParticipant(joined)).toEqual(
+          branch === undefined ? { workflow } : { workflow, part: branch },
+        );
         expect(isPartOf(joined, workflow)).toBe(true);
         expect(isPartOf(joined, joined)).toBe(true);
       }),
@@ -79,7 +81,11 @@ describe('participant names', () => {
 
   it('map each participant to the child workflow to signal, and the branch in it', () => {
     expect(participantTarget(plan, 'web')).toEqual({ kind: 'workflow', workflow: 'web' });
-    expect(participantTarget(plan, 'app/canary')).toEqual({ kind: 'branch', workflow: 'app', branch: 'canary' });
+    expect(participantTarget(plan, 'app/canary')).toEqual({
+      kind: 'branch',
+      workflow: 'app',
+      branch: 'canary',
+    });
     expect(participantTarget(plan, 'app/nope')).toBeUndefined();
     expect(participantTarget(plan, 'web/canary')).toBeUndefined();
     expect(targetWorkflowId('p-1', participantTarget(plan, 'app/canary')!)).toBe('p-1/app');
@@ -88,7 +94,13 @@ describe('participant names', () => {
 });
 
 describe('barrier messages about a branch', () => {
-  const arrival = { workflow: 'app', branch: 'canary', identifier: 'cutover', timeoutMs: 40_000, arrivedAt: T0 };
+  const arrival = {
+    workflow: 'app',
+    branch: 'canary',
+    identifier: 'cutover',
+    timeoutMs: 40_000,
+    arrivedAt: T0,
+  };
 
   it('are believed from the branch’s own workflow, for a barrier of that branch', () => {
     const checked = checkArrival(plan, CAPABILITY, { ...arrival, capability: CAPABILITY });
@@ -97,9 +109,21 @@ describe('barrier messages about a branch', () => {
       value: { workflow: wf('app'), participant: 'app/canary', timeoutMs: 40_000 },
     });
     expect(
-      checkWithdrawal(plan, CAPABILITY, { workflow: 'app', branch: 'migrate', identifier: 'later', capability: CAPABILITY }),
+      checkWithdrawal(plan, CAPABILITY, {
+        workflow: 'app',
+        branch: 'migrate',
+        identifier: 'later',
+        capability: CAPABILITY,
+      }),
     ).toMatchObject({ ok: true, value: { participant: 'app/migrate' } });
-    expect(checkAbandon(plan, CAPABILITY, { workflow: 'app', branch: 'canary', reason: 'r', capability: CAPABILITY })).toMatchObject({
+    expect(
+      checkAbandon(plan, CAPABILITY, {
+        workflow: 'app',
+        branch: 'canary',
+        reason: 'r',
+        capability: CAPABILITY,
+      }),
+    ).toMatchObject({
       ok: true,
       value: { participant: 'app/canary' },
     });
@@ -119,19 +143,40 @@ describe('barrier messages about a branch', () => {
       reason: 'app/canary is not a participant of barrier later',
     });
     // The workflow itself takes part in no barrier: only its branches do.
-    expect(refused({ branch: undefined })).toEqual({ ok: false, reason: 'app is not a participant of barrier cutover' });
-    expect(checkArrival(plan, CAPABILITY, arrival)).toEqual({ ok: false, reason: 'it carries no capability' });
+    expect(refused({ branch: undefined })).toEqual({
+      ok: false,
+      reason: 'app is not a participant of barrier cutover',
+    });
+    expect(checkArrival(plan, CAPABILITY, arrival)).toEqual({
+      ok: false,
+      reason: 'it carries no capability',
+    });
     // A withdrawal only for a barrier the plan skips for that branch.
     expect(
-      checkWithdrawal(plan, CAPABILITY, { workflow: 'app', branch: 'canary', identifier: 'cutover', capability: CAPABILITY }),
+      checkWithdrawal(plan, CAPABILITY, {
+        workflow: 'app',
+        branch: 'canary',
+        identifier: 'cutover',
+        capability: CAPABILITY,
+      }),
     ).toEqual({ ok: false, reason: 'app/canary does not skip barrier cutover in the plan' });
     expect(
-      checkAbandon(plan, CAPABILITY, { workflow: 'web', branch: 'migrate', reason: 'r', capability: CAPABILITY }),
+      checkAbandon(plan, CAPABILITY, {
+        workflow: 'web',
+        branch: 'migrate',
+        reason: 'r',
+        capability: CAPABILITY,
+      }),
     ).toEqual({ ok: false, reason: 'web has no branch named migrate' });
   });
 
   it('an outcome is taken by a child only for a barrier of its own branch', () => {
-    const outcome = { identifier: 'cutover', kind: 'released' as const, message: 'ok', capability: CAPABILITY };
+    const outcome = {
+      identifier: 'cutover',
+      kind: 'released' as const,
+      message: 'ok',
+      capability: CAPABILITY,
+    };
     expect(checkOutcome(wf('app'), CAPABILITY, { ...outcome, branch: 'canary' }).ok).toBe(true);
     expect(checkOutcome(wf('app'), CAPABILITY, outcome)).toEqual({
       ok: false,
@@ -153,7 +198,14 @@ describe('the coordinator with branch participants', () => {
   };
   const arrive = (run: PipelineRun, workflow: string, branch: string | undefined, at: number) =>
     run.arrive(
-      { workflow, ...(branch && { branch }), identifier: 'cutover', timeoutMs: 40_000, arrivedAt: at, capability: CAPABILITY },
+      {
+        workflow,
+        ...(branch && { branch }),
+        identifier: 'cutover',
+        timeoutMs: 40_000,
+        arrivedAt: at,
+        capability: CAPABILITY,
+      },
       at,
     );
 
@@ -179,7 +231,12 @@ describe('the coordinator with branch participants', () => {
     const run = start();
     arrive(run, 'web', undefined, T0 + 1);
     const broken = run.abandon(
-      { workflow: 'app', branch: 'canary', reason: 'app/canary failed at canary-cut', capability: CAPABILITY },
+      {
+        workflow: 'app',
+        branch: 'canary',
+        reason: 'app/canary failed at canary-cut',
+        capability: CAPABILITY,
+      },
       T0 + 2,
     );
     expect(broken.brokenBy).toBe('app/canary');
@@ -189,7 +246,11 @@ describe('the coordinator with branch participants', () => {
     expect(cutover.reason).toContain('app/canary');
     expect(run.document().barriers.find((b) => b.identifier === 'later')!.status).toBe('standing');
     // app ends rolled back without a word from migrate: its barrier `later` breaks too.
-    const ended = run.endWorkflow(wf('app'), { returned: { name: 'app', stage: 'deploy', status: 'rolled-back', steps: [] } }, T0 + 3);
+    const ended = run.endWorkflow(
+      wf('app'),
+      { returned: { name: 'app', stage: 'deploy', status: 'rolled-back', steps: [] } },
+      T0 + 3,
+    );
     expect(ended.brokenBy).toBe('app');
     const later = run.document().barriers.find((b) => b.identifier === 'later')!;
     expect(later.status).toBe('broken');
@@ -206,7 +267,11 @@ describe('the coordinator with branch participants', () => {
       T0 + 4,
     );
     expect(run.document().barriers.find((b) => b.identifier === 'later')!.status).toBe('standing');
-    run.endWorkflow(wf('app'), { returned: { name: 'app', stage: 'deploy', status: 'succeeded', steps: [] } }, T0 + 5);
+    run.endWorkflow(
+      wf('app'),
+      { returned: { name: 'app', stage: 'deploy', status: 'succeeded', steps: [] } },
+      T0 + 5,
+    );
     expect(run.document().barriers.find((b) => b.identifier === 'later')!.status).toBe('crossed');
   });
 });
@@ -226,7 +291,13 @@ describe('a deployment workflow with branches', () => {
     expect(run.status).toBe('waiting-at-barrier');
     expect(run.waitingBarriers()).toEqual(['cutover']);
     expect(
-      run.takeOutcome({ identifier: 'cutover', branch: 'canary', kind: 'released', message: 'ok', capability: CAPABILITY }),
+      run.takeOutcome({
+        identifier: 'cutover',
+        branch: 'canary',
+        kind: 'released',
+        message: 'ok',
+        capability: CAPABILITY,
+      }),
     ).toBeUndefined();
     expect(run.outcomeOf('cutover', 'canary')).toBeDefined();
     expect(run.outcomeOf('cutover', 'migrate')).toBeUndefined();

@@ -8,7 +8,12 @@ import {
   validatePipelineFile,
 } from '../../../src/pipeline-file/compile';
 import { PipelineValidationError, formatIssue } from '../../../src/pipeline-file/issues';
-import { type BarrierStepPlan, type HttpStepPlan, leafSteps, pipelinePlanSchema } from '../../../src/model/plan';
+import {
+  type BarrierStepPlan,
+  type HttpStepPlan,
+  leafSteps,
+  pipelinePlanSchema,
+} from '../../../src/model/plan';
 import { barrier, basePipeline, cleanupTempDirs, shell, validateFile, writePipeline } from './helpers';
 
 afterAll(cleanupTempDirs);

@@ -61,7 +61,10 @@ describe('a valid parallel step', () => {
   });
 
   it('names forEach expansions in participants', () => {
-    const text = pipeline(ROLLOUT).replace('      - name: app\n', '      - name: app\n        forEach: [eu, us]\n');
+    const text = pipeline(ROLLOUT).replace(
+      '      - name: app\n',
+      '      - name: app\n        forEach: [eu, us]\n',
+    );
     const { plan } = compilePipelineText(text, 'par.yaml', { pipelineId: 'p' });
     expect(plan.stages[0]!.barriers[0]!.participants).toEqual([
       'app[eu]/canary',
@@ -107,8 +110,10 @@ describe('parallel step errors name the file and field', () => {
   it('rejects empty branches, no branches and a parallel step nested in a branch', () => {
     expect(
       validate(pipeline(ROLLOUT.replace(/steps:\n        - \{ name: migrate-cut.*\n/, 'steps: []\n'))).errors,
-    ).toContain('pipeline.yaml: stages[0].workflows[0].steps[0].branches[1].steps: expected at least one step');
-    expect(validate(pipeline("- { name: g, type: parallel, branches: [] }")).errors).toContain(
+    ).toContain(
+      'pipeline.yaml: stages[0].workflows[0].steps[0].branches[1].steps: expected at least one step',
+    );
+    expect(validate(pipeline('- { name: g, type: parallel, branches: [] }')).errors).toContain(
       'pipeline.yaml: stages[0].workflows[0].steps[0].branches: expected at least one branch',
     );
     const nested = `
@@ -126,10 +131,12 @@ describe('parallel step errors name the file and field', () => {
 
   it('rejects unknown fields of a parallel step and of a branch, and a parallel step in rollbackSteps', () => {
     const outcome = validate(
-      pipeline(ROLLOUT.replace('  type: parallel\n', '  type: parallel\n  timeoutMs: 5\n').replace(
-        '    - name: migrate\n',
-        '    - name: migrate\n      when: { var: x, equals: y }\n',
-      )),
+      pipeline(
+        ROLLOUT.replace('  type: parallel\n', '  type: parallel\n  timeoutMs: 5\n').replace(
+          '    - name: migrate\n',
+          '    - name: migrate\n      when: { var: x, equals: y }\n',
+        ),
+      ),
     );
     expect(outcome.errors).toEqual(
       expect.arrayContaining([
@@ -138,8 +145,8 @@ describe('parallel step errors name the file and field', () => {
       ]),
     );
     const rollback = pipeline("- { name: s, type: shell, command: 'true' }").replace(
-      "        steps:\n          - { name: s,",
-      "        rollbackSteps: [{ name: r, type: parallel, branches: [] }]\n        steps:\n          - { name: s,",
+      '        steps:\n          - { name: s,',
+      '        rollbackSteps: [{ name: r, type: parallel, branches: [] }]\n        steps:\n          - { name: s,',
     );
     expect(validate(rollback).errors).toContain(
       'pipeline.yaml: stages[0].workflows[0].rollbackSteps[0].type: parallel steps are not allowed in rollbackSteps',
@@ -206,10 +213,15 @@ describe('parallel step errors name the file and field', () => {
   it('reports a deadlock between a branch and the steps after its group', () => {
     // web waits at after before cutover; app reaches after only once its branch crossed cutover.
     const steps = `${ROLLOUT}\n- { name: after, type: barrier, identifier: after }`;
-    const web = '[{ name: wa, type: barrier, identifier: after }, { name: wc, type: barrier, identifier: cutover }]';
-    const outcome = validate(pipeline(steps).replace(/steps:\n {10}- \{ name: web-cut.*\n/, `steps: ${web}\n`));
+    const web =
+      '[{ name: wa, type: barrier, identifier: after }, { name: wc, type: barrier, identifier: cutover }]';
+    const outcome = validate(
+      pipeline(steps).replace(/steps:\n {10}- \{ name: web-cut.*\n/, `steps: ${web}\n`),
+    );
     expect(outcome.errors).toEqual([
-      expect.stringMatching(/^pipeline\.yaml: stages\[0\]: barrier order deadlock: app\/(canary|migrate) reaches cutover before after, but web reaches after before cutover$/),
+      expect.stringMatching(
+        /^pipeline\.yaml: stages\[0\]: barrier order deadlock: app\/(canary|migrate) reaches cutover before after, but web reaches after before cutover$/,
+      ),
     ]);
   });
 });
@@ -284,7 +296,10 @@ describe('barrierTimelines', () => {
       name: `g${n}`,
       type: 'parallel' as const,
       skip: false,
-      branches: Array.from({ length: 11 }, (_, i) => ({ name: `g${n}b${i}`, steps: [barrier(`x${n}-${i}`)] })),
+      branches: Array.from({ length: 11 }, (_, i) => ({
+        name: `g${n}b${i}`,
+        steps: [barrier(`x${n}-${i}`)],
+      })),
     });
     expect(barrierTimelines(workflow([group(1), group(2)]))).toHaveLength(121);
     expect(barrierTimelines(workflow([group(1), group(2), group(3)]))).toEqual({
