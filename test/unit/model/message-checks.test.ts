@@ -65,7 +65,7 @@ describe('checkArrival', () => {
   it("accepts a participant's arrival with the plan's timeout", () => {
     expect(checkArrival(plan, CAPABILITY, arrival)).toEqual({
       ok: true,
-      value: { workflow: wf('a'), timeoutMs: 40_000 },
+      value: { workflow: wf('a'), participant: 'a', timeoutMs: 40_000 },
     });
   });
 
