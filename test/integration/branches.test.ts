@@ -161,13 +161,19 @@ stages:
   expect(stepOf(doc, 'web', 'web-cut').error?.type).toBe('barrier-broken');
   expect(stepOf(doc, 'web', 'web-cut').error?.message).toContain('app/canary');
 
+  // Broken at once: before the sibling branch had even been stopped.
+  expect(ms(cutover.resolvedAt)).toBeLessThanOrEqual(
+    ms(branchStep(doc, 'app', 'rollout', 'migrate', 'migrate-db').endedAt),
+  );
+
   // The sibling was cancelled mid step, and broke the barrier it had not reached.
   const migrate = branchOf(doc, 'app', 'rollout', 'migrate');
   expect(migrate.status).toBe('cancelled');
   expect(branchStep(doc, 'app', 'rollout', 'migrate', 'migrate-db').error?.type).toBe('cancelled');
   const migrated = barrierOf(doc, 'deploy', 'migrated');
   expect(migrated.status).toBe('broken');
-  expect(migrated.reason).toContain('app/migrate');
+  // Broken by the sibling's own cancellation, not by the workflow as a whole.
+  expect(migrated.reason).toContain('app/migrate was cancelled: app/canary failed');
   expect(stepOf(doc, 'api', 'api-migrated').error?.type).toBe('barrier-broken');
 
   // The failing branch's failure strategy (the default: rollback) is the workflow's end.
