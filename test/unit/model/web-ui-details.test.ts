@@ -88,3 +88,13 @@ test('timer summaries name the barrier(s) and the deadline', () => {
     'manual intervention on step deploy deadline 2026-11-30T12:00:00.000Z',
   );
 });
+
+test("a child's details name a parallel step's branches", () => {
+  expect(
+    renderStepDetails(
+      { name: 'rollout', type: 'parallel', branches: [{ name: 'canary' }, { name: 'migrate' }] },
+      1,
+      3,
+    ),
+  ).toBe('**step 2/3: `rollout`** — parallel branches `canary`, `migrate`');
+});
