@@ -4,8 +4,11 @@
  * other workflows there. A failing branch breaks its barriers at once and its siblings are
  * cancelled (breaking theirs); a worker lost while a branch waits changes nothing.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describePipeline } from '../../src/client/pipelines';
-import { barrierOutcomeSignal } from '../../src/model/protocol';
+import { barrierArriveSignal, barrierOutcomeSignal, workflowStatusQuery } from '../../src/model/protocol';
 import type { PipelineResult, StepResult } from '../../src/model/result';
 import { EventType, historyOfPipeline } from './history';
 import {
@@ -239,4 +242,80 @@ stages:
       e.signalName === barrierOutcomeSignal.name,
   );
   expect(outcomes).toHaveLength(3);
+});
+
+test('forged messages about branches move nothing: another workflow’s branch, a made-up one, a participant name as sender', async () => {
+  await env.startWorker();
+  const gate = join(mkdtempSync(join(tmpdir(), 'convoy-branches-')), 'gate');
+  const hold = `{ name: hold, type: shell, command: 'while [ ! -e "$CONVOY_VAR_GATE" ]; do sleep 0.1; done' }`;
+  const started = await startYamlPipeline(
+    env,
+    `
+name: branch-forged
+variables: { gate: '' }
+stages:
+  - name: deploy
+    workflows:
+      - name: app
+        steps:
+          - name: rollout
+            type: parallel
+            branches:
+              - name: canary
+                steps: [{ name: canary-cut, type: barrier, identifier: cutover }]
+              - name: migrate
+                steps:
+                  - ${hold.replace('name: hold', 'name: migrate-hold')}
+                  - { name: migrate-cut, type: barrier, identifier: cutover }
+      - name: web
+        steps:
+          - ${hold}
+          - { name: web-cut, type: barrier, identifier: cutover }
+`,
+    { vars: { gate } },
+  );
+  const appId = `${started.pipelineId}/app`;
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => 'app/canary' in (doc.barriers.find((b) => b.identifier === 'cutover')?.arrivals ?? {}),
+  );
+  // The capability, as anyone who can read a child's input finds it: forgers are assumed to have it.
+  const history = await env.client.workflow.getHandle(appId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const { capability } = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as { capability: string };
+
+  const parent = env.client.workflow.getHandle(started.pipelineId);
+  const arrival = { identifier: 'cutover', timeoutMs: 600_000, arrivedAt: Date.now(), capability };
+  await parent.signal(barrierArriveSignal, { ...arrival, workflow: 'web', branch: 'migrate' });
+  await parent.signal(barrierArriveSignal, { ...arrival, workflow: 'app/migrate' });
+  await parent.signal(barrierArriveSignal, { ...arrival, workflow: 'app', branch: 'rogue' });
+  const child = env.client.workflow.getHandle(appId);
+  const released = { identifier: 'cutover', kind: 'released' as const, message: 'crossed' };
+  await child.signal(barrierOutcomeSignal, { ...released, branch: 'rogue', capability });
+  await child.signal(barrierOutcomeSignal, { ...released, branch: 'canary' });
+
+  const during = await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => doc.rejectedMessages?.count === 3,
+  );
+  expect(during.rejectedMessages?.bySender).toEqual({ web: 1, 'app/migrate': 1, app: 1 });
+  expect(barrierOf(during, 'deploy', 'cutover').status).toBe('standing');
+  expect(Object.keys(barrierOf(during, 'deploy', 'cutover').arrivals)).toEqual(['app/canary']);
+  const app = await eventually(
+    () => child.query(workflowStatusQuery),
+    (wf) => wf.rejectedMessages?.count === 2,
+  );
+  expect(app.steps[0]!.branches!.map((b) => [b.name, b.status])).toEqual([
+    ['canary', 'waiting-at-barrier'],
+    ['migrate', 'running'],
+  ]);
+
+  const openedAt = Date.now();
+  writeFileSync(gate, '');
+  const doc = await started.result();
+  expect(doc.status).toBe('succeeded');
+  const cutover = barrierOf(doc, 'deploy', 'cutover');
+  expect(cutover.status).toBe('crossed');
+  for (const participant of ['app/migrate', 'web'])
+    expect(ms(cutover.arrivals[participant])).toBeGreaterThanOrEqual(openedAt - 1000);
 });
