@@ -50,6 +50,7 @@ import { workflowVisibility } from '../model/visibility';
 import {
   renderBarrierWaitSummary,
   renderInterventionWaitSummary,
+  renderParallelDetails,
   renderStepDetails,
 } from '../model/web-ui-details';
 import { fitDocument } from '../model/message-size';
@@ -80,6 +81,8 @@ export const BRANCH_FAILED = 'branch-failed';
 /** Where a step runs: among the workflow's own steps, or in a branch of a parallel step. */
 interface Lane {
   readonly branch?: BranchResult;
+  /** Renders the parallel step's branches in the Web UI's current details (they changed). */
+  readonly showBranches?: () => void;
 }
 const WORKFLOW_LANE: Lane = {};
 
@@ -170,6 +173,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     const branchName = lane.branch?.name;
     run.arriveAtBarrier(record, arrivedAt, identifier, lane.branch);
     showVisibility();
+    lane.showBranches?.();
     let coordinatorGone = false;
     if (!run.outcomeOf(identifier, branchName)) {
       void tellCoordinator(() =>
@@ -199,6 +203,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     }
     const verdict = run.leaveBarrier(identifier, timeoutMs, answered, lane.branch);
     showVisibility();
+    lane.showBranches?.();
     if (!verdict.released) throw ApplicationFailure.nonRetryable(verdict.message, verdict.errorType);
   };
 
@@ -269,7 +274,8 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
    */
   const runStep = async (step: BranchStepPlan, lane: Lane = WORKFLOW_LANE): Promise<void> => {
     const record = run.startStep(step, Date.now(), false, lane.branch);
-    if (!lane.branch) setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
+    if (lane.branch) lane.showBranches?.();
+    else setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
     if (step.skip) {
       run.skipStep(record);
       if (step.type === 'barrier') await withdraw(step.identifier, lane);
@@ -329,8 +335,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     // histories that ran branches, for whatever changes how branches run next.
     patched(Patches.parallelBranches);
     const record = run.startStep(step, Date.now());
-    setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
     const branches = run.startBranches(record, step);
+    const showBranches = (): void =>
+      setCurrentDetails(renderParallelDetails(step, plan.steps.indexOf(step), plan.steps.length, branches));
+    showBranches();
     if (step.skip) {
       run.skipStep(record);
       for (const [index, branch] of step.branches.entries()) {
@@ -347,11 +355,13 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       branch: BranchResult,
     ): Promise<void> => {
       try {
-        for (const branchStep of plannedSteps) await runStep(branchStep, { branch });
+        for (const branchStep of plannedSteps) await runStep(branchStep, { branch, showBranches });
         run.endBranch(branch, 'succeeded', Date.now());
+        showBranches();
       } catch (error) {
         if (error instanceof Terminal) {
           run.endBranch(branch, 'failed', Date.now());
+          showBranches();
           await abandonBranch(branch, error.reason);
           if (failed === undefined) {
             failed = { branch, terminal: error };
@@ -360,6 +370,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         } else if (isCancellation(error) && failed !== undefined) {
           const reason = `${branch.participant} was cancelled: ${failed.branch.participant} failed`;
           run.endBranch(branch, 'cancelled', Date.now(), reason);
+          showBranches();
           await abandonBranch(branch, reason);
         } else {
           throw error;

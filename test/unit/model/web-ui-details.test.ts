@@ -4,6 +4,7 @@ import {
   renderDeadlineSummary,
   renderInterventionWaitSummary,
   renderPipelineDetails,
+  renderParallelDetails,
   renderStepDetails,
 } from '../../../src/model/web-ui-details';
 
@@ -97,4 +98,20 @@ test("a child's details name a parallel step's branches", () => {
       3,
     ),
   ).toBe('**step 2/3: `rollout`** — parallel branches `canary`, `migrate`');
+});
+
+test("a child's details while it runs a parallel step: each branch, its status and its step", () => {
+  expect(
+    renderParallelDetails({ name: 'rollout' }, 0, 2, [
+      {
+        name: 'canary',
+        participant: 'app/canary',
+        status: 'waiting-at-barrier',
+        steps: [{ name: 'canary-cut', type: 'barrier', status: 'waiting', attempts: 1 }],
+      },
+      { name: 'migrate', participant: 'app/migrate', status: 'running', steps: [] },
+    ]),
+  ).toBe(
+    '**step 1/2: `rollout`** — parallel\n\n- `app/canary`: waiting-at-barrier at `canary-cut` (barrier)\n- `app/migrate`: running',
+  );
 });
