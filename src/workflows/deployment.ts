@@ -377,9 +377,12 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         }
       }
     };
-    await group.run(() =>
-      Promise.all(step.branches.map((branch, index) => runBranch(branch.steps, branches[index]!))),
+    // Every branch settles before the step ends: an aborted pipeline's branches are killed, not left behind.
+    const settled = await group.run(() =>
+      Promise.allSettled(step.branches.map((branch, index) => runBranch(branch.steps, branches[index]!))),
     );
+    const thrown = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (thrown) throw thrown.reason;
     if (failed !== undefined) {
       run.finishStep(record, 'failed', Date.now(), { type: BRANCH_FAILED, message: failed.terminal.reason });
       throw failed.terminal;

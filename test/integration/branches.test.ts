@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describePipeline } from '../../src/client/pipelines';
+import { cancelPipeline, describePipeline } from '../../src/client/pipelines';
 import { barrierArriveSignal, barrierOutcomeSignal, workflowStatusQuery } from '../../src/model/protocol';
 import type { PipelineResult, StepResult } from '../../src/model/result';
 import { EventType, historyOfPipeline } from './history';
@@ -318,4 +318,52 @@ stages:
   expect(cutover.status).toBe('crossed');
   for (const participant of ['app/migrate', 'web'])
     expect(ms(cutover.arrivals[participant])).toBeGreaterThanOrEqual(openedAt - 1000);
+});
+
+test('aborting the pipeline cancels every branch and breaks the barrier they stand at', async () => {
+  await env.startWorker();
+  const started = await startYamlPipeline(
+    env,
+    `
+name: branch-aborted
+stages:
+  - name: deploy
+    workflows:
+      - name: app
+        steps:
+          - name: rollout
+            type: parallel
+            branches:
+              - name: canary
+                steps: [{ name: canary-cut, type: barrier, identifier: cutover }]
+              - name: migrate
+                steps:
+                  - { name: migrate-db, type: shell, command: 'sleep 120' }
+                  - { name: migrate-cut, type: barrier, identifier: cutover }
+      - name: web
+        steps:
+          - { name: web-cut, type: barrier, identifier: cutover }
+`,
+  );
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => {
+      const app = doc.workflows.find((w) => w.name === 'app');
+      const branches = app?.steps[0]?.branches ?? [];
+      return branches[0]?.status === 'waiting-at-barrier' && branches[1]?.steps[0]?.status === 'running';
+    },
+  );
+  await cancelPipeline(env.client, started.pipelineId);
+  const doc = await started.result();
+  expect(doc.status).toBe('aborted');
+  expect(barrierOf(doc, 'deploy', 'cutover')).toMatchObject({ status: 'broken', reason: 'pipeline aborted' });
+  expect(workflowOf(doc, 'app').status).toBe('aborted');
+  expect(branchOf(doc, 'app', 'rollout', 'canary').status).toBe('cancelled');
+  expect(branchOf(doc, 'app', 'rollout', 'migrate').status).toBe('cancelled');
+  expect(branchStep(doc, 'app', 'rollout', 'migrate', 'migrate-db').error?.type).toBe('cancelled');
+  expect(branchStep(doc, 'app', 'rollout', 'canary', 'canary-cut').error?.type).toBe('cancelled');
+  // Every branch step had ended by the time the pipeline did.
+  expect(ms(branchStep(doc, 'app', 'rollout', 'migrate', 'migrate-db').endedAt)).toBeLessThanOrEqual(
+    ms(doc.endedAt),
+  );
 });
