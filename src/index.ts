@@ -53,6 +53,7 @@ export { pipelineJsonSchema } from './pipeline-file/json-schema';
 export { formatPipelineEvent } from './client/changes';
 export type {
   BarrierArrivalEvent,
+  BranchStatusEvent,
   BarrierResolvedEvent,
   PipelineEvent,
   PipelineStatusEvent,

@@ -5,6 +5,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { abandonReason } from '../model/failure-policy';
+import { joinParticipant } from '../model/participants';
 import { workflowAbandonSignal } from '../model/protocol';
 import { earlyAbandonSchema, type EarlyAbandon } from '../model/step-activities';
 
@@ -29,7 +30,13 @@ export function withEarlyAbandon<
               .client.workflow.getHandle(notice.data.coordinatorId)
               .signal(workflowAbandonSignal, {
                 workflow: input.workflowName,
-                reason: abandonReason(input.workflowName, input.stepName, error.message, action),
+                ...(notice.data.branch === undefined ? {} : { branch: notice.data.branch }),
+                reason: abandonReason(
+                  joinParticipant(input.workflowName, notice.data.branch),
+                  input.stepName,
+                  error.message,
+                  action,
+                ),
                 ...(notice.data.capability === undefined ? {} : { capability: notice.data.capability }),
               });
           } catch (signalError) {

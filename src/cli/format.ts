@@ -1,7 +1,7 @@
 /** Human-readable rendering of the result document for the terminal. */
 import Table from 'cli-table3';
 import { formatBarrierTrains } from './train-command';
-import type { PipelineResult } from '../model/result';
+import type { PipelineResult, StepResult } from '../model/result';
 import { shrinkToFit, textWidth } from './terminal-text';
 
 function offsetMs(from: string, to: string | undefined): string {
@@ -72,14 +72,19 @@ export function formatPipelineResult(doc: PipelineResult, width?: number): strin
   const wfHead = ['workflow', 'stage', 'status', 'steps'];
   const wfRows: string[][] = [];
   for (const wf of doc.workflows) {
-    const steps = wf.steps
-      .map((s) => {
-        const restarts = s.workerRestarts ? ` (${s.workerRestarts} after a lost worker)` : '';
-        const attempts = s.attempts > 1 ? ` x${s.attempts}${restarts}` : '';
-        const error = s.error ? ` — ${s.error.type}: ${s.error.message.split('\n')[0]!.slice(0, 120)}` : '';
-        return `${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${error}`;
-      })
-      .join('\n');
+    const describe = (s: StepResult, indent = ''): string => {
+      const restarts = s.workerRestarts ? ` (${s.workerRestarts} after a lost worker)` : '';
+      const attempts = s.attempts > 1 ? ` x${s.attempts}${restarts}` : '';
+      const error = s.error ? ` — ${s.error.type}: ${s.error.message.split('\n')[0]!.slice(0, 120)}` : '';
+      const line = `${indent}${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${error}`;
+      // A parallel step: each branch (its participant name and status), then its steps.
+      const branches = (s.branches ?? []).flatMap((branch) => [
+        `${indent}  ⑂ ${branch.participant} ${branch.status}`,
+        ...branch.steps.map((inner) => describe(inner, `${indent}    `)),
+      ]);
+      return [line, ...branches].join('\n');
+    };
+    const steps = wf.steps.map((s) => describe(s)).join('\n');
     wfRows.push([wf.name, wf.stage, wf.status, steps]);
   }
   const wfTable = new Table({ ...plain, head: wfHead, ...fittedColumns([wfHead, ...wfRows], width) });

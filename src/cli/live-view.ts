@@ -152,7 +152,22 @@ export function currentStep(wf: WorkflowResult): string {
   const index = live >= 0 ? live : wf.steps.length - 1;
   const step = wf.steps[index]!;
   const showStatus = live < 0 || isFinalWorkflowStatus(wf.status);
-  return `${index + 1}. ${describeStep(step)}${showStatus ? ` ${step.status}` : ''}${errorOf(step)}`;
+  return `${index + 1}. ${describeStep(step)}${showStatus ? ` ${step.status}` : ''}${errorOf(step)}${branchesOf(step, showStatus)}`;
+}
+
+/**
+ * A parallel step's branches, while it runs: each with its status and the step it is at, e.g.
+ * ` — canary waiting-at-barrier (canary-cut), migrate running (migrate-db)`. Once it ended, the
+ * branches that did not succeed.
+ */
+function branchesOf(step: StepResult, ended: boolean): string {
+  const branches = (step.branches ?? []).filter((b) => !ended || b.status !== 'succeeded');
+  if (branches.length === 0) return '';
+  const described = branches.map((b) => {
+    const at = b.steps.at(-1);
+    return `${b.name} ${b.status}${at && !ended ? ` (${at.name})` : ''}`;
+  });
+  return ` — ${described.join(', ')}`;
 }
 
 function describeStep(step: StepResult): string {

@@ -4,7 +4,14 @@
  * `convoy report --html` draws it. Pure: the document and the clock (for what still runs) in,
  * plain data out, times in epoch milliseconds.
  */
-import type { BarrierStatus, PipelineResult, StepStatus, WorkflowStatus } from '../model/result';
+import type {
+  BarrierStatus,
+  BranchStatus,
+  PipelineResult,
+  StepResult,
+  StepStatus,
+  WorkflowStatus,
+} from '../model/result';
 
 /** One step (or one rollback step) of a workflow as a span of time. */
 export interface TimelineBar {
@@ -28,11 +35,11 @@ export interface TimelineArrival {
   readonly atMs: number;
 }
 
-/** A workflow's row. */
+/** A workflow's row, or a branch's (`workflow` is then its participant name, `<workflow>/<branch>`). */
 export interface TimelineRow {
   readonly workflow: string;
   readonly stage: string;
-  readonly status: WorkflowStatus;
+  readonly status: WorkflowStatus | BranchStatus;
   readonly bars: readonly TimelineBar[];
   readonly arrivals: readonly TimelineArrival[];
 }
@@ -93,9 +100,9 @@ export function buildTimeline(doc: PipelineResult, nowMs: number): Timeline {
   });
 
   // A step still running ends where the timeline ends, which is known once every time is seen.
-  const rows = doc.workflows.map((wf) => {
+  const barsOf = (steps: readonly StepResult[]): ((timelineEndMs: number) => TimelineBar)[] => {
     const bars: ((timelineEndMs: number) => TimelineBar)[] = [];
-    for (const step of wf.steps) {
+    for (const step of steps) {
       const start = seen(step.startedAt);
       if (start === undefined) continue; // never started: nothing to draw
       const end = seen(step.endedAt);
@@ -111,8 +118,19 @@ export function buildTimeline(doc: PipelineResult, nowMs: number): Timeline {
         ...(step.error && { error: `${step.error.type}: ${step.error.message}` }),
       }));
     }
-    const arrivals = (arrivalsOf.get(wf.name) ?? []).sort((a, b) => a.atMs - b.atMs);
-    return { wf, bars, arrivals };
+    return bars;
+  };
+  // A workflow's row, then a row per branch of its parallel steps (named as the participant).
+  const rows = doc.workflows.flatMap((wf) => {
+    const branches = wf.steps.flatMap((step) => step.branches ?? []);
+    return [
+      { name: wf.name, stage: wf.stage, status: wf.status as TimelineRow['status'], steps: wf.steps },
+      ...branches.map((b) => ({ name: b.participant, stage: wf.stage, status: b.status, steps: b.steps })),
+    ].map((row) => ({
+      row,
+      bars: barsOf(row.steps),
+      arrivals: (arrivalsOf.get(row.name) ?? []).sort((x, y) => x.atMs - y.atMs),
+    }));
   });
 
   const endMs = Math.max(pipelineEnd ?? nowMs, ...known);
@@ -122,10 +140,10 @@ export function buildTimeline(doc: PipelineResult, nowMs: number): Timeline {
     status: doc.status,
     startMs,
     endMs,
-    rows: rows.map(({ wf, bars, arrivals }) => ({
-      workflow: wf.name,
-      stage: wf.stage,
-      status: wf.status,
+    rows: rows.map(({ row, bars, arrivals }) => ({
+      workflow: row.name,
+      stage: row.stage,
+      status: row.status,
       bars: bars.map((bar) => bar(endMs)),
       arrivals,
     })),

@@ -2,9 +2,11 @@
  * What changed in a pipeline between two of its documents (SPEC section 5), as typed events:
  * what `PipelineHandle.watch()` yields. Pure: the caller polls, this only compares.
  */
+import { joinParticipant } from '../model/participants';
 import type {
   BarrierResult,
   BarrierStatus,
+  BranchStatus,
   PipelineResult,
   PipelineStatus,
   StageStatus,
@@ -48,7 +50,12 @@ export interface StepStartedEvent {
   readonly type: 'step-started';
   readonly workflow: string;
   readonly stage: string;
-  /** The step's position in its workflow's `steps` (rollback steps follow the others). */
+  /** For a step of a branch of a parallel step: the branch's name. */
+  readonly branch?: string;
+  /**
+   * The step's position in its workflow's `steps` (rollback steps follow the others), or in its
+   * branch's `steps`.
+   */
   readonly index: number;
   /** The step's record when the change was seen. */
   readonly step: StepResult;
@@ -65,8 +72,29 @@ export interface StepEndedEvent {
   readonly type: 'step-ended';
   readonly workflow: string;
   readonly stage: string;
+  /** For a step of a branch of a parallel step: the branch's name. */
+  readonly branch?: string;
   readonly index: number;
   readonly step: StepResult;
+  readonly at?: string;
+}
+
+/**
+ * A branch of a parallel step started (`running`), waits (at a barrier, for an operator) or
+ * ended: `succeeded`, `failed`, `cancelled` (a sibling failed) or `skipped`.
+ */
+export interface BranchStatusEvent {
+  readonly type: 'branch-status';
+  readonly workflow: string;
+  readonly stage: string;
+  /** The parallel step. */
+  readonly step: string;
+  readonly branch: string;
+  /** The branch as a barrier participant: `<workflow>/<branch>`. */
+  readonly participant: string;
+  readonly from?: BranchStatus;
+  readonly to: BranchStatus;
+  /** When it started or ended, when the document tells. */
   readonly at?: string;
 }
 
@@ -75,6 +103,7 @@ export interface BarrierArrivalEvent {
   readonly type: 'barrier-arrival';
   readonly stage: string;
   readonly identifier: string;
+  /** The participant: a workflow, or `<workflow>/<branch>` for a branch of a parallel step. */
   readonly workflow: string;
   readonly at: string;
 }
@@ -97,6 +126,7 @@ export type PipelineEvent =
   | PipelineStatusEvent
   | StageStatusEvent
   | WorkflowStatusEvent
+  | BranchStatusEvent
   | StepStartedEvent
   | StepEndedEvent
   | BarrierArrivalEvent
@@ -191,10 +221,19 @@ function pipelineStatus(
 }
 
 function stepEvents(before: WorkflowResult | undefined, wf: WorkflowResult): Timed[] {
+  return eventsOfSteps(before?.steps, wf.steps, { workflow: wf.name, stage: wf.stage });
+}
+
+/** The events of `steps` (a workflow's, or a branch's with `place.branch`) since `stepsBefore`. */
+function eventsOfSteps(
+  stepsBefore: readonly StepResult[] | undefined,
+  steps: readonly StepResult[],
+  place: { workflow: string; stage: string; branch?: string },
+): Timed[] {
   const events: Timed[] = [];
-  wf.steps.forEach((step, index) => {
-    const old = before?.steps[index];
-    const where = { workflow: wf.name, stage: wf.stage, index };
+  steps.forEach((step, index) => {
+    const old = stepsBefore?.[index];
+    const where = { ...place, index };
     const newAttempt = old === undefined || step.attempts > old.attempts;
     if (newAttempt && step.status !== 'skipped') {
       events.push({
@@ -208,12 +247,42 @@ function stepEvents(before: WorkflowResult | undefined, wf: WorkflowResult): Tim
         },
       });
     }
+    // A parallel step's branches come in between its start and its end, in time order.
+    (step.branches ?? []).forEach((branch, branchIndex) => {
+      const oldBranch = old?.branches?.[branchIndex];
+      if (oldBranch?.status !== branch.status) {
+        const event: BranchStatusEvent = {
+          type: 'branch-status',
+          workflow: place.workflow,
+          stage: place.stage,
+          step: step.name,
+          branch: branch.name,
+          participant: branch.participant,
+          ...(oldBranch && { from: oldBranch.status }),
+          to: branch.status,
+        };
+        const at =
+          branch.status === 'running'
+            ? step.startedAt
+            : (latest(branch.steps.map((s) => s.endedAt)) ?? step.startedAt);
+        events.push({ at, event: { ...event, ...(at !== undefined && { at }) } });
+      }
+      events.push(...eventsOfSteps(oldBranch?.steps, branch.steps, { ...place, branch: branch.name }));
+    });
     const ended = FINAL_STEP_STATUSES.has(step.status);
     if (ended && (newAttempt || old.status !== step.status)) {
       events.push({ at: step.endedAt, event: { type: 'step-ended', ...where, step, at: step.endedAt } });
     }
   });
   return events;
+}
+
+/** The latest of some ISO timestamps, if any. */
+function latest(times: readonly (string | undefined)[]): string | undefined {
+  return times
+    .filter((t): t is string => t !== undefined)
+    .sort()
+    .at(-1);
 }
 
 function barrierEvents(before: BarrierResult | undefined, barrier: BarrierResult): Timed[] {
@@ -295,11 +364,13 @@ export function formatPipelineEvent(event: PipelineEvent): string {
       return `stage ${event.stage}: ${change(event.from, event.to)}`;
     case 'workflow-status':
       return `${event.workflow}: ${change(event.from, event.to)}`;
+    case 'branch-status':
+      return `${event.participant}: ${change(event.from, event.to)}`;
     case 'step-started':
-      return `${event.workflow}: step ${event.step.name} started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+      return `${joinParticipant(event.workflow, event.branch)}: step ${event.step.name} started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
     case 'step-ended': {
       const error = event.step.error;
-      return `${event.workflow}: step ${event.step.name} ${event.step.status}${error ? ` (${error.type}: ${error.message})` : ''}`;
+      return `${joinParticipant(event.workflow, event.branch)}: step ${event.step.name} ${event.step.status}${error ? ` (${error.type}: ${error.message})` : ''}`;
     }
     case 'barrier-arrival':
       return `barrier ${event.stage}/${event.identifier}: ${event.workflow} arrived`;

@@ -11,7 +11,7 @@ import { parsePipelineFile } from '../pipeline-file/schema';
 import { validatePipeline } from '../pipeline-file/validate';
 import { VALIDATION_PIPELINE_ID } from '../pipeline-file/compile';
 import type { StagePlan } from '../model/plan';
-import { type AssembledPipeline, type ImportedPipeline, originOf } from './imported';
+import { type AssembledPipeline, type ImportedPipeline, leafImportedSteps, originOf } from './imported';
 import { type HarnessLocation, type ImportReport, describeLocation } from './report';
 
 /**
@@ -26,7 +26,7 @@ export function reportBarrierPitfalls(pipeline: ImportedPipeline, report: Import
   const uses = new Map<string, { stage: number; at: HarnessLocation }[]>();
   pipeline.stages.forEach((stage, stageIndex) => {
     for (const workflow of stage.workflows) {
-      for (const step of workflow.steps) {
+      for (const step of leafImportedSteps(workflow.steps)) {
         if (step.body.type !== 'barrier') continue;
         const list = uses.get(step.body.identifier) ?? [];
         list.push({ stage: stageIndex, at: step.at });

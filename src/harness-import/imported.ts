@@ -17,7 +17,23 @@ import { uniqueName } from './values';
 export type ImportedStepBody =
   | { type: 'shell'; command: string; env?: Record<string, string>; timeoutMs?: number }
   | { type: 'wait'; durationMs: number; timeoutMs?: number }
-  | { type: 'barrier'; identifier: string; timeoutMs?: number };
+  | { type: 'barrier'; identifier: string; timeoutMs?: number }
+  | { type: 'parallel'; branches: ImportedBranch[] };
+
+/** One branch of a parallel step: a Harness step or step group inside a parallel block. */
+export interface ImportedBranch {
+  /** The wanted branch name (a valid Convoy name); made unique in its workflow when assembled. */
+  name: string;
+  at: HarnessLocation;
+  steps: ImportedStep[];
+}
+
+/** Every step of `steps` that is not a parallel step, those in their branches included. */
+export function leafImportedSteps(steps: readonly ImportedStep[]): ImportedStep[] {
+  return steps.flatMap((step) =>
+    step.body.type === 'parallel' ? step.body.branches.flatMap((branch) => branch.steps) : [step],
+  );
+}
 
 export interface ImportedStep {
   /** The wanted step name; made unique in its workflow when assembled. */
@@ -95,13 +111,31 @@ export function assemble(pipeline: ImportedPipeline): AssembledPipeline {
       const at: PathSegment[] = ['stages', stageIndex, 'workflows', workflowIndex];
       source(at, workflow.at);
       const stepNames = new Set<string>();
+      const branchNames = new Set<string>();
+      const assembleOne = (step: ImportedStep, path: PathSegment[]): Record<string, unknown> => {
+        source(path, step.at);
+        const name = uniqueName(step.name, stepNames);
+        if (step.body.type !== 'parallel') return assembleStep(step, name, path, source);
+        return {
+          name,
+          description: describeOrigin(step),
+          type: 'parallel',
+          branches: step.body.branches.map((branch, branchIndex) => {
+            const branchPath = [...path, 'branches', branchIndex];
+            source(branchPath, branch.at);
+            return {
+              name: uniqueName(branch.name, branchNames),
+              steps: branch.steps.map((inner, index) => assembleOne(inner, [...branchPath, 'steps', index])),
+            };
+          }),
+        };
+      };
       const steps = (list: 'steps' | 'rollbackSteps', imported: readonly ImportedStep[]) =>
         imported
-          .filter((step) => list === 'steps' || step.body.type !== 'barrier')
-          .map((step, index) => {
-            source([...at, list, index], step.at);
-            return assembleStep(step, uniqueName(step.name, stepNames), [...at, list, index], source);
-          });
+          .filter(
+            (step) => list === 'steps' || (step.body.type !== 'barrier' && step.body.type !== 'parallel'),
+          )
+          .map((step, index) => assembleOne(step, [...at, list, index]));
       const data: Record<string, unknown> = { name: uniqueName(workflow.name, workflowNames) };
       if (Object.keys(workflow.variables).length > 0) data['variables'] = workflow.variables;
       if (workflow.forEach !== undefined) data['forEach'] = workflow.forEach;

@@ -6,8 +6,10 @@
  *   Harness).
  * - A stage's `spec.execution.steps` are flattened: a sequential `stepGroup` contributes its steps
  *   in order, named `<group>.<step>`, its failure strategies after each step's own; its
- *   `rollbackSteps` join the workflow's. `parallel` steps or step groups are reported as not yet
- *   supported (they need Convoy's parallel step groups).
+ *   `rollbackSteps` join the workflow's. A `parallel` block of steps and step groups is a Convoy
+ *   parallel step: one branch per element, named after its identifier (a barrier in it makes the
+ *   branch a participant, as in Harness). Parallel blocks inside a parallel block or in rollback
+ *   steps are errors (Convoy's branches do not nest; rollback steps run in order).
  * - `ShellScript` → shell (`bash -c`, see steps.ts), `Wait` → wait, `Barrier` → barrier with the
  *   `flowControl` identifier its `spec.barrierRef` names (`<+input>.default(x)` → `x`); any other
  *   type → its `--map` command, else an error.
@@ -21,6 +23,7 @@ import { type ActionTable, mapAction } from './actions';
 import { type PlacedRule, buildRule, mapErrorTypes, placeRule, retryIntervalsMs } from './failure-rules';
 import { type VariableResolver, translateExpressions } from './expressions';
 import type {
+  ImportedBranch,
   ImportedPipeline,
   ImportedStage,
   ImportedStep,
@@ -118,6 +121,8 @@ interface Scope {
   readonly resolve: VariableResolver;
   /** Rollback steps of step groups, in the order the groups appear. */
   readonly groupRollbacks: ImportedStep[][];
+  /** Inside a branch of a parallel block, or among rollback steps: where parallel blocks cannot go. */
+  readonly placement?: 'branch' | 'rollback';
 }
 
 /** Imports one NextGen pipeline file (`data` from the safe loader). */
@@ -328,7 +333,7 @@ function importStage(context: Context, value: unknown, at: HarnessLocation): Imp
       context,
       execution['rollbackSteps'],
       below(executionAt, 'rollbackSteps'),
-      scope,
+      { ...scope, placement: 'rollback' },
       false,
     );
   }
@@ -419,16 +424,76 @@ function importElements(
       reader.keys(wrapper, elementAt, { read: ['stepGroup'] });
       steps.push(...importStepGroup(context, wrapper['stepGroup'], below(elementAt, 'stepGroup'), scope));
     } else if (wrapper['parallel'] !== undefined) {
-      report.error(
-        below(elementAt, 'parallel'),
-        'parallel steps and step groups are not supported yet (they need Convoy parallel step groups, ' +
-          'which come with the barrier-topologies issue): run them one after another in a step group',
-      );
+      reader.keys(wrapper, elementAt, { read: ['parallel'] });
+      const parallelAt = below(elementAt, 'parallel');
+      if (scope.placement === 'branch') {
+        report.error(
+          parallelAt,
+          'a parallel block inside a parallel block is not supported: Convoy branches do not nest; ' +
+            'make its steps branches of the outer block, or run them one after another',
+        );
+      } else if (scope.placement === 'rollback') {
+        report.error(
+          parallelAt,
+          'a parallel block in rollback steps is not supported: Convoy runs rollback steps one after another',
+        );
+      } else {
+        const step = importParallel(context, wrapper['parallel'], parallelAt, scope);
+        if (step) steps.push(step);
+      }
     } else {
       report.error(elementAt, 'expected a step, a stepGroup or a parallel block');
     }
   });
   return steps;
+}
+
+/**
+ * A parallel block of steps and step groups: a Convoy parallel step whose branches are its
+ * elements, each named after its identifier (a step group's steps run in order in its branch).
+ */
+function importParallel(
+  context: Context,
+  value: unknown,
+  at: HarnessLocation,
+  scope: Scope,
+): ImportedStep | undefined {
+  const { reader, report } = context;
+  const inBranch: Scope = { ...scope, placement: 'branch' };
+  const branches: ImportedBranch[] = [];
+  (reader.list(value, at, true) ?? []).forEach((element, index) => {
+    const elementAt = below(at, index);
+    const wrapper = reader.mapping(element, elementAt, true);
+    if (!wrapper) return;
+    const kind =
+      wrapper['step'] !== undefined ? 'step' : wrapper['stepGroup'] !== undefined ? 'stepGroup' : undefined;
+    if (kind === undefined) {
+      report.error(elementAt, 'expected a step or a stepGroup');
+      return;
+    }
+    reader.keys(wrapper, elementAt, { read: [kind] });
+    const innerAt = below(elementAt, kind);
+    const inner = reader.mapping(wrapper[kind], innerAt, true);
+    if (!inner) return;
+    const identifier =
+      reader.text(inner['identifier'], below(innerAt, 'identifier'), true) ?? `branch-${index + 1}`;
+    const steps =
+      kind === 'step'
+        ? [importStep(context, wrapper[kind], innerAt, inBranch)].filter(
+            (s): s is ImportedStep => s !== undefined,
+          )
+        : importStepGroup(context, wrapper[kind], innerAt, inBranch);
+    if (steps.length > 0)
+      branches.push({ name: convoyName(identifier) ?? `branch-${index + 1}`, at: innerAt, steps });
+  });
+  if (branches.length === 0) return undefined;
+  return {
+    name: 'parallel',
+    harnessType: 'parallel block',
+    body: { type: 'parallel', branches },
+    rules: [],
+    at,
+  };
 }
 
 /** A sequential step group, flattened: its steps named `<group>.<step>`, its rules after theirs. */
@@ -477,7 +542,7 @@ function importStepGroup(
       context,
       group['rollbackSteps'],
       below(at, 'rollbackSteps'),
-      inner,
+      { ...inner, placement: 'rollback' },
       false,
     );
     if (rollback.length > 0) {

@@ -11,7 +11,7 @@ import {
   type ErrorType,
   type FailureRule,
   type InterventionAction,
-  type StepPlan,
+  type BranchStepPlan,
   type WorkflowPlan,
 } from './plan';
 
@@ -36,7 +36,7 @@ export interface FailureContext {
 
 /** The failure context of `step` in `workflow`, under the pipeline-wide rules. */
 export function failureContextOf(
-  step: Pick<StepPlan, 'failureStrategies'>,
+  step: Pick<BranchStepPlan, 'failureStrategies'>,
   workflow: Pick<WorkflowPlan, 'failureStrategies' | 'rollbackSteps'>,
   pipelineRules: readonly FailureRule[],
 ): FailureContext {

@@ -11,7 +11,14 @@
  *
  * Pure module (workflow code uses it).
  */
-import type { BarrierStepPlan, PipelinePlan, WorkflowPlan } from './plan';
+import {
+  branchOf,
+  hasStepNamed,
+  joinParticipant,
+  participantBarrier,
+  type ParticipantBarrier,
+} from './participants';
+import type { PipelinePlan, WorkflowPlan } from './plan';
 import type {
   BarrierArrival,
   BarrierOutcomeMessage,
@@ -24,9 +31,17 @@ import type {
 export type Checked<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-/** What an arrival is taken to mean: the sender's plan and its barrier step's timeout from the plan. */
-export interface CheckedArrival {
+/**
+ * What a barrier message is taken to mean: the sender's plan, the participant it speaks for (the
+ * workflow, or `<workflow>/<branch>` for one of its branches) and that participant's barrier step.
+ */
+export interface CheckedParticipant {
   readonly workflow: WorkflowPlan;
+  readonly participant: string;
+}
+
+/** What an arrival is taken to mean: its participant and its barrier step's timeout from the plan. */
+export interface CheckedArrival extends CheckedParticipant {
   readonly timeoutMs: number;
 }
 
@@ -49,24 +64,34 @@ export function workflowInPlan(plan: PipelinePlan, name: string): WorkflowPlan |
   return undefined;
 }
 
-/** `wf`'s barrier step for `identifier`, if it takes part in that barrier. */
-export function barrierStepOf(wf: WorkflowPlan, identifier: string): BarrierStepPlan | undefined {
-  return wf.steps.find(
-    (step): step is BarrierStepPlan => step.type === 'barrier' && step.identifier === identifier,
-  );
-}
-
+/**
+ * The sender of a message and the participant it speaks for. A branch participant is believed only
+ * from its own workflow: `branch` must be a branch of `workflow` in the plan, so no workflow can
+ * speak for another's branch (nor a made-up one).
+ */
 function sender(
   plan: PipelinePlan,
   expected: string | undefined,
-  message: { workflow: string; capability?: string },
-): Checked<WorkflowPlan> {
+  message: { workflow: string; branch?: string | undefined; capability?: string },
+): Checked<CheckedParticipant> {
   const refused = checkCapability(expected, message.capability);
   if (refused !== undefined) return { ok: false, reason: refused };
   const wf = workflowInPlan(plan, message.workflow);
-  return wf
-    ? { ok: true, value: wf }
-    : { ok: false, reason: `${message.workflow} is not a workflow of this pipeline` };
+  if (!wf) return { ok: false, reason: `${message.workflow} is not a workflow of this pipeline` };
+  if (message.branch !== undefined && !branchOf(wf, message.branch))
+    return { ok: false, reason: `${message.workflow} has no branch named ${message.branch}` };
+  return { ok: true, value: { workflow: wf, participant: joinParticipant(wf.name, message.branch) } };
+}
+
+/** The sender's barrier step for the message's barrier, or why it is not a participant of it. */
+function barrierOf(
+  checked: CheckedParticipant,
+  message: { identifier: string; branch?: string | undefined },
+): Checked<ParticipantBarrier> {
+  const barrier = participantBarrier(checked.workflow, message.identifier, message.branch);
+  return barrier
+    ? { ok: true, value: barrier }
+    : { ok: false, reason: `${checked.participant} is not a participant of barrier ${message.identifier}` };
 }
 
 /**
@@ -78,20 +103,20 @@ export function checkArrival(
   expected: string | undefined,
   arrival: BarrierArrival,
 ): Checked<CheckedArrival> {
-  const wf = sender(plan, expected, arrival);
-  if (!wf.ok) return wf;
-  const step = barrierStepOf(wf.value, arrival.identifier);
-  if (!step)
-    return { ok: false, reason: `${arrival.workflow} is not a participant of barrier ${arrival.identifier}` };
-  if (step.skip)
-    return { ok: false, reason: `${arrival.workflow} skips barrier ${arrival.identifier} in the plan` };
+  const from = sender(plan, expected, arrival);
+  if (!from.ok) return from;
+  const barrier = barrierOf(from.value, arrival);
+  if (!barrier.ok) return barrier;
+  const { participant } = from.value;
+  const { step, skip } = barrier.value;
+  if (skip) return { ok: false, reason: `${participant} skips barrier ${arrival.identifier} in the plan` };
   if (arrival.timeoutMs !== step.timeoutMs) {
     return {
       ok: false,
-      reason: `timeoutMs ${arrival.timeoutMs} disagrees with the plan's ${step.timeoutMs} for ${arrival.workflow} at barrier ${arrival.identifier}`,
+      reason: `timeoutMs ${arrival.timeoutMs} disagrees with the plan's ${step.timeoutMs} for ${participant} at barrier ${arrival.identifier}`,
     };
   }
-  return { ok: true, value: { workflow: wf.value, timeoutMs: step.timeoutMs } };
+  return { ok: true, value: { ...from.value, timeoutMs: step.timeoutMs } };
 }
 
 /** A child's withdrawal: only for a barrier step the plan skips (`when` evaluated false). */
@@ -99,31 +124,26 @@ export function checkWithdrawal(
   plan: PipelinePlan,
   expected: string | undefined,
   withdrawal: BarrierWithdrawal,
-): Checked<WorkflowPlan> {
-  const wf = sender(plan, expected, withdrawal);
-  if (!wf.ok) return wf;
-  const step = barrierStepOf(wf.value, withdrawal.identifier);
-  if (!step) {
+): Checked<CheckedParticipant> {
+  const from = sender(plan, expected, withdrawal);
+  if (!from.ok) return from;
+  const barrier = barrierOf(from.value, withdrawal);
+  if (!barrier.ok) return barrier;
+  if (!barrier.value.skip) {
     return {
       ok: false,
-      reason: `${withdrawal.workflow} is not a participant of barrier ${withdrawal.identifier}`,
+      reason: `${from.value.participant} does not skip barrier ${withdrawal.identifier} in the plan`,
     };
   }
-  if (!step.skip) {
-    return {
-      ok: false,
-      reason: `${withdrawal.workflow} does not skip barrier ${withdrawal.identifier} in the plan`,
-    };
-  }
-  return wf;
+  return from;
 }
 
-/** A child's notice that it gives up (it breaks its barriers). */
+/** A child's notice that it (or one of its branches) gives up: it breaks its barriers. */
 export function checkAbandon(
   plan: PipelinePlan,
   expected: string | undefined,
   notice: WorkflowAbandon,
-): Checked<WorkflowPlan> {
+): Checked<CheckedParticipant> {
   return sender(plan, expected, notice);
 }
 
@@ -132,15 +152,18 @@ export function checkInterventionState(
   plan: PipelinePlan,
   expected: string | undefined,
   state: InterventionState,
-): Checked<WorkflowPlan> {
-  const wf = sender(plan, expected, state);
-  if (!wf.ok || state.step === undefined) return wf;
-  return wf.value.steps.some((step) => step.name === state.step)
-    ? wf
+): Checked<CheckedParticipant> {
+  const from = sender(plan, expected, state);
+  if (!from.ok || state.step === undefined) return from;
+  return hasStepNamed(from.value.workflow, state.step)
+    ? from
     : { ok: false, reason: `${state.workflow} has no step named ${state.step}` };
 }
 
-/** The coordinator's outcome, as its child `wf` checks it: for one of its own barriers. */
+/**
+ * The coordinator's outcome, as its child `wf` checks it: for one of its own barriers, or one of
+ * its branch's when the outcome names a branch.
+ */
 export function checkOutcome(
   wf: WorkflowPlan,
   expected: string | undefined,
@@ -148,9 +171,12 @@ export function checkOutcome(
 ): Checked<BarrierOutcomeMessage> {
   const refused = checkCapability(expected, outcome.capability);
   if (refused !== undefined) return { ok: false, reason: refused };
-  return barrierStepOf(wf, outcome.identifier)
+  return participantBarrier(wf, outcome.identifier, outcome.branch)
     ? { ok: true, value: outcome }
-    : { ok: false, reason: `${outcome.identifier} is not a barrier of ${wf.name}` };
+    : {
+        ok: false,
+        reason: `${outcome.identifier} is not a barrier of ${joinParticipant(wf.name, outcome.branch)}`,
+      };
 }
 
 /** The sender a message claims to come from, for counting: its `workflow` field when it has one. */

@@ -136,9 +136,15 @@ function trimOutput(output: NonNullable<StepResult['output']>, chars: number): S
 }
 
 function mapSteps<D extends PipelineResult | WorkflowResult>(doc: D, f: (step: StepResult) => StepResult): D {
+  // The steps of a parallel step's branches too: their outputs weigh as much as any.
+  const deep = (step: StepResult): StepResult => {
+    const mapped = f(step);
+    if (step.branches === undefined) return mapped;
+    return { ...mapped, branches: step.branches.map((b) => ({ ...b, steps: b.steps.map(deep) })) };
+  };
   if ('workflows' in doc)
-    return { ...doc, workflows: doc.workflows.map((wf) => ({ ...wf, steps: wf.steps.map(f) })) };
-  return { ...doc, steps: doc.steps.map(f) };
+    return { ...doc, workflows: doc.workflows.map((wf) => ({ ...wf, steps: wf.steps.map(deep) })) };
+  return { ...doc, steps: doc.steps.map(deep) };
 }
 
 /**

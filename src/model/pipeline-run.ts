@@ -27,6 +27,7 @@ import {
   claimedSender,
   type Refusal,
 } from './message-checks';
+import { isPartOf, participantsOf } from './participants';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
   barrierCommandSchema,
@@ -153,10 +154,13 @@ export class PipelineRun {
     }
     this.waitingForIntervention.delete(wf.name);
     this.workflows.set(wf.name, result);
+    // The workflow speaks for its branches too: ended, none of them can arrive any more.
+    const participants = participantsOf(wf);
     if (result.status === 'succeeded')
-      return this.apply(Book.withdrawAll(this.book, wf.stage, wf.name, nowMs));
-    return this.apply(
-      Book.abandonAll(this.book, wf.stage, wf.name, `${wf.name} ended ${result.status}`, nowMs),
+      return this.applyToEach(participants, (p) => Book.withdrawAll(this.book, wf.stage, p, nowMs));
+    return this.applyToEach(
+      participants,
+      (p) => Book.abandonAll(this.book, wf.stage, p, `${wf.name} ended ${result.status}`, nowMs),
       wf.name,
     );
   }
@@ -211,7 +215,7 @@ export class PipelineRun {
       Math.min(arrival.arrivedAt, nowMs),
     );
     const arrived = this.apply(
-      Book.arrive(this.book, key, arrival.workflow, arrivedAt, checked.value.timeoutMs),
+      Book.arrive(this.book, key, checked.value.participant, arrivedAt, checked.value.timeoutMs),
     );
     const settled = this.expire(nowMs);
     return {
@@ -228,18 +232,24 @@ export class PipelineRun {
     const sender = this.runningSender(withdrawal.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
     const key = { stage: sender.stage, identifier: withdrawal.identifier };
-    return this.apply(Book.withdraw(this.book, key, withdrawal.workflow, nowMs));
+    return this.apply(Book.withdraw(this.book, key, checked.value.participant, nowMs));
   }
 
-  /** A child's failure handling ended it: it breaks every barrier it has not crossed. */
+  /**
+   * A child's failure handling ended it: it breaks every barrier it has not crossed, its branches'
+   * included. From a branch (failed, or cancelled because a sibling failed): that branch's only.
+   */
   abandon(notice: WorkflowAbandon, nowMs: number): Decision {
     const checked = checkAbandon(this.plan, this.capability, notice);
     if (!checked.ok) return this.refuse('convoy.workflowAbandon', notice.workflow, checked.reason);
     const sender = this.runningSender(notice.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
-    return this.apply(
-      Book.abandonAll(this.book, sender.stage, notice.workflow, notice.reason, nowMs),
-      notice.workflow,
+    const { participant, workflow } = checked.value;
+    const participants = notice.branch === undefined ? participantsOf(workflow) : [participant];
+    return this.applyToEach(
+      participants,
+      (p) => Book.abandonAll(this.book, sender.stage, p, notice.reason, nowMs),
+      participant,
     );
   }
 
@@ -455,7 +465,13 @@ export class PipelineRun {
     const wf = this.workflows.get(name)!;
     if (!isLiveWorkflowStatus(wf.status)) return wf.status;
     if (this.waitingForIntervention.has(name)) return 'waiting-for-intervention';
-    if (this.barriers().some((b) => b.stage === wf.stage && isWaiting(b, name))) {
+    // A workflow waits at a barrier when it, or one of its branches, does.
+    const isOrHasPart = (participant: string): boolean => isPartOf(participant, name);
+    if (
+      this.barriers().some(
+        (b) => b.stage === wf.stage && b.participants.some((p) => isOrHasPart(p) && isWaiting(b, p)),
+      )
+    ) {
       return 'waiting-at-barrier';
     }
     return 'running';
@@ -476,6 +492,24 @@ export class PipelineRun {
   private refuse(message: string, sender: string, reason: string): Decision {
     const log = this.rejectedMessages.record(sender);
     return { changed: false, outcomes: [], refused: { message, sender, reason, log } };
+  }
+
+  /**
+   * Applies one book operation per participant, in order, as one decision: each sees the book the
+   * previous one left.
+   */
+  private applyToEach(
+    participants: readonly string[],
+    operation: (participant: string) => Transition<BarrierBook>,
+    brokenBy?: string,
+  ): Decision {
+    const decisions = participants.map((participant) => this.apply(operation(participant), brokenBy));
+    if (decisions.length === 1) return decisions[0]!;
+    return {
+      changed: decisions.some((d) => d.changed),
+      outcomes: decisions.flatMap((d) => d.outcomes),
+      ...(brokenBy !== undefined ? { brokenBy } : {}),
+    };
   }
 
   private apply(transition: Transition<BarrierBook>, brokenBy?: string): Decision {

@@ -133,11 +133,46 @@ export const barrierStepPlanSchema = z.object({
   train: trainPlanSchema.optional(),
 });
 
+/** The steps a branch of a parallel step runs: every step type but `parallel` (no nesting). */
+export const branchStepPlanSchema = z.discriminatedUnion('type', [
+  shellStepPlanSchema,
+  httpStepPlanSchema,
+  waitStepPlanSchema,
+  barrierStepPlanSchema,
+]);
+/** A step that runs on its own: shell, http, wait or barrier (what a branch holds). */
+export type BranchStepPlan = z.infer<typeof branchStepPlanSchema>;
+
+/**
+ * One branch of a parallel step. Its name is unique in the workflow: a barrier step in it makes
+ * the branch a participant named `<workflow>/<branch>` (see ./participants).
+ */
+export const branchPlanSchema = z.object({
+  name: z.string().min(1),
+  steps: z.array(branchStepPlanSchema).min(1),
+});
+export type BranchPlan = z.infer<typeof branchPlanSchema>;
+
+/**
+ * A group of branches run concurrently inside the workflow; it succeeds when every branch has.
+ * Its failure strategies are its steps' own: a step of a branch fails and is handled as any step.
+ */
+export const parallelStepPlanSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** True when the group's `when` evaluated false: no branch runs, their barriers are withdrawn. */
+  skip: z.boolean(),
+  type: z.literal('parallel'),
+  branches: z.array(branchPlanSchema).min(1),
+});
+export type ParallelStepPlan = z.infer<typeof parallelStepPlanSchema>;
+
 export const stepPlanSchema = z.discriminatedUnion('type', [
   shellStepPlanSchema,
   httpStepPlanSchema,
   waitStepPlanSchema,
   barrierStepPlanSchema,
+  parallelStepPlanSchema,
 ]);
 export type StepPlan = z.infer<typeof stepPlanSchema>;
 export type ShellStepPlan = z.infer<typeof shellStepPlanSchema>;
@@ -169,7 +204,10 @@ export type WorkflowPlan = z.infer<typeof workflowPlanSchema>;
 
 export const stageBarrierPlanSchema = z.object({
   identifier: z.string(),
-  /** Workflow names (after forEach expansion) whose steps contain the identifier. */
+  /**
+   * Participants: workflow names (after forEach expansion) whose own steps contain the identifier,
+   * and `<workflow>/<branch>` for each branch of a parallel step that does (./participants).
+   */
   participants: z.array(z.string()).min(1),
   /** The release train this barrier joins once its own participants have crossed it. */
   train: trainPlanSchema.optional(),
@@ -193,3 +231,10 @@ export const pipelinePlanSchema = z.object({
   stages: z.array(stagePlanSchema).min(1),
 });
 export type PipelinePlan = z.infer<typeof pipelinePlanSchema>;
+
+/** Every shell, http, wait and barrier step of `steps`, those in parallel steps' branches included. */
+export function leafSteps(steps: readonly StepPlan[]): BranchStepPlan[] {
+  return steps.flatMap((step) =>
+    step.type === 'parallel' ? step.branches.flatMap((branch) => branch.steps) : [step],
+  );
+}

@@ -27,9 +27,16 @@ const name = z.string().min(1).max(300);
 export const capabilitySchema = z.string().min(16).max(100);
 const capability = capabilitySchema.optional();
 
+/**
+ * The branch of a parallel step that a barrier message is about: the participant is then
+ * `<workflow>/<branch>` (./participants). Absent when the workflow itself is the participant.
+ */
+const branch = name.optional();
+
 /** Child → parent: the child reached a barrier step and waits there. */
 export const barrierArrivalSchema = z.object({
   workflow: name,
+  branch,
   identifier: name,
   /** The barrier step's timeoutMs: the deadline is arrivedAt + timeoutMs. */
   timeoutMs: z.number().int().min(1),
@@ -41,16 +48,18 @@ export type BarrierArrival = z.infer<typeof barrierArrivalSchema>;
 export const barrierArriveSignal = defineSignal<[BarrierArrival]>('convoy.barrierArrive');
 
 /** Child → parent: the child will not reach this barrier but counts as arrived (step skipped by `when`). */
-export const barrierWithdrawalSchema = z.object({ workflow: name, identifier: name, capability });
+export const barrierWithdrawalSchema = z.object({ workflow: name, branch, identifier: name, capability });
 export type BarrierWithdrawal = z.infer<typeof barrierWithdrawalSchema>;
 export const barrierWithdrawSignal = defineSignal<[BarrierWithdrawal]>('convoy.barrierWithdraw');
 
 /**
  * Child → parent: the child's failure handling resolved to a terminal action, so it breaks every
- * barrier it has not reached. Sent before rollback steps run, so peers learn at once.
+ * barrier it has not reached (its branches' too). Sent before rollback steps run, so peers learn at
+ * once. With `branch`: that branch failed or was cancelled, and breaks its own barriers only.
  */
 export const workflowAbandonSchema = z.object({
   workflow: name,
+  branch,
   reason: z.string().min(1).max(4000),
   capability,
 });
@@ -70,9 +79,10 @@ export const interventionStateSchema = z.object({
 export type InterventionState = z.infer<typeof interventionStateSchema>;
 export const interventionStateSignal = defineSignal<[InterventionState]>('convoy.interventionState');
 
-/** Parent → child: the barrier this child waits at has resolved. */
+/** Parent → child: the barrier this child (or its branch `branch`) waits at has resolved. */
 export const barrierOutcomeSchema = z.object({
   identifier: name,
+  branch,
   kind: z.enum(OutcomeKinds),
   errorType: z.enum(BarrierErrorTypes).optional(),
   message: z.string(),

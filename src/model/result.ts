@@ -91,7 +91,24 @@ export const stepErrorSchema = z.object({ type: z.string(), message: z.string() 
 /** Why a step failed: its error `type` (`step-failed`, `barrier-broken`, `cancelled`, …) and a message. */
 export type StepError = z.infer<typeof stepErrorSchema>;
 
-export const stepResultSchema = z.object({
+export const BranchStatuses = {
+  running: 'running',
+  waitingAtBarrier: 'waiting-at-barrier',
+  waitingForIntervention: 'waiting-for-intervention',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  /** Stopped because a sibling branch failed, or the pipeline was aborted. */
+  cancelled: 'cancelled',
+  /** Its parallel step was skipped by `when`. */
+  skipped: 'skipped',
+} as const;
+/**
+ * A branch's status: `running`, `waiting-at-barrier`, `waiting-for-intervention`, then
+ * `succeeded`, `failed`, `cancelled` or `skipped`.
+ */
+export type BranchStatus = (typeof BranchStatuses)[keyof typeof BranchStatuses];
+
+const leafStepResultSchema = z.object({
   name: z.string(),
   type: z.string(),
   status: z.enum(StepStatuses),
@@ -116,6 +133,21 @@ export const stepResultSchema = z.object({
     .optional(),
   /** True for a step of rollbackSteps. */
   rollback: z.boolean().optional(),
+});
+
+export const branchResultSchema = z.object({
+  name: z.string(),
+  /** Its name as a barrier participant: `<workflow>/<branch>`. */
+  participant: z.string(),
+  status: z.enum(BranchStatuses),
+  steps: z.array(leafStepResultSchema),
+});
+/** One branch of a parallel step in the result document, with its steps. */
+export type BranchResult = z.infer<typeof branchResultSchema>;
+
+export const stepResultSchema = leafStepResultSchema.extend({
+  /** Parallel steps: each branch, its status and its steps. */
+  branches: z.array(branchResultSchema).optional(),
 });
 /** One step (or one rollback step) of a workflow in the result document. */
 export type StepResult = z.infer<typeof stepResultSchema>;

@@ -64,6 +64,8 @@ export const earlyAbandonSchema = z.object({
   actions: z.partialRecord(z.enum(['step-failed', 'step-timeout']), z.enum(['abort', 'rollback'])),
   /** The pipeline's capability, which the notice must carry to be believed (absent for older pipelines). */
   capability: capabilitySchema.optional(),
+  /** The step runs in this branch of a parallel step: the branch, not the workflow, gives up. */
+  branch: z.string().min(1).max(300).optional(),
 });
 export type EarlyAbandon = z.infer<typeof earlyAbandonSchema>;
 

@@ -6,6 +6,7 @@
  *
  * Pure module (workflow code imports it).
  */
+import { splitParticipant } from './participants';
 import type { PipelineResult, WorkflowResult } from './result';
 
 /** The attributes, their Temporal types (as `temporal operator search-attribute create` spells them). */
@@ -38,7 +39,9 @@ export function pipelineVisibility(doc: PipelineResult): PipelineVisibility {
         .filter(
           (b) =>
             b.status === 'standing' &&
-            Object.keys(b.arrivals).some((p) => statusOf.get(p) === 'waiting-at-barrier'),
+            Object.keys(b.arrivals).some(
+              (p) => statusOf.get(splitParticipant(p).workflow) === 'waiting-at-barrier',
+            ),
         )
         .map((b) => b.identifier),
     ),
@@ -54,10 +57,14 @@ export function pipelineVisibility(doc: PipelineResult): PipelineVisibility {
 }
 
 /** A deployment workflow's `ConvoyStatus`: its entry's status, and the barrier it waits at, if any. */
-export function workflowVisibility(result: WorkflowResult, waitingAt?: string): PipelineVisibility {
+export function workflowVisibility(
+  result: WorkflowResult,
+  waitingAt: string | readonly string[] = [],
+): PipelineVisibility {
+  const barriers = typeof waitingAt === 'string' ? [waitingAt] : waitingAt;
   return {
     status: result.status,
-    waitingBarriers: result.status === 'waiting-at-barrier' && waitingAt !== undefined ? [waitingAt] : [],
+    waitingBarriers: result.status === 'waiting-at-barrier' ? [...barriers] : [],
   };
 }
 

@@ -4,7 +4,7 @@
  * and cost the workflows no history events (the UI reads them through a built-in query).
  */
 import { missingParticipants, type BarrierState } from './barrier';
-import { isoMs, type PipelineStatus, type StageStatus } from './result';
+import { isoMs, type BranchResult, type PipelineStatus, type StageStatus } from './result';
 
 /** At most this many names are listed per barrier; the rest are counted. */
 const MAX_NAMES = 5;
@@ -39,14 +39,40 @@ export function renderPipelineDetails(
 
 /** A deployment workflow's details while it runs a step: which step of how many, and for a barrier which one. */
 export function renderStepDetails(
-  step: { name: string; type: string; identifier?: string; timeoutMs?: number },
+  step: {
+    name: string;
+    type: string;
+    identifier?: string;
+    timeoutMs?: number;
+    branches?: { name: string }[];
+  },
   index: number,
   count: number,
 ): string {
   const position = `step ${index + 1}/${count}`;
-  return step.type === 'barrier'
-    ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
-    : `**${position}: \`${step.name}\`** (${step.type})`;
+  if (step.type === 'barrier')
+    return `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`;
+  if (step.type === 'parallel')
+    return `**${position}: \`${step.name}\`** — parallel branches ${names((step.branches ?? []).map((b) => `\`${b.name}\``))}`;
+  return `**${position}: \`${step.name}\`** (${step.type})`;
+}
+
+/**
+ * A deployment workflow's details while it runs a parallel step: the step, then each branch with
+ * its status and the step it is at (its participant name, as barriers show it).
+ */
+export function renderParallelDetails(
+  step: { name: string },
+  index: number,
+  count: number,
+  branches: readonly BranchResult[],
+): string {
+  const lines = [`**step ${index + 1}/${count}: \`${step.name}\`** — parallel`, ''];
+  for (const branch of branches) {
+    const at = branch.steps.at(-1);
+    lines.push(`- \`${branch.participant}\`: ${branch.status}${at ? ` at \`${at.name}\` (${at.type})` : ''}`);
+  }
+  return lines.join('\n');
 }
 
 /**

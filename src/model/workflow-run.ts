@@ -5,7 +5,8 @@
  *
  * Pure module (no clock: times are passed in as epoch milliseconds), so workflow code may use it.
  */
-import type { FailureRule, StepPlan, WorkflowPlan } from './plan';
+import { joinParticipant } from './participants';
+import type { BranchStepPlan, FailureRule, ParallelStepPlan, WorkflowPlan } from './plan';
 import {
   failureContextOf,
   terminalActionsFor,
@@ -24,6 +25,7 @@ import {
 } from './protocol';
 import {
   isoMs,
+  type BranchResult,
   type InterventionWait,
   type StepError,
   type StepResult,
@@ -57,7 +59,12 @@ export function countWorkerRestarts(record: StepResult, attempt: number | undefi
 export class WorkflowRun {
   status: WorkflowStatus = 'running';
   readonly steps: StepResult[] = [];
+  /** The coordinator's outcomes, by participant (the workflow or one of its branches) and barrier. */
   private readonly outcomes = new Map<string, BarrierOutcomeMessage>();
+  /** The barriers the workflow's participants (itself, its branches) wait at now, one entry each. */
+  private readonly waitingAt: string[] = [];
+  /** The branch whose step waits for an operator, while it waits. */
+  private waitingBranch: BranchResult | undefined;
   private decision: InterventionDecision['action'] | undefined;
   private intervention: InterventionWait | undefined;
   /** The step waiting for an operator, while it waits. */
@@ -89,8 +96,16 @@ export class WorkflowRun {
     };
   }
 
-  /** Starts the record of a step (or rollback step) at `nowMs`. */
-  startStep(step: { name: string; type: string }, nowMs: number, rollback = false): StepResult {
+  /**
+   * Starts the record of a step (or rollback step) at `nowMs`, among the workflow's steps or, for a
+   * step of a branch, among `branch`'s.
+   */
+  startStep(
+    step: { name: string; type: string },
+    nowMs: number,
+    rollback = false,
+    branch?: BranchResult,
+  ): StepResult {
     const record: StepResult = {
       name: step.name,
       type: step.type,
@@ -99,8 +114,31 @@ export class WorkflowRun {
       startedAt: isoMs(nowMs),
       ...(rollback ? { rollback: true } : {}),
     };
-    this.steps.push(record);
+    (branch?.steps ?? this.steps).push(record);
     return record;
+  }
+
+  /** A parallel step's branches start, each `running` (or `skipped` with the step): their records. */
+  startBranches(record: StepResult, step: ParallelStepPlan): BranchResult[] {
+    record.attempts = 1;
+    record.branches = step.branches.map((branch) => ({
+      name: branch.name,
+      participant: joinParticipant(this.plan.name, branch.name),
+      status: step.skip ? 'skipped' : 'running',
+      steps: [],
+    }));
+    return record.branches;
+  }
+
+  /** A branch ends: `succeeded`, `failed` or `cancelled` (its running or waiting steps fail as cancelled). */
+  endBranch(
+    branch: BranchResult,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    nowMs: number,
+    why?: string,
+  ): void {
+    branch.status = status;
+    if (status === 'cancelled') this.cancelSteps(branch.steps, nowMs, why ?? 'the branch was cancelled');
   }
 
   /** Ends a step's record (or its current attempt) with `status` at `nowMs`. */
@@ -121,15 +159,25 @@ export class WorkflowRun {
   /** The pipeline was aborted: every step still running or waiting fails as cancelled. */
   abort(nowMs: number): void {
     this.status = 'aborted';
-    for (const record of this.steps) {
+    this.cancelSteps(this.steps, nowMs, 'the pipeline was aborted');
+  }
+
+  /** Fails every running or waiting step of `records` as cancelled, branches included. */
+  private cancelSteps(records: readonly StepResult[], nowMs: number, message: string): void {
+    for (const record of records) {
+      for (const branch of record.branches ?? []) {
+        if (branch.status !== 'succeeded' && branch.status !== 'failed' && branch.status !== 'skipped')
+          branch.status = 'cancelled';
+        this.cancelSteps(branch.steps, nowMs, message);
+      }
       if (record.status === 'running' || record.status === 'waiting') {
-        this.finishStep(record, 'failed', nowMs, { type: 'cancelled', message: 'the pipeline was aborted' });
+        this.finishStep(record, 'failed', nowMs, { type: 'cancelled', message });
       }
     }
   }
 
   /** The rules that apply to a failure of `step`. */
-  failureContext(step: StepPlan): FailureContext {
+  failureContext(step: BranchStepPlan): FailureContext {
     return failureContextOf(step, this.plan, this.pipelineRules);
   }
 
@@ -137,7 +185,10 @@ export class WorkflowRun {
    * The terminal actions a failure of this attempt of a shell or http step leads to straight away:
    * the activity then tells the coordinator itself, before the failure travels back here.
    */
-  terminalActionsOf(step: StepPlan, retriesUsed: number): Partial<Record<StepErrorType, TerminalAction>> {
+  terminalActionsOf(
+    step: BranchStepPlan,
+    retriesUsed: number,
+  ): Partial<Record<StepErrorType, TerminalAction>> {
     if (step.type !== 'shell' && step.type !== 'http') return {};
     return terminalActionsFor(this.failureContext(step), retriesUsed);
   }
@@ -149,7 +200,8 @@ export class WorkflowRun {
   takeOutcome(outcome: BarrierOutcomeMessage): Refusal | undefined {
     const checked = checkOutcome(this.plan, this.capability, outcome);
     if (!checked.ok) return this.refuse('convoy.barrierOutcome', COORDINATOR_SENDER, checked.reason);
-    if (!this.outcomes.has(outcome.identifier)) this.outcomes.set(outcome.identifier, outcome);
+    const key = outcomeKey(outcome.identifier, outcome.branch);
+    if (!this.outcomes.has(key)) this.outcomes.set(key, outcome);
     return undefined;
   }
 
@@ -163,25 +215,35 @@ export class WorkflowRun {
     return this.refuse(message, claimedSender(payload, COORDINATOR_SENDER), `malformed: ${reason}`);
   }
 
-  /** The coordinator's outcome for barrier `identifier`, once it came. */
-  outcomeOf(identifier: string): BarrierOutcomeMessage | undefined {
-    return this.outcomes.get(identifier);
+  /** The coordinator's outcome for barrier `identifier` of the workflow or its `branch`, once it came. */
+  outcomeOf(identifier: string, branch?: string): BarrierOutcomeMessage | undefined {
+    return this.outcomes.get(outcomeKey(identifier, branch));
   }
 
-  /** The participant arrives at barrier `identifier` with its step's record, at `nowMs`. */
-  arriveAtBarrier(record: StepResult, nowMs: number): void {
+  /**
+   * The participant (the workflow, or its `branch`) arrives at a barrier with its step's record, at
+   * `nowMs`. The workflow waits at a barrier while any of its participants does.
+   */
+  arriveAtBarrier(record: StepResult, nowMs: number, identifier: string, branch?: BranchResult): void {
     record.startedAt = isoMs(nowMs);
     record.status = 'waiting';
-    this.status = 'waiting-at-barrier';
+    this.waitingAt.push(identifier);
+    if (branch) branch.status = 'waiting-at-barrier';
+    if (this.status === 'running') this.status = 'waiting-at-barrier';
   }
 
   /**
    * The barrier step's end: the coordinator's outcome when it came; otherwise the coordinator is
    * gone (`coordinatorGone`) or never answered within the barrier's timeout and the grace.
    */
-  leaveBarrier(identifier: string, timeoutMs: number, coordinatorGone: boolean): BarrierVerdict {
-    this.status = 'running';
-    const outcome = this.outcomes.get(identifier);
+  leaveBarrier(
+    identifier: string,
+    timeoutMs: number,
+    coordinatorGone: boolean,
+    branch?: BranchResult,
+  ): BarrierVerdict {
+    this.leaveWaiting(identifier, branch);
+    const outcome = this.outcomes.get(outcomeKey(identifier, branch?.name));
     if (outcome?.kind === 'released') return { released: true };
     if (outcome)
       return { released: false, errorType: outcome.errorType ?? 'barrier-broken', message: outcome.message };
@@ -202,8 +264,15 @@ export class WorkflowRun {
    * Starts waiting at `nowMs` for an operator's decision on `step`, for at most `timeoutMs`
    * (forever when undefined): any decision given before now is forgotten.
    */
-  startWaitingForOperator(step: string, nowMs: number, timeoutMs: number | undefined): void {
+  startWaitingForOperator(
+    step: string,
+    nowMs: number,
+    timeoutMs: number | undefined,
+    branch?: BranchResult,
+  ): void {
     this.status = 'waiting-for-intervention';
+    this.waitingBranch = branch;
+    if (branch) branch.status = 'waiting-for-intervention';
     this.decision = undefined;
     this.intervention = {
       step,
@@ -262,7 +331,35 @@ export class WorkflowRun {
     this.decision = undefined;
     this.intervention = undefined;
     this.waitingStep = undefined;
-    this.status = 'running';
+    if (this.waitingBranch) this.waitingBranch.status = 'running';
+    this.waitingBranch = undefined;
+    this.status = this.waitingAt.length > 0 ? 'waiting-at-barrier' : 'running';
     return decision;
   }
+
+  /**
+   * True while a step waits for an operator: the workflow has one wait at a time, so a branch whose
+   * step needs one waits for the other's to end first.
+   */
+  get isWaitingForOperator(): boolean {
+    return this.waitingStep !== undefined;
+  }
+
+  /** A participant (the workflow, or `branch`) stopped waiting at barrier `identifier`, or was cancelled there. */
+  leaveWaiting(identifier: string, branch?: BranchResult): void {
+    const at = this.waitingAt.indexOf(identifier);
+    if (at >= 0) this.waitingAt.splice(at, 1);
+    if (branch?.status === 'waiting-at-barrier') branch.status = 'running';
+    if (this.status === 'waiting-at-barrier' && this.waitingAt.length === 0) this.status = 'running';
+  }
+
+  /** The barriers some participant of the workflow waits at now, sorted, without repeats. */
+  waitingBarriers(): string[] {
+    return [...new Set(this.waitingAt)].sort();
+  }
+}
+
+/** The key of a barrier outcome: the participant's branch (none for the workflow) and the barrier. */
+function outcomeKey(identifier: string, branch: string | undefined): string {
+  return JSON.stringify([branch ?? null, identifier]);
 }

@@ -16,7 +16,14 @@
  *
  * Pure module.
  */
-import type { FailureRule, RollbackStepPlan, StepPlan, WorkflowPlan } from '../model/plan';
+import type {
+  BranchStepPlan,
+  FailureRule,
+  ParallelStepPlan,
+  RollbackStepPlan,
+  StepPlan,
+  WorkflowPlan,
+} from '../model/plan';
 import {
   type SecretSource,
   type StepSecrets,
@@ -25,7 +32,7 @@ import {
   substituteSecrets,
 } from '../model/secrets';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
-import type { RollbackStepFile, StepFile, WhenCondition, WorkflowFile } from './schema';
+import type { ParallelStepFile, RollbackStepFile, StepFile, WhenCondition, WorkflowFile } from './schema';
 import { VARIABLE_NAME_PATTERN } from './schema';
 import { type ShellContext, ShellContexts, classifyExpressionContexts, shellQuote } from './shell-quoting';
 
@@ -336,9 +343,12 @@ export function expandWorkflow(input: WorkflowExpansionInput): {
     };
     const convoyEnv = convoyEnvironment(context);
 
-    const steps = workflow.steps.map((step, index) =>
-      expandStep(step, [...path, 'steps', index], context, convoyEnv, issues),
-    );
+    const steps = workflow.steps.map((step, index): StepPlan => {
+      const at = [...path, 'steps', index];
+      return step.type === 'parallel'
+        ? expandParallelStep(step, at, context, convoyEnv, issues)
+        : expandStep(step, at, context, convoyEnv, issues);
+    });
     const rollbackSteps = (workflow.rollbackSteps ?? []).map(
       (step, index) =>
         expandStep(step, [...path, 'rollbackSteps', index], context, convoyEnv, issues) as RollbackStepPlan,
@@ -382,13 +392,43 @@ function reportEnvNameCollisions(
   }
 }
 
+/** A parallel step: its `when`, and each branch's steps expanded like a workflow's. */
+function expandParallelStep(
+  step: ParallelStepFile,
+  at: readonly PathSegment[],
+  context: ExpansionContext,
+  convoyEnv: Readonly<Record<string, string>>,
+  issues: IssueCollector,
+): ParallelStepPlan {
+  const condition = evaluateWhen(step.when, context.variables);
+  if (condition.problem) issues.add([...at, 'when', 'var'], condition.problem);
+  return {
+    name: step.name,
+    ...(step.description === undefined ? {} : { description: step.description }),
+    skip: condition.skip,
+    type: 'parallel',
+    branches: step.branches.map((branch, branchIndex) => ({
+      name: branch.name,
+      steps: branch.steps.map((branchStep, stepIndex) =>
+        expandStep(
+          branchStep,
+          [...at, 'branches', branchIndex, 'steps', stepIndex],
+          context,
+          convoyEnv,
+          issues,
+        ),
+      ),
+    })),
+  };
+}
+
 function expandStep(
   step: StepFile | RollbackStepFile,
   at: readonly PathSegment[],
   context: ExpansionContext,
   convoyEnv: Readonly<Record<string, string>>,
   issues: IssueCollector,
-): StepPlan {
+): BranchStepPlan {
   const condition = evaluateWhen(step.when, context.variables);
   if (condition.problem) issues.add([...at, 'when', 'var'], condition.problem);
   const common = {

@@ -66,9 +66,18 @@ export function predictParentHistoryEvents(
     for (const workflow of stage.workflows) {
       workflows += 1;
       for (const step of workflow.steps) {
-        if (step.type !== 'barrier') continue;
-        if (step.skip) withdrawals += 1;
-        else arrivals += 1;
+        // A branch's barrier step is one arrival (or, skipped with its group, one withdrawal).
+        const visits =
+          step.type === 'parallel'
+            ? step.branches.flatMap((branch) =>
+                branch.steps.map((inner) => ({ inner, groupSkip: step.skip })),
+              )
+            : [{ inner: step, groupSkip: false }];
+        for (const { inner, groupSkip } of visits) {
+          if (inner.type !== 'barrier') continue;
+          if (inner.skip || groupSkip) withdrawals += 1;
+          else arrivals += 1;
+        }
       }
     }
   }

@@ -39,7 +39,7 @@ export const EXPRESSION_MARKERS = ['${{', '${', '<+'] as const;
 const MAX_NAME_LENGTH = 128;
 
 /** The step types, in the order error messages list them. */
-export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier'] as const;
+export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier', 'parallel'] as const;
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -349,6 +349,48 @@ export const stepFileSchema = z.discriminatedUnion('type', [
 ]);
 export type StepFile = z.infer<typeof stepFileSchema>;
 
+/** One branch of a parallel step: a name unique in the workflow and its steps, run in order. */
+export const branchFileSchema = z
+  .strictObject({
+    name: nameSchema.describe(
+      'Unique in the workflow; a barrier step in the branch makes it a participant named <workflow>/<branch>.',
+    ),
+    steps: z
+      .array(stepFileSchema)
+      .min(1, { error: 'expected at least one step' })
+      .describe('Run in order: shell, http, wait and barrier steps (no nested parallel steps).'),
+  })
+  .meta({ id: 'branch', description: 'A branch of a parallel step.' });
+export type BranchFile = z.infer<typeof branchFileSchema>;
+
+export const parallelStepFileSchema = z
+  .strictObject({
+    name: stepNameSchema,
+    description: descriptionSchema.optional(),
+    when: whenSchema.optional(),
+    type: z.literal('parallel'),
+    branches: z
+      .array(branchFileSchema)
+      .min(1, { error: 'expected at least one branch' })
+      .describe('Run concurrently; the step succeeds when every branch has.'),
+  })
+  .meta({
+    id: 'parallelStep',
+    description:
+      'Runs branches concurrently inside the workflow; a failing branch cancels the others and ends the step.',
+  });
+export type ParallelStepFile = z.infer<typeof parallelStepFileSchema>;
+
+/** A step of a workflow's `steps`: any step type, parallel steps included. */
+export const workflowStepFileSchema = z.discriminatedUnion('type', [
+  shellStepFileSchema,
+  httpStepFileSchema,
+  waitStepFileSchema,
+  barrierStepFileSchema,
+  parallelStepFileSchema,
+]);
+export type WorkflowStepFile = z.infer<typeof workflowStepFileSchema>;
+
 /** Rollback steps: no barriers (SPEC section 2 rule 4); the message says so (see `describeIssue`). */
 export const rollbackStepFileSchema = z.discriminatedUnion('type', [
   shellStepFileSchema,
@@ -385,9 +427,9 @@ export const workflowFileSchema = z
       .describe('One workflow per item, named name[item]; the item is ${{ vars.item }}.'),
     failureStrategies: failureStrategiesSchema.optional(),
     steps: z
-      .array(stepFileSchema)
+      .array(workflowStepFileSchema)
       .min(1, { error: 'expected at least one step' })
-      .describe('Run in order: shell, http, wait and barrier steps.'),
+      .describe('Run in order: shell, http, wait, barrier and parallel steps.'),
     rollbackSteps: z
       .array(rollbackStepFileSchema)
       .optional()
@@ -478,6 +520,8 @@ const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(httpStepFileSchema.shape),
     ...Object.keys(waitStepFileSchema.shape),
     ...Object.keys(barrierStepFileSchema.shape),
+    ...Object.keys(parallelStepFileSchema.shape),
+    ...Object.keys(branchFileSchema.shape),
     ...Object.keys(fileFailureRuleSchema.shape),
     ...Object.keys(whenSchema.shape),
     ...Object.keys(secretSourceFileSchema.shape),
@@ -539,10 +583,16 @@ function isCustomMessage(issue: { message: string }): boolean {
 
 function describeStepType(at: PathSegment[], input: unknown): string {
   const inRollback = at.includes('rollbackSteps');
-  const expected = inRollback ? STEP_TYPES.filter((type) => type !== 'barrier') : STEP_TYPES;
+  const inBranch = at.includes('branches');
+  const expected = STEP_TYPES.filter(
+    (type) =>
+      !(inRollback && (type === 'barrier' || type === 'parallel')) && !(inBranch && type === 'parallel'),
+  );
   const type = isRecord(input) ? input['type'] : undefined;
   if (type === undefined) return `missing step type; expected one of ${expected.join(', ')}`;
   if (inRollback && type === 'barrier') return 'barrier steps are not allowed in rollbackSteps';
+  if (inRollback && type === 'parallel') return 'parallel steps are not allowed in rollbackSteps';
+  if (inBranch && type === 'parallel') return 'parallel steps cannot be nested in a branch';
   if (typeof type !== 'string') return `expected a step type, one of ${expected.join(', ')}`;
   return `unknown step type '${type}'; expected one of ${expected.join(', ')}`;
 }
@@ -590,7 +640,10 @@ function didYouMean(key: string): string {
       bestDistance = distance;
     }
   }
-  return best === undefined ? ` '${truncate(key)}'` : ` '${truncate(key)}'; did you mean '${best}'?`;
+  if (best === undefined) return ` '${truncate(key)}'`;
+  // A field the format knows, in a place that does not take it (e.g. `timeoutMs` on a parallel step).
+  if (bestDistance === 0) return ` '${truncate(key)}' (not allowed here)`;
+  return ` '${truncate(key)}'; did you mean '${best}'?`;
 }
 
 /** Edit distance, for typo hints only; keys of very different length or absurd size are no typo. */

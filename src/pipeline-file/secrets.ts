@@ -8,7 +8,8 @@
 import type { StagePlan } from '../model/plan';
 import { type SecretSource, mentionsSecret } from '../model/secrets';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
-import type { PipelineFile, RollbackStepFile, StepFile } from './schema';
+import { leafSteps } from '../model/plan';
+import type { PipelineFile, RollbackStepFile, WorkflowStepFile } from './schema';
 
 /** Where `${{ secrets.NAME }}` may stand, for messages. */
 export const SECRET_FIELDS =
@@ -46,15 +47,23 @@ export function misplacedSecretErrors(
       const at: PathSegment[] = ['stages', stageIndex, 'workflows', workflowIndex];
       for (const [name, value] of Object.entries(workflow.variables ?? {}))
         check([...at, 'variables', name], value);
-      const checkStep = (list: string, index: number, step: StepFile | RollbackStepFile): void => {
-        const stepAt = [...at, list, index];
+      const checkStep = (stepAt: PathSegment[], step: WorkflowStepFile | RollbackStepFile): void => {
         check([...stepAt, 'name'], step.name);
         check([...stepAt, 'description'], step.description);
         check([...stepAt, 'when', 'equals'], step.when?.equals);
         check([...stepAt, 'when', 'notEquals'], step.when?.notEquals);
+        if (step.type !== 'parallel') return;
+        step.branches.forEach((branch, branchIndex) => {
+          check([...stepAt, 'branches', branchIndex, 'name'], branch.name);
+          branch.steps.forEach((branchStep, index) =>
+            checkStep([...stepAt, 'branches', branchIndex, 'steps', index], branchStep),
+          );
+        });
       };
-      workflow.steps.forEach((step, index) => checkStep('steps', index, step));
-      (workflow.rollbackSteps ?? []).forEach((step, index) => checkStep('rollbackSteps', index, step));
+      workflow.steps.forEach((step, index) => checkStep([...at, 'steps', index], step));
+      (workflow.rollbackSteps ?? []).forEach((step, index) =>
+        checkStep([...at, 'rollbackSteps', index], step),
+      );
     }),
   );
   return errors;
@@ -68,7 +77,7 @@ export function unusedSecretWarnings(
   const used = new Set<string>();
   for (const stage of stages)
     for (const workflow of stage.workflows)
-      for (const step of [...workflow.steps, ...workflow.rollbackSteps])
+      for (const step of [...leafSteps(workflow.steps), ...workflow.rollbackSteps])
         if (step.type === 'shell' || step.type === 'http')
           for (const name of Object.keys(step.secrets ?? {})) used.add(name);
   return Object.keys(file.secrets ?? {})

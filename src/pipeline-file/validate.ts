@@ -10,9 +10,10 @@
  * Pure module.
  */
 import { HISTORY_LIMIT_EVENTS, HISTORY_WARN_EVENTS, predictParentHistoryEvents } from './history-budget';
-import type { StageBarrierPlan, StagePlan, TrainPlan } from '../model/plan';
+import { joinParticipant } from '../model/participants';
+import type { StageBarrierPlan, StagePlan, TrainPlan, WorkflowPlan } from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
-import type { PipelineFile } from './schema';
+import type { PipelineFile, StepFile } from './schema';
 import {
   type ExpandedWorkflow,
   checkVariableName,
@@ -20,7 +21,12 @@ import {
   expandForEach,
   expandWorkflow,
 } from './expand';
-import { describeDeadlock, findBarrierDeadlocks } from './barrier-order';
+import {
+  type BarrierOrderWorkflow,
+  type BarrierVisit,
+  describeDeadlock,
+  findBarrierDeadlocks,
+} from './barrier-order';
 import { declaredSecrets, misplacedSecretErrors, unusedSecretWarnings } from './secrets';
 import { trainErrors } from './trains';
 
@@ -97,15 +103,14 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
     });
   });
 
-  stages.forEach((stage, stageIndex) => {
-    const deadlocks = findBarrierDeadlocks(
-      stage.workflows.map((workflow) => ({
-        name: workflow.name,
-        barriers: workflow.steps.flatMap((step) =>
-          step.type === 'barrier' ? [{ identifier: step.identifier, skip: step.skip }] : [],
-        ),
-      })),
-    );
+  stageSources.forEach((sources, stageIndex) => {
+    const timelines: BarrierOrderWorkflow[] = [];
+    sources.forEach(({ plan, path }) => {
+      const found = barrierTimelines(plan);
+      if (Array.isArray(found)) timelines.push(...found);
+      else error(path, found.tooMany);
+    });
+    const deadlocks = findBarrierDeadlocks(timelines);
     for (const deadlock of deadlocks) error(['stages', stageIndex], describeDeadlock(deadlock));
   });
 
@@ -156,48 +161,137 @@ function checkUniqueWorkflowNames(file: PipelineFile, error: ReportError): void 
   );
 }
 
-/** Step names unique across steps and rollbackSteps; a barrier identifier at most once. */
+/**
+ * Step names unique across the workflow (its steps, its branches' steps, rollbackSteps) and branch
+ * names unique in it; a barrier identifier at most once per participant (the workflow, or one
+ * branch). A barrier may be shared by branches of one parallel step, which run side by side, but
+ * not by the workflow and its branch, nor by branches of two parallel steps: one of them would
+ * only start after the other crossed, so neither could.
+ */
 function checkWorkflowSteps(
   workflow: PipelineFile['stages'][number]['workflows'][number],
   at: readonly PathSegment[],
   error: ReportError,
 ): void {
   const stepNames = new Map<string, string>();
-  const barrierSteps = new Map<string, string>();
-  const check = (list: 'steps' | 'rollbackSteps') =>
-    (workflow[list] ?? []).forEach((step, index) => {
-      const where = `${list}[${index}]`;
-      const earlier = stepNames.get(step.name);
-      if (earlier === undefined) stepNames.set(step.name, where);
-      else error([...at, list, index, 'name'], `duplicate step name '${step.name}' (also ${earlier})`);
-      if (step.type === 'barrier') {
-        const earlierBarrier = barrierSteps.get(step.identifier);
-        if (earlierBarrier === undefined) barrierSteps.set(step.identifier, where);
-        else {
-          error(
-            [...at, list, index, 'identifier'],
-            `barrier '${step.identifier}' appears more than once in this workflow (also ${earlierBarrier})`,
-          );
-        }
-      }
+  const branchNames = new Map<string, string>();
+  /** Barrier identifier → where its first step is and which lane (own steps, or a parallel step) it is in. */
+  const barrierLanes = new Map<string, { where: string; lane: string }>();
+  const checkName = (path: PathSegment[], name: string, where: string): void => {
+    const earlier = stepNames.get(name);
+    if (earlier === undefined) stepNames.set(name, where);
+    else error([...path, 'name'], `duplicate step name '${name}' (also ${earlier})`);
+  };
+  const checkBarrier = (
+    path: PathSegment[],
+    identifier: string,
+    where: string,
+    lane: string,
+    seenInParticipant: Map<string, string>,
+  ): void => {
+    const again = seenInParticipant.get(identifier);
+    if (again !== undefined) {
+      error(
+        [...path, 'identifier'],
+        `barrier '${identifier}' appears more than once in this ${lane === 'steps' ? 'workflow' : 'branch'} (also ${again})`,
+      );
+      return;
+    }
+    seenInParticipant.set(identifier, where);
+    const first = barrierLanes.get(identifier);
+    if (first === undefined) barrierLanes.set(identifier, { where, lane });
+    else if (first.lane !== lane) {
+      error(
+        [...path, 'identifier'],
+        `barrier '${identifier}' is also reached at ${first.where}, which runs only before or after ` +
+          'this one in the same workflow: neither could cross (branches share a barrier only within one parallel step)',
+      );
+    }
+  };
+  const ownBarriers = new Map<string, string>();
+  workflow.steps.forEach((step, index) => {
+    const where = `steps[${index}]`;
+    const path = [...at, 'steps', index];
+    checkName(path, step.name, where);
+    if (step.type === 'barrier') checkBarrier(path, step.identifier, where, 'steps', ownBarriers);
+    if (step.type !== 'parallel') return;
+    step.branches.forEach((branch, branchIndex) => {
+      const branchWhere = `${where}.branches[${branchIndex}]`;
+      const branchPath = [...path, 'branches', branchIndex];
+      const earlierBranch = branchNames.get(branch.name);
+      if (earlierBranch === undefined) branchNames.set(branch.name, branchWhere);
+      else
+        error(
+          [...branchPath, 'name'],
+          `duplicate branch name '${branch.name}' (also ${earlierBranch}); branch names are unique in a workflow`,
+        );
+      const branchBarriers = new Map<string, string>();
+      branch.steps.forEach((branchStep, stepIndex) => {
+        const stepWhere = `${branchWhere}.steps[${stepIndex}]`;
+        const stepPath = [...branchPath, 'steps', stepIndex];
+        checkName(stepPath, branchStep.name, stepWhere);
+        if (branchStep.type === 'barrier')
+          checkBarrier(stepPath, branchStep.identifier, stepWhere, where, branchBarriers);
+      });
     });
-  check('steps');
-  check('rollbackSteps');
+  });
+  (workflow.rollbackSteps ?? []).forEach((step, index) =>
+    checkName([...at, 'rollbackSteps', index], step.name, `rollbackSteps[${index}]`),
+  );
 }
 
-/** The stage's barriers in order of first appearance, each with every workflow that has it. */
+/** One barrier step of a workflow: the participant that reaches it and where it is in the file. */
+interface BarrierStepVisit {
+  readonly participant: string;
+  readonly identifier: string;
+  readonly skip: boolean;
+  readonly path: readonly PathSegment[];
+  readonly train?: TrainPlan;
+}
+
+/** Every barrier step of `workflow`, its branches' included, in step order. */
+function barrierStepVisits({ plan, path }: ExpandedWorkflow): BarrierStepVisit[] {
+  return plan.steps.flatMap((step, index): BarrierStepVisit[] => {
+    const at = [...path, 'steps', index];
+    if (step.type === 'barrier')
+      return [
+        { participant: plan.name, identifier: step.identifier, skip: step.skip, path: at, train: step.train },
+      ];
+    if (step.type !== 'parallel') return [];
+    return step.branches.flatMap((branch, branchIndex) =>
+      branch.steps.flatMap((inner, stepIndex): BarrierStepVisit[] =>
+        inner.type === 'barrier'
+          ? [
+              {
+                participant: joinParticipant(plan.name, branch.name),
+                identifier: inner.identifier,
+                skip: inner.skip || step.skip,
+                path: [...at, 'branches', branchIndex, 'steps', stepIndex],
+                train: inner.train,
+              },
+            ]
+          : [],
+      ),
+    );
+  });
+}
+
+/**
+ * The stage's barriers in order of first appearance, each with every participant that has it: a
+ * workflow, or `<workflow>/<branch>` for a barrier step in a branch.
+ */
 function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan[] {
   const participants = new Map<string, string[]>();
   const trains = new Map<string, TrainPlan>();
-  for (const { plan } of workflows) {
-    for (const step of plan.steps) {
-      if (step.type !== 'barrier') continue;
-      const list = participants.get(step.identifier) ?? [];
+  for (const workflow of workflows) {
+    for (const visit of barrierStepVisits(workflow)) {
+      const list = participants.get(visit.identifier) ?? [];
       // Skipped steps still make a participant: it withdraws (counts as arrived) at run time.
-      if (!list.includes(plan.name)) list.push(plan.name);
-      participants.set(step.identifier, list);
+      if (!list.includes(visit.participant)) list.push(visit.participant);
+      participants.set(visit.identifier, list);
       // A train on one step applies to the whole barrier (./trains.ts rejects disagreeing ones).
-      if (step.train !== undefined && !trains.has(step.identifier)) trains.set(step.identifier, step.train);
+      if (visit.train !== undefined && !trains.has(visit.identifier))
+        trains.set(visit.identifier, visit.train);
     }
   }
   return [...participants].map(([identifier, names]) => {
@@ -209,12 +303,52 @@ function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan
 /** Path of the first barrier step with `identifier` among a stage's expanded workflows. */
 function barrierStepPath(workflows: readonly ExpandedWorkflow[], identifier: string): string {
   for (const workflow of workflows) {
-    const index = workflow.plan.steps.findIndex(
-      (step) => step.type === 'barrier' && step.identifier === identifier,
-    );
-    if (index >= 0) return formatPath([...workflow.path, 'steps', index, 'identifier']);
+    const visit = barrierStepVisits(workflow).find((v) => v.identifier === identifier);
+    if (visit) return formatPath([...visit.path, 'identifier']);
   }
   return '';
+}
+
+/** More paths through a workflow's parallel steps than the deadlock check follows. */
+export const MAX_BRANCH_PATHS = 1000;
+
+/**
+ * The orders in which `wf` reaches its barriers, for the deadlock check: one per path through its
+ * parallel steps (one branch of each), since a branch starts after every barrier before its
+ * parallel step crossed and the steps after it wait for every branch. A path through one branch
+ * is named after it (`<workflow>/<branch>`); the others after the workflow.
+ */
+export function barrierTimelines(wf: WorkflowPlan): BarrierOrderWorkflow[] | { tooMany: string } {
+  let paths: { names: string[]; barriers: BarrierVisit[] }[] = [{ names: [], barriers: [] }];
+  for (const step of wf.steps) {
+    if (step.type === 'barrier') {
+      for (const path of paths) path.barriers.push({ identifier: step.identifier, skip: step.skip });
+      continue;
+    }
+    if (step.type !== 'parallel') continue;
+    if (paths.length * step.branches.length > MAX_BRANCH_PATHS) {
+      return {
+        tooMany:
+          `the parallel steps of ${wf.name} make more than ${MAX_BRANCH_PATHS} combinations of branches ` +
+          'to check for barrier deadlocks; split the workflow',
+      };
+    }
+    paths = paths.flatMap((path) =>
+      step.branches.map((branch) => ({
+        names: [...path.names, branch.name],
+        barriers: [
+          ...path.barriers,
+          ...branch.steps.flatMap((inner) =>
+            inner.type === 'barrier' ? [{ identifier: inner.identifier, skip: inner.skip || step.skip }] : [],
+          ),
+        ],
+      })),
+    );
+  }
+  return paths.map((path) => ({
+    name: path.names.length === 1 ? joinParticipant(wf.name, path.names[0]) : wf.name,
+    barriers: path.barriers,
+  }));
 }
 
 function singleParticipantWarnings(
@@ -268,28 +402,26 @@ export const SUB_SECOND_TIMER_WARNING =
 
 function subSecondTimerWarnings(file: PipelineFile): ValidationIssue[] {
   const warnings: ValidationIssue[] = [];
+  const checkStep = (step: StepFile, at: readonly PathSegment[]): void => {
+    const timer =
+      step.type === 'barrier'
+        ? { field: 'timeoutMs', ms: step.timeoutMs }
+        : step.type === 'wait'
+          ? { field: 'durationMs', ms: step.durationMs }
+          : undefined;
+    if (timer?.ms === undefined || timer.ms >= 1000) return;
+    warnings.push({ path: formatPath([...at, timer.field]), message: SUB_SECOND_TIMER_WARNING });
+  };
   file.stages.forEach((stage, stageIndex) =>
     stage.workflows.forEach((workflow, workflowIndex) =>
       workflow.steps.forEach((step, stepIndex) => {
-        const timer =
-          step.type === 'barrier'
-            ? { field: 'timeoutMs', ms: step.timeoutMs }
-            : step.type === 'wait'
-              ? { field: 'durationMs', ms: step.durationMs }
-              : undefined;
-        if (timer?.ms === undefined || timer.ms >= 1000) return;
-        warnings.push({
-          path: formatPath([
-            'stages',
-            stageIndex,
-            'workflows',
-            workflowIndex,
-            'steps',
-            stepIndex,
-            timer.field,
-          ]),
-          message: SUB_SECOND_TIMER_WARNING,
-        });
+        const at = ['stages', stageIndex, 'workflows', workflowIndex, 'steps', stepIndex];
+        if (step.type !== 'parallel') return checkStep(step, at);
+        step.branches.forEach((branch, branchIndex) =>
+          branch.steps.forEach((inner, innerIndex) =>
+            checkStep(inner, [...at, 'branches', branchIndex, 'steps', innerIndex]),
+          ),
+        );
       }),
     ),
   );

@@ -10,6 +10,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -26,8 +27,9 @@ import {
   failureRuleSchema,
   workflowPlanSchema,
   type ErrorType,
+  type BranchStepPlan,
+  type ParallelStepPlan,
   type RollbackStepPlan,
-  type StepPlan,
 } from '../model/plan';
 import {
   barrierArriveSignal,
@@ -43,11 +45,12 @@ import {
   workflowStatusQuery,
 } from '../model/protocol';
 import { workflowOutcome } from '../model/outcome';
-import type { StepResult, WorkflowResult } from '../model/result';
+import type { BranchResult, StepResult, WorkflowResult } from '../model/result';
 import { workflowVisibility } from '../model/visibility';
 import {
   renderBarrierWaitSummary,
   renderInterventionWaitSummary,
+  renderParallelDetails,
   renderStepDetails,
 } from '../model/web-ui-details';
 import { fitDocument } from '../model/message-size';
@@ -55,6 +58,7 @@ import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
 import { close, visibilityUpdater } from './closing';
 import { logRefusal, onValidSignal } from './handlers';
+import { Patches } from './patches';
 import { describeFailure, runActivityStep } from './steps';
 
 /** Input of {@link deploymentWorkflow}. */
@@ -71,6 +75,22 @@ export const deploymentInputSchema = z.object({
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
+/** The error type of a parallel step whose branch failed (its failure is the branch step's). */
+export const BRANCH_FAILED = 'branch-failed';
+
+/** Where a step runs: among the workflow's own steps, or in a branch of a parallel step. */
+interface Lane {
+  readonly branch?: BranchResult;
+  /** Renders the parallel step's branches in the Web UI's current details (they changed). */
+  readonly showBranches?: () => void;
+}
+const WORKFLOW_LANE: Lane = {};
+
+/** The `branch` field of a barrier message from `lane` (none for the workflow's own steps). */
+function branchOf(lane: Lane): { branch?: string } {
+  return lane.branch === undefined ? {} : { branch: lane.branch.name };
+}
+
 /** Thrown inside the step loop when failure handling ends the workflow. */
 class Terminal {
   constructor(
@@ -86,10 +106,12 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   const coordinator = getExternalWorkflowHandle(input.coordinatorId);
   /** What every message to the coordinator carries to be believed (nothing for older pipelines). */
   const credentials = input.capability === undefined ? {} : { capability: input.capability };
+  /** The barrier participant a step of `lane` speaks for: the workflow, or `<workflow>/<branch>`. */
+  const participantOf = (lane: Lane): string => lane.branch?.participant ?? plan.name;
   const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
   /** Shows the workflow's status (and the barrier it waits at) through its search attributes. */
-  const showVisibility = (waitingAt?: string): void =>
-    updateVisibility(workflowVisibility(run.result(), waitingAt));
+  const showVisibility = (): void =>
+    updateVisibility(workflowVisibility(run.result(), run.waitingBarriers()));
 
   const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
     run.refuseMalformed(signal, payload, reason);
@@ -132,23 +154,32 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
 
   /** Runs one attempt of a step; throws an ApplicationFailure whose type is a Convoy error type. */
   const executeStep = (
-    step: StepPlan | RollbackStepPlan,
+    step: BranchStepPlan | RollbackStepPlan,
     record: StepResult,
+    lane: Lane,
     earlyAbandon?: EarlyAbandon,
   ): Promise<void> =>
     step.type === 'barrier'
-      ? crossBarrier(step.identifier, step.timeoutMs, record)
+      ? crossBarrier(step.identifier, step.timeoutMs, record, lane)
       : runActivityStep(step, record, plan.name, earlyAbandon);
 
-  const crossBarrier = async (identifier: string, timeoutMs: number, record: StepResult): Promise<void> => {
+  const crossBarrier = async (
+    identifier: string,
+    timeoutMs: number,
+    record: StepResult,
+    lane: Lane,
+  ): Promise<void> => {
     const arrivedAt = Date.now();
-    run.arriveAtBarrier(record, arrivedAt);
-    showVisibility(identifier);
+    const branchName = lane.branch?.name;
+    run.arriveAtBarrier(record, arrivedAt, identifier, lane.branch);
+    showVisibility();
+    lane.showBranches?.();
     let coordinatorGone = false;
-    if (!run.outcomeOf(identifier)) {
+    if (!run.outcomeOf(identifier, branchName)) {
       void tellCoordinator(() =>
         coordinator.signal(barrierArriveSignal, {
           workflow: plan.name,
+          ...branchOf(lane),
           identifier,
           timeoutMs,
           arrivedAt,
@@ -158,30 +189,45 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         coordinatorGone = !ok;
       });
     }
-    const answered = await condition(
-      () => run.outcomeOf(identifier) !== undefined || coordinatorGone,
-      timeoutMs + COORDINATOR_GRACE_MS,
-      { summary: renderBarrierWaitSummary(identifier, arrivedAt + timeoutMs) },
-    );
-    const verdict = run.leaveBarrier(identifier, timeoutMs, answered);
+    let answered: boolean;
+    try {
+      answered = await condition(
+        () => run.outcomeOf(identifier, branchName) !== undefined || coordinatorGone,
+        timeoutMs + COORDINATOR_GRACE_MS,
+        { summary: renderBarrierWaitSummary(identifier, arrivedAt + timeoutMs) },
+      );
+    } catch (error) {
+      // A branch cancelled at the barrier (a sibling failed) no longer waits there.
+      if (lane.branch) run.leaveWaiting(identifier, lane.branch);
+      throw error;
+    }
+    const verdict = run.leaveBarrier(identifier, timeoutMs, answered, lane.branch);
     showVisibility();
+    lane.showBranches?.();
     if (!verdict.released) throw ApplicationFailure.nonRetryable(verdict.message, verdict.errorType);
   };
 
   /** The early notice for a shell or http step's attempt, when its failure is known to be terminal. */
-  const earlyAbandonFor = (step: StepPlan, retriesUsed: number): EarlyAbandon | undefined => {
+  const earlyAbandonFor = (
+    step: BranchStepPlan,
+    retriesUsed: number,
+    lane: Lane,
+  ): EarlyAbandon | undefined => {
     const actions = run.terminalActionsOf(step, retriesUsed);
     return Object.keys(actions).length > 0
-      ? { coordinatorId: input.coordinatorId, actions, ...credentials }
+      ? { coordinatorId: input.coordinatorId, actions, ...credentials, ...branchOf(lane) }
       : undefined;
   };
 
   /** Waits for an operator decision (or the wait's timeout); returns what to do then. */
   const awaitOperator = async (
-    step: StepPlan,
+    step: BranchStepPlan,
     waiting: Extract<NextMove, { kind: 'wait-for-operator' }>,
+    lane: Lane,
   ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
-    run.startWaitingForOperator(step.name, Date.now(), waiting.timeoutMs);
+    // One wait for an operator at a time: a branch whose step needs one queues behind another's.
+    if (run.isWaitingForOperator) await condition(() => !run.isWaitingForOperator);
+    run.startWaitingForOperator(step.name, Date.now(), waiting.timeoutMs, lane.branch);
     showVisibility();
     await tellCoordinator(() =>
       coordinator.signal(interventionStateSignal, {
@@ -211,24 +257,28 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
     return afterDecision(decision, waiting);
   };
 
+  /** A barrier step the plan skips: its participant counts as arrived. */
+  const withdraw = (identifier: string, lane: Lane): Promise<boolean> =>
+    tellCoordinator(() =>
+      coordinator.signal(barrierWithdrawSignal, {
+        workflow: plan.name,
+        ...branchOf(lane),
+        identifier,
+        ...credentials,
+      }),
+    );
+
   /**
-   * Runs a step under its failure strategies. Returns normally when the workflow goes on with
-   * the next step (success, ignore, mark-success); throws a Terminal when it must end.
+   * Runs a step under its failure strategies. Returns normally when the workflow (or the branch)
+   * goes on with the next step (success, ignore, mark-success); throws a Terminal when it must end.
    */
-  const runStep = async (step: StepPlan): Promise<void> => {
-    const record = run.startStep(step, Date.now());
-    setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
+  const runStep = async (step: BranchStepPlan, lane: Lane = WORKFLOW_LANE): Promise<void> => {
+    const record = run.startStep(step, Date.now(), false, lane.branch);
+    if (lane.branch) lane.showBranches?.();
+    else setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
     if (step.skip) {
       run.skipStep(record);
-      if (step.type === 'barrier') {
-        await tellCoordinator(() =>
-          coordinator.signal(barrierWithdrawSignal, {
-            workflow: plan.name,
-            identifier: step.identifier,
-            ...credentials,
-          }),
-        );
-      }
+      if (step.type === 'barrier') await withdraw(step.identifier, lane);
       return;
     }
     let retriesUsed = 0;
@@ -236,7 +286,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       record.attempts += 1;
       record.status = 'running';
       try {
-        await executeStep(step, record, earlyAbandonFor(step, retriesUsed));
+        await executeStep(step, record, lane, earlyAbandonFor(step, retriesUsed, lane));
         run.finishStep(record, 'succeeded', Date.now());
         return;
       } catch (error) {
@@ -244,7 +294,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
         const failure = describeFailure(error);
         run.finishStep(record, 'failed', Date.now(), failure);
         let move = afterFailure(failure.type as ErrorType, run.failureContext(step), retriesUsed);
-        if (move.kind === 'wait-for-operator') move = await awaitOperator(step, move);
+        if (move.kind === 'wait-for-operator') move = await awaitOperator(step, move, lane);
         switch (move.kind) {
           case 'retry':
             retriesUsed = move.resetRetries ? 0 : retriesUsed + 1;
@@ -256,11 +306,88 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
           case 'end':
             throw new Terminal(
               move.action,
-              abandonReason(plan.name, step.name, failure.message, move.action),
+              abandonReason(participantOf(lane), step.name, failure.message, move.action),
             );
         }
       }
     }
+  };
+
+  /** Tells the coordinator that `branch` gives up: it breaks the barriers it has not crossed. */
+  const abandonBranch = (branch: BranchResult, reason: string): Promise<boolean> =>
+    tellCoordinator(() =>
+      coordinator.signal(workflowAbandonSignal, {
+        workflow: plan.name,
+        branch: branch.name,
+        reason,
+        ...credentials,
+      }),
+    );
+
+  /**
+   * Runs a parallel step: its branches at once, each step under its failure strategies. It
+   * succeeds when every branch has. A branch whose failure handling ends it breaks its barriers
+   * at once; then its siblings are cancelled, break theirs, and the branch's Terminal ends the
+   * workflow as a failing step would.
+   */
+  const runParallel = async (step: ParallelStepPlan): Promise<void> => {
+    // No history before this marker can reach here (such plans did not parse): it dates the
+    // histories that ran branches, for whatever changes how branches run next.
+    patched(Patches.parallelBranches);
+    const record = run.startStep(step, Date.now());
+    const branches = run.startBranches(record, step);
+    const showBranches = (): void =>
+      setCurrentDetails(renderParallelDetails(step, plan.steps.indexOf(step), plan.steps.length, branches));
+    showBranches();
+    if (step.skip) {
+      run.skipStep(record);
+      for (const [index, branch] of step.branches.entries()) {
+        for (const barrier of branch.steps) {
+          if (barrier.type === 'barrier') await withdraw(barrier.identifier, { branch: branches[index]! });
+        }
+      }
+      return;
+    }
+    let failed: { readonly branch: BranchResult; readonly terminal: Terminal } | undefined;
+    const group = new CancellationScope();
+    const runBranch = async (
+      plannedSteps: readonly BranchStepPlan[],
+      branch: BranchResult,
+    ): Promise<void> => {
+      try {
+        for (const branchStep of plannedSteps) await runStep(branchStep, { branch, showBranches });
+        run.endBranch(branch, 'succeeded', Date.now());
+        showBranches();
+      } catch (error) {
+        if (error instanceof Terminal) {
+          run.endBranch(branch, 'failed', Date.now());
+          showBranches();
+          await abandonBranch(branch, error.reason);
+          if (failed === undefined) {
+            failed = { branch, terminal: error };
+            group.cancel();
+          }
+        } else if (isCancellation(error) && failed !== undefined) {
+          const reason = `${branch.participant} was cancelled: ${failed.branch.participant} failed`;
+          run.endBranch(branch, 'cancelled', Date.now(), reason);
+          showBranches();
+          await abandonBranch(branch, reason);
+        } else {
+          throw error;
+        }
+      }
+    };
+    // Every branch settles before the step ends: an aborted pipeline's branches are killed, not left behind.
+    const settled = await group.run(() =>
+      Promise.allSettled(step.branches.map((branch, index) => runBranch(branch.steps, branches[index]!))),
+    );
+    const thrown = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (thrown) throw thrown.reason;
+    if (failed !== undefined) {
+      run.finishStep(record, 'failed', Date.now(), { type: BRANCH_FAILED, message: failed.terminal.reason });
+      throw failed.terminal;
+    }
+    run.finishStep(record, 'succeeded', Date.now());
   };
 
   const runRollback = async (): Promise<boolean> => {
@@ -268,7 +395,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
       const record = run.startStep(step, Date.now(), true);
       record.attempts = 1;
       try {
-        await executeStep(step, record);
+        await executeStep(step, record, WORKFLOW_LANE);
         run.finishStep(record, 'succeeded', Date.now());
       } catch (error) {
         if (isCancellation(error)) throw error;
@@ -281,7 +408,10 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   };
 
   try {
-    for (const step of plan.steps) await runStep(step);
+    for (const step of plan.steps) {
+      if (step.type === 'parallel') await runParallel(step);
+      else await runStep(step);
+    }
     run.status = 'succeeded';
   } catch (error) {
     if (isCancellation(error)) {

@@ -24,4 +24,10 @@ export const Patches = {
    * Only such plans reach the marker, so every pipeline started before it replays unchanged.
    */
   releaseTrains: 'convoy-release-trains',
+  /**
+   * Deployment: runs parallel steps (branches, barrier participants `<workflow>/<branch>`). Only
+   * plans with a parallel step reach it, and none could be started before it existed: the marker
+   * tells the histories that ran branches from those of any later change to how branches run.
+   */
+  parallelBranches: 'convoy-parallel-branches',
 } as const;

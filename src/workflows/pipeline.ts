@@ -22,6 +22,13 @@ import {
   type ExternalWorkflowHandle,
 } from '@temporalio/workflow';
 import { z } from 'zod';
+import {
+  branchField,
+  isPartOf,
+  participantTarget,
+  targetWorkflowId,
+  type ParticipantTarget,
+} from '../model/participants';
 import { PipelineRun, type Decision } from '../model/pipeline-run';
 import { pipelinePlanSchema, type WorkflowPlan } from '../model/plan';
 import {
@@ -78,11 +85,14 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
   const run = new PipelineRun(plan, pipelineId, Date.now(), capability, trainToken);
 
   const handles = new Map<string, ExternalWorkflowHandle>();
-  const childHandle = (name: string): ExternalWorkflowHandle => {
-    let handle = handles.get(name);
+  /** The handle of the child workflow a participant lives in (a workflow name is its own target). */
+  const childHandle = (target: ParticipantTarget | string): ExternalWorkflowHandle => {
+    const workflowId =
+      typeof target === 'string' ? childWorkflowId(pipelineId, target) : targetWorkflowId(pipelineId, target);
+    let handle = handles.get(workflowId);
     if (!handle) {
-      handle = getExternalWorkflowHandle(childWorkflowId(pipelineId, name));
-      handles.set(name, handle);
+      handle = getExternalWorkflowHandle(workflowId);
+      handles.set(workflowId, handle);
     }
     return handle;
   };
@@ -159,16 +169,27 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     void uncancellable(async () => {
       const sends: Promise<void>[] = [];
       for (const outcome of decision.outcomes) {
-        if (outcome.participant === decision.brokenBy && patched(Patches.noOutcomeToAbandoner)) continue;
+        if (
+          decision.brokenBy !== undefined &&
+          isPartOf(outcome.participant, decision.brokenBy) &&
+          patched(Patches.noOutcomeToAbandoner)
+        )
+          continue;
+        const target = participantTarget(plan, outcome.participant);
+        if (target === undefined) {
+          log.warn('no workflow to send a barrier outcome to', { participant: outcome.participant });
+          continue;
+        }
         const message = {
           identifier: outcome.identifier,
+          ...branchField(target),
           kind: outcome.kind,
           errorType: outcome.errorType,
           message: outcome.message,
           ...credentials,
         };
         sends.push(
-          childHandle(outcome.participant)
+          childHandle(target)
             .signal(barrierOutcomeSignal, message)
             .catch((error: unknown) =>
               log.warn('could not deliver a barrier outcome', {

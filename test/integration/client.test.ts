@@ -59,6 +59,8 @@ function describeEvent(event: PipelineEvent): string {
       return `stage ${event.stage} ${event.from ?? ''}->${event.to}`;
     case 'workflow-status':
       return `workflow ${event.workflow} ${event.from ?? ''}->${event.to}`;
+    case 'branch-status':
+      return `branch ${event.participant} ${event.from ?? ''}->${event.to}`;
     case 'step-started':
       return `started ${event.workflow}.${event.step.name}#${event.attempt}`;
     case 'step-ended':

@@ -1,14 +1,16 @@
 /**
  * The scripts in examples/scripts/ as users run them: compiled by `npm run build`, started with
  * `node` from the repository root, importing `convoy-pipelines` (the package's own entry point),
- * against the test dev server and a worker on this file's task queue.
+ * against the test dev server and a worker on this file's task queue. The example pipelines that
+ * show a feature no script uses (parallel branches) run with `convoy run` as the README says.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ConvoyClient } from '../../src/index';
-import { connectTestEnv, eventually, testServerAddress, type TestEnv } from './harness';
+import { pipelineResultSchema } from '../../src/model/result';
+import { connectTestEnv, eventually, runConvoy, testServerAddress, type TestEnv } from './harness';
 
 const repo = resolve(__dirname, '..', '..');
 const scripts = join(repo, 'dist', 'examples', 'scripts');
@@ -142,4 +144,23 @@ test('the two release-train examples, started independently, cut over together',
     });
   }
   expect(docs[0]!.barriers[0]!.train!.runId).toBe(docs[1]!.barriers[0]!.train!.runId);
+});
+
+test('canary-with-migration.yaml: the canary branch meets the migrate branch, then both meet payments', async () => {
+  const run = await runConvoy(['run', join(repo, 'examples', 'canary-with-migration.yaml'), '--json'], {
+    TEMPORAL_ADDRESS: testServerAddress(),
+    TEMPORAL_TASK_QUEUE: env.taskQueue,
+  });
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+  const doc = pipelineResultSchema.parse(JSON.parse(run.stdout));
+  expect(doc.status).toBe('succeeded');
+  expect(doc.barriers.map((b) => [b.identifier, b.status, b.participants])).toEqual([
+    ['schema-ready', 'crossed', ['checkout/canary', 'checkout/migrate']],
+    ['cutover', 'crossed', ['checkout/canary', 'checkout/migrate', 'payments']],
+  ]);
+  const rollout = doc.workflows.find((w) => w.name === 'checkout')!.steps.find((s) => s.name === 'rollout')!;
+  expect(rollout.branches?.map((b) => [b.participant, b.status])).toEqual([
+    ['checkout/canary', 'succeeded'],
+    ['checkout/migrate', 'succeeded'],
+  ]);
 });

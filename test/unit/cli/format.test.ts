@@ -22,3 +22,27 @@ test('without a width (a pipe, a file) nothing is wrapped', () => {
   );
   expect(text).not.toMatch(/\x1b/);
 });
+
+test('a parallel step lists its branches, each with its participant, status and steps', () => {
+  const doc = midRun();
+  doc.workflows[0]!.steps = [
+    {
+      name: 'rollout',
+      type: 'parallel',
+      status: 'succeeded',
+      attempts: 1,
+      branches: [
+        {
+          name: 'canary',
+          participant: 'payments/canary',
+          status: 'succeeded',
+          steps: [{ name: 'canary-cut', type: 'barrier', status: 'succeeded', attempts: 1 }],
+        },
+      ],
+    },
+  ];
+  const lines = formatPipelineResult(doc).split('\n');
+  const at = lines.findIndex((line) => line.includes('rollout (parallel) succeeded'));
+  expect(lines[at + 1]).toMatch(/│ {3}⑂ payments\/canary succeeded +│$/);
+  expect(lines[at + 2]).toMatch(/│ {5}canary-cut \(barrier\) succeeded +│$/);
+});

@@ -82,3 +82,49 @@ test('currentStep: the step still going, else the last one with how it ended', (
     '1. deploy (shell) succeeded',
   );
 });
+
+test('currentStep: a parallel step shows where each branch is, and once ended the branches that failed', () => {
+  const [payments] = midRun().workflows;
+  const rollout = {
+    name: 'rollout',
+    type: 'parallel',
+    status: 'running' as const,
+    attempts: 1,
+    branches: [
+      {
+        name: 'canary',
+        participant: 'app/canary',
+        status: 'waiting-at-barrier' as const,
+        steps: [{ name: 'canary-cut', type: 'barrier', status: 'waiting' as const, attempts: 1 }],
+      },
+      {
+        name: 'migrate',
+        participant: 'app/migrate',
+        status: 'running' as const,
+        steps: [{ name: 'migrate-db', type: 'shell', status: 'running' as const, attempts: 1 }],
+      },
+    ],
+  };
+  const app = { ...payments!, name: 'app', steps: [rollout] };
+  expect(currentStep(app)).toBe(
+    '1. rollout (parallel) — canary waiting-at-barrier (canary-cut), migrate running (migrate-db)',
+  );
+  const ended = {
+    ...app,
+    status: 'aborted' as const,
+    steps: [
+      {
+        ...rollout,
+        status: 'failed' as const,
+        error: { type: 'branch-failed', message: 'app/migrate failed' },
+        branches: [
+          { ...rollout.branches[0]!, status: 'cancelled' as const },
+          { ...rollout.branches[1]!, status: 'failed' as const },
+        ],
+      },
+    ],
+  };
+  expect(currentStep(ended)).toBe(
+    '1. rollout (parallel) failed — branch-failed: app/migrate failed — canary cancelled, migrate failed',
+  );
+});

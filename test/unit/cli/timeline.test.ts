@@ -87,3 +87,35 @@ test('a step that never started has no bar; a rollback step is marked', () => {
     ['undo', true],
   ]);
 });
+
+test('each branch of a parallel step gets a row after its workflow, named as the participant', () => {
+  const doc = midRun();
+  doc.workflows[0]!.steps.push({
+    name: 'rollout',
+    type: 'parallel',
+    status: 'running',
+    attempts: 1,
+    startedAt: at(3_000),
+    branches: [
+      {
+        name: 'canary',
+        participant: 'payments/canary',
+        status: 'waiting-at-barrier',
+        steps: [
+          { name: 'canary-cut', type: 'barrier', status: 'waiting', attempts: 1, startedAt: at(3_500) },
+        ],
+      },
+    ],
+  });
+  doc.barriers[0]!.arrivals['payments/canary'] = at(3_500);
+  doc.barriers[0]!.participants.push('payments/canary');
+  const timeline = buildTimeline(doc, T0 + 10_000);
+  expect(timeline.rows.map((row) => [row.workflow, row.status, row.bars.length])).toEqual([
+    ['payments', 'waiting-at-barrier', 3],
+    ['payments/canary', 'waiting-at-barrier', 1],
+    ['search', 'running', 1],
+    ['orders[eu]', 'waiting-for-intervention', 1],
+    ['smoke', 'not-started', 0],
+  ]);
+  expect(timeline.rows[1]!.arrivals).toEqual([expect.objectContaining({ atMs: T0 + 3_500 })]);
+});

@@ -5,7 +5,13 @@ import {
   formatPipelineEvent,
   type PipelineEvent,
 } from '../../../src/client/changes';
-import type { BarrierResult, PipelineResult, StepResult, WorkflowResult } from '../../../src/model/result';
+import type {
+  BarrierResult,
+  BranchResult,
+  PipelineResult,
+  StepResult,
+  WorkflowResult,
+} from '../../../src/model/result';
 
 const t = (ms: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, 0, ms)).toISOString();
 
@@ -51,10 +57,12 @@ function brief(events: PipelineEvent[]): string[] {
         return `stage ${event.stage} ${event.from ?? '-'}->${event.to}`;
       case 'workflow-status':
         return `workflow ${event.workflow} ${event.from ?? '-'}->${event.to}`;
+      case 'branch-status':
+        return `branch ${event.participant} ${event.from ?? '-'}->${event.to}`;
       case 'step-started':
-        return `started ${event.workflow}.${event.step.name}#${event.attempt}`;
+        return `started ${event.workflow}${event.branch ? `/${event.branch}` : ''}.${event.step.name}#${event.attempt}`;
       case 'step-ended':
-        return `ended ${event.workflow}.${event.step.name} ${event.step.status}`;
+        return `ended ${event.workflow}${event.branch ? `/${event.branch}` : ''}.${event.step.name} ${event.step.status}`;
       case 'barrier-arrival':
         return `arrival ${event.identifier} ${event.workflow}`;
       case 'barrier-resolved':
@@ -315,4 +323,51 @@ test('formatPipelineEvent: one readable line per event', () => {
     'api: running',
     'web: running',
   ]);
+});
+
+test('branches of a parallel step: their statuses and steps, between the step starting and ending', () => {
+  const branch = (name: string, status: BranchResult['status'], steps: StepResult[]): BranchResult => ({
+    name,
+    participant: `app/${name}`,
+    status,
+    steps,
+  });
+  const workflows = (steps: StepResult[]) => [
+    { name: 'app', stage: 'deploy', status: 'running' as const, steps },
+  ];
+  const before = doc({
+    stages: [{ name: 'deploy', status: 'running', workflows: ['app'] }],
+    workflows: workflows([
+      step('rollout', {
+        type: 'parallel',
+        branches: [branch('canary', 'running', [step('c1')]), branch('migrate', 'running', [])],
+      }),
+    ]),
+  });
+  const after = doc({
+    stages: [{ name: 'deploy', status: 'running', workflows: ['app'] }],
+    workflows: workflows([
+      step('rollout', {
+        type: 'parallel',
+        status: 'failed',
+        endedAt: t(30),
+        branches: [
+          branch('canary', 'failed', [step('c1', { status: 'failed', endedAt: t(20) })]),
+          branch('migrate', 'cancelled', [
+            step('m1', { startedAt: t(15), status: 'failed', endedAt: t(21) }),
+          ]),
+        ],
+      }),
+    ]),
+  });
+  expect(brief(diffPipelineDocuments(before, after))).toEqual([
+    'started app/migrate.m1#1',
+    'branch app/canary running->failed',
+    'ended app/canary.c1 failed',
+    'branch app/migrate running->cancelled',
+    'ended app/migrate.m1 failed',
+    'ended app.rollout failed',
+  ]);
+  expect(formatPipelineEvent(diffPipelineDocuments(before, after)[1]!)).toBe('app/canary: running -> failed');
+  expect(formatPipelineEvent(diffPipelineDocuments(before, after)[2]!)).toBe('app/canary: step c1 failed');
 });

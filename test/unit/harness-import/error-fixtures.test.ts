@@ -67,10 +67,10 @@ describe('NextGen', () => {
     ]);
   });
 
-  it('parallel-step-group: not supported yet', () => {
-    const f = 'nextgen/errors/parallel-step-group.yaml';
+  it('nested-parallel: a parallel block inside a parallel block', () => {
+    const f = 'nextgen/errors/nested-parallel.yaml';
     expectErrors(f, [
-      `${f}: pipeline.stages[0].stage.spec.execution.steps[0].parallel: parallel steps and step groups are not supported yet (they need Convoy parallel step groups, which come with the barrier-topologies issue): run them one after another in a step group`,
+      `${f}: pipeline.stages[0].stage.spec.execution.steps[0].parallel[1].stepGroup.steps[0].parallel: a parallel block inside a parallel block is not supported: Convoy branches do not nest; make its steps branches of the outer block, or run them one after another`,
     ]);
   });
 });

@@ -1,4 +1,6 @@
 /** NextGen pipeline YAML → Convoy: every mapping rule, every reported approximation, every error. */
+import { stringify } from 'yaml';
+import { compilePipelineText } from '../../../src/pipeline-file/compile';
 import {
   expectCleanImport,
   importFiles,
@@ -279,26 +281,92 @@ describe('steps', () => {
     ]);
   });
 
-  it('reports parallel steps and parallel step groups as not yet supported', () => {
+  it('makes a parallel block a parallel step: a branch per step or step group, barriers inside joining', () => {
+    const { errors, warnings, pipeline } = importPipeline(
+      ngPipeline(
+        [
+          {
+            parallel: [
+              ngStage('api', [
+                ngShell('first'),
+                {
+                  parallel: [
+                    {
+                      stepGroup: {
+                        name: 'Canary',
+                        identifier: 'canary',
+                        steps: [ngShell('c1'), ngBarrier('c2', 'cutover')],
+                      },
+                    },
+                    ngBarrier('migrate', 'cutover'),
+                  ],
+                },
+                ngShell('last'),
+              ]),
+              ngStage('web', [ngBarrier('web-cut', 'cutover')]),
+            ],
+          },
+        ],
+        ['cutover'],
+      ),
+    );
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    const api = workflowOf(pipeline, 'api');
+    expect(api.steps.map((step: { name: string; type: string }) => [step.name, step.type])).toEqual([
+      ['first', 'shell'],
+      ['parallel', 'parallel'],
+      ['last', 'shell'],
+    ]);
+    const parallel = api.steps[1];
+    expect(parallel.description).toBe(
+      'Harness parallel block step (p.yaml: pipeline.stages[0].parallel[0].stage.spec.execution.steps[1].parallel)',
+    );
+    expect(
+      parallel.branches.map((branch: { name: string; steps: { name: string; type: string }[] }) => [
+        branch.name,
+        branch.steps.map((step) => `${step.name}:${step.type}`),
+      ]),
+    ).toEqual([
+      ['canary', ['canary.c1:shell', 'canary.c2:barrier']],
+      ['migrate', ['migrate:barrier']],
+    ]);
+    // What Convoy's validation makes of it: the branches are participants of the web's barrier.
+    const { plan } = compilePipelineText(stringify(pipeline), 'imported.yaml', { pipelineId: 'p' });
+    expect(plan.stages[0]!.barriers).toEqual([
+      { identifier: 'cutover', participants: ['api/canary', 'api/migrate', 'web'] },
+    ]);
+  });
+
+  it('reports a parallel block inside a parallel block and in rollback steps', () => {
     const { errors, result } = importPipeline(
       ngPipeline([
-        ngStage('api', [
-          ngShell('first'),
-          { parallel: [ngShell('a'), ngShell('b')] },
-          {
-            stepGroup: {
-              name: 'g',
-              identifier: 'g',
-              steps: [{ parallel: [{ stepGroup: { name: 'x', identifier: 'x', steps: [ngShell('c')] } }] }],
+        ngStage(
+          'api',
+          [
+            ngShell('first'),
+            {
+              parallel: [
+                {
+                  stepGroup: {
+                    name: 'g',
+                    identifier: 'g',
+                    steps: [{ parallel: [ngShell('c'), ngShell('d')] }],
+                  },
+                },
+                ngShell('e'),
+              ],
             },
-          },
-        ]),
+          ],
+          {},
+          [{ parallel: [ngShell('r1'), ngShell('r2')] }],
+        ),
       ]),
     );
     expect(result.text).toBeUndefined();
     expect(errors).toEqual([
-      'p.yaml: pipeline.stages[0].stage.spec.execution.steps[1].parallel: parallel steps and step groups are not supported yet (they need Convoy parallel step groups, which come with the barrier-topologies issue): run them one after another in a step group',
-      'p.yaml: pipeline.stages[0].stage.spec.execution.steps[2].stepGroup.steps[0].parallel: parallel steps and step groups are not supported yet (they need Convoy parallel step groups, which come with the barrier-topologies issue): run them one after another in a step group',
+      'p.yaml: pipeline.stages[0].stage.spec.execution.steps[1].parallel[0].stepGroup.steps[0].parallel: a parallel block inside a parallel block is not supported: Convoy branches do not nest; make its steps branches of the outer block, or run them one after another',
+      'p.yaml: pipeline.stages[0].stage.spec.execution.rollbackSteps[0].parallel: a parallel block in rollback steps is not supported: Convoy runs rollback steps one after another',
     ]);
   });
 

@@ -13,7 +13,7 @@ import {
   claimedSender,
 } from '../../../src/model/message-checks';
 import { PipelineRun } from '../../../src/model/pipeline-run';
-import type { PipelinePlan, StagePlan, WorkflowPlan } from '../../../src/model/plan';
+import type { BarrierStepPlan, PipelinePlan, StagePlan, WorkflowPlan } from '../../../src/model/plan';
 import { compilePipelineText } from '../../../src/pipeline-file/compile';
 
 const CAPABILITY = '6c1f7a52-93d0-4e8b-a4f1-0b2d9e7c5a31';
@@ -65,7 +65,7 @@ describe('checkArrival', () => {
   it("accepts a participant's arrival with the plan's timeout", () => {
     expect(checkArrival(plan, CAPABILITY, arrival)).toEqual({
       ok: true,
-      value: { workflow: wf('a'), timeoutMs: 40_000 },
+      value: { workflow: wf('a'), participant: 'a', timeoutMs: 40_000 },
     });
   });
 
@@ -99,7 +99,7 @@ describe('checkArrival', () => {
           const checked = checkArrival(plan, CAPABILITY, message);
           if (!checked.ok) return;
           const step = checked.value.workflow.steps.find(
-            (s) => s.type === 'barrier' && s.identifier === message.identifier,
+            (s): s is BarrierStepPlan => s.type === 'barrier' && s.identifier === message.identifier,
           );
           expect(message.capability).toBe(CAPABILITY);
           expect(step).toBeDefined();

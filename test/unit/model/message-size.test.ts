@@ -193,3 +193,24 @@ test('a plan larger than Convoy sends is a validation error naming the figure', 
     /stages: the compiled pipeline is [\d,]+ bytes compressed, more than the 524,288 Convoy sends as a workflow input/,
   );
 });
+
+test("the steps of a parallel step's branches are shortened too", () => {
+  const inner = noisy(100).steps;
+  const doc: WorkflowResult = {
+    ...noisy(0),
+    steps: [
+      {
+        name: 'rollout',
+        type: 'parallel',
+        status: 'succeeded',
+        attempts: 1,
+        branches: [{ name: 'canary', participant: 'payments/canary', status: 'succeeded', steps: inner }],
+      },
+    ],
+  };
+  const fitted = fitDocument(doc, 128 * 1024);
+  expect(jsonBytes(fitted)).toBeLessThanOrEqual(128 * 1024);
+  const steps = fitted.steps[0]!.branches![0]!.steps;
+  expect(steps).toHaveLength(100);
+  steps.forEach((step, i) => expect(step.output?.stdoutTail).toMatch(new RegExp(`end-${i}$`)));
+});

@@ -1,7 +1,7 @@
 /** The pipeline workflow's decisions beyond the barrier book, without Temporal. */
 import fc from 'fast-check';
 import { PIPELINE_ABORTED_REASON, PipelineRun } from '../../../src/model/pipeline-run';
-import type { PipelinePlan, StagePlan } from '../../../src/model/plan';
+import type { BarrierStepPlan, PipelinePlan, StagePlan } from '../../../src/model/plan';
 import { pipelineResultSchema } from '../../../src/model/result';
 import { pipelineVisibility } from '../../../src/model/visibility';
 import { compilePipelineText } from '../../../src/pipeline-file/compile';
@@ -47,7 +47,7 @@ const planTimeout = (workflow: string, identifier: string): number => {
   const step = plan.stages
     .flatMap((s) => s.workflows)
     .find((w) => w.name === workflow)
-    ?.steps.find((s) => s.type === 'barrier' && s.identifier === identifier);
+    ?.steps.find((s): s is BarrierStepPlan => s.type === 'barrier' && s.identifier === identifier);
   return step?.timeoutMs ?? 1;
 };
 const arrival = (

@@ -89,3 +89,19 @@ test('visibilities are the same only with equal status and barriers', () => {
   expect(sameVisibility({ status: 'running', waitingBarriers: ['b'] }, v)).toBe(false);
   expect(sameVisibility({ status: 'waiting-at-barrier', waitingBarriers: ['a'] }, v)).toBe(false);
 });
+
+test("a branch waiting at a barrier makes its workflow's barrier a waiting one, and lists each barrier a child waits at", () => {
+  const visibility = pipelineVisibility(
+    doc(
+      'running',
+      [['app', 'waiting-at-barrier']],
+      [{ identifier: 'cutover', status: 'standing', arrived: ['app/canary'] }],
+    ),
+  );
+  expect(visibility).toEqual({ status: 'waiting-at-barrier', waitingBarriers: ['cutover'] });
+  const child = { name: 'app', stage: 'deploy', status: 'waiting-at-barrier' as const, steps: [] };
+  expect(workflowVisibility(child, ['cutover', 'synced'])).toEqual({
+    status: 'waiting-at-barrier',
+    waitingBarriers: ['cutover', 'synced'],
+  });
+});

@@ -4,6 +4,7 @@ import {
   renderDeadlineSummary,
   renderInterventionWaitSummary,
   renderPipelineDetails,
+  renderParallelDetails,
   renderStepDetails,
 } from '../../../src/model/web-ui-details';
 
@@ -86,5 +87,31 @@ test('timer summaries name the barrier(s) and the deadline', () => {
   expect(renderBarrierWaitSummary('gate', at)).toBe('barrier gate deadline 2026-11-30T12:00:00.000Z');
   expect(renderInterventionWaitSummary('deploy', at)).toBe(
     'manual intervention on step deploy deadline 2026-11-30T12:00:00.000Z',
+  );
+});
+
+test("a child's details name a parallel step's branches", () => {
+  expect(
+    renderStepDetails(
+      { name: 'rollout', type: 'parallel', branches: [{ name: 'canary' }, { name: 'migrate' }] },
+      1,
+      3,
+    ),
+  ).toBe('**step 2/3: `rollout`** — parallel branches `canary`, `migrate`');
+});
+
+test("a child's details while it runs a parallel step: each branch, its status and its step", () => {
+  expect(
+    renderParallelDetails({ name: 'rollout' }, 0, 2, [
+      {
+        name: 'canary',
+        participant: 'app/canary',
+        status: 'waiting-at-barrier',
+        steps: [{ name: 'canary-cut', type: 'barrier', status: 'waiting', attempts: 1 }],
+      },
+      { name: 'migrate', participant: 'app/migrate', status: 'running', steps: [] },
+    ]),
+  ).toBe(
+    '**step 1/2: `rollout`** — parallel\n\n- `app/canary`: waiting-at-barrier at `canary-cut` (barrier)\n- `app/migrate`: running',
   );
 });

@@ -1,5 +1,5 @@
 /** One deployment workflow's state, without Temporal. */
-import type { StepPlan, WorkflowPlan } from '../../../src/model/plan';
+import type { BranchStepPlan, WorkflowPlan } from '../../../src/model/plan';
 import {
   COORDINATOR_GRACE_MS,
   COORDINATOR_SENDER,
@@ -9,7 +9,7 @@ import {
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
-const shell = (name: string, extra: Partial<StepPlan> = {}): StepPlan =>
+const shell = (name: string, extra: Partial<BranchStepPlan> = {}): BranchStepPlan =>
   ({
     name,
     type: 'shell',
@@ -18,7 +18,7 @@ const shell = (name: string, extra: Partial<StepPlan> = {}): StepPlan =>
     skip: false,
     failureStrategies: [],
     ...extra,
-  }) as StepPlan;
+  }) as BranchStepPlan;
 const plan = (extra: Partial<WorkflowPlan> = {}): WorkflowPlan => ({
   name: 'payments',
   stage: 'deploy',
@@ -193,14 +193,14 @@ describe('WorkflowRun', () => {
       skip: false,
       failureStrategies: [],
     };
-    expect(run.terminalActionsOf(gate as StepPlan, 0)).toEqual({});
+    expect(run.terminalActionsOf(gate as BranchStepPlan, 0)).toEqual({});
     expect(run.failureContext(shell('deploy')).hasRollbackSteps).toBe(true);
   });
 
   it("waits at a barrier, then ends the step by the coordinator's outcome or its absence", () => {
     const run = new WorkflowRun(gated(), []);
     const record = run.startStep({ name: 'gate', type: 'barrier' }, T0);
-    run.arriveAtBarrier(record, T0 + 7);
+    run.arriveAtBarrier(record, T0 + 7, 'gate');
     expect(record).toMatchObject({ status: 'waiting', startedAt: iso(T0 + 7) });
     expect(run.status).toBe('waiting-at-barrier');
     expect(run.leaveBarrier('gate', 1000, false)).toEqual({

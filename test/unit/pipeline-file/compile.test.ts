@@ -8,7 +8,12 @@ import {
   validatePipelineFile,
 } from '../../../src/pipeline-file/compile';
 import { PipelineValidationError, formatIssue } from '../../../src/pipeline-file/issues';
-import { type BarrierStepPlan, type HttpStepPlan, pipelinePlanSchema } from '../../../src/model/plan';
+import {
+  type BarrierStepPlan,
+  type HttpStepPlan,
+  leafSteps,
+  pipelinePlanSchema,
+} from '../../../src/model/plan';
 import { barrier, basePipeline, cleanupTempDirs, shell, validateFile, writePipeline } from './helpers';
 
 afterAll(cleanupTempDirs);
@@ -151,6 +156,7 @@ describe('examples', () => {
         'microservice-release.yaml',
         'db-migration-rollout.yaml',
         'multi-region-rollout.yaml',
+        'canary-with-migration.yaml',
       ]),
     );
   });
@@ -168,7 +174,7 @@ describe('examples', () => {
       // No barrier passes at once: several participants, or a release train's other pipelines.
       expect(stage.barriers.every((b) => b.participants.length > 1 || b.train !== undefined)).toBe(true);
       for (const workflow of stage.workflows) {
-        for (const step of [...workflow.steps, ...workflow.rollbackSteps]) {
+        for (const step of [...leafSteps(workflow.steps), ...workflow.rollbackSteps]) {
           expect(step.type).not.toBe('http');
           if (step.type === 'wait') expect(step.durationMs).toBeLessThanOrEqual(1000);
           if (step.type === 'shell') {
