@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import {
   COMPRESS_ABOVE_BYTES,
+  MAX_DOCUMENT_BYTES,
   MAX_INFLATED_BYTES,
   MAX_PLAN_BYTES,
   PayloadInflateError,
@@ -195,7 +196,13 @@ test('a plan larger than Convoy sends is a validation error naming the figure', 
 });
 
 test("the steps of a parallel step's branches are shortened too", () => {
-  const inner = noisy(100).steps;
+  const inner: WorkflowResult['steps'] = Array.from({ length: 300 }, (_, i) => ({
+    name: `step-${i}`,
+    type: 'shell',
+    status: 'succeeded' as const,
+    attempts: 1,
+    output: { exitCode: 0, stdoutTail: `${incompressible(4000, i)}end-${i}` },
+  }));
   const doc: WorkflowResult = {
     ...noisy(0),
     steps: [
@@ -208,9 +215,10 @@ test("the steps of a parallel step's branches are shortened too", () => {
       },
     ],
   };
-  const fitted = fitDocument(doc, 128 * 1024);
-  expect(jsonBytes(fitted)).toBeLessThanOrEqual(128 * 1024);
+  expect(encodedBytes(doc)).toBeGreaterThan(MAX_DOCUMENT_BYTES);
+  const fitted = fitDocument(doc);
+  expect(encodedBytes(fitted)).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
   const steps = fitted.steps[0]!.branches![0]!.steps;
-  expect(steps).toHaveLength(100);
+  expect(steps).toHaveLength(300);
   steps.forEach((step, i) => expect(step.output?.stdoutTail).toMatch(new RegExp(`end-${i}$`)));
 });
