@@ -11,6 +11,13 @@
  *
  * Pure module (workflow code uses it).
  */
+import {
+  barrierStepIn,
+  parentBarrierIdentifier,
+  participantBarrierStep,
+  resolveParticipant,
+  type ResolvedParticipant,
+} from './participants';
 import type { BarrierStepPlan, PipelinePlan, WorkflowPlan } from './plan';
 import type {
   BarrierArrival,
@@ -42,56 +49,57 @@ export function checkCapability(expected: string | undefined, given: string | un
 
 /** The plan of the workflow named `name`, if the pipeline has one. */
 export function workflowInPlan(plan: PipelinePlan, name: string): WorkflowPlan | undefined {
-  for (const stage of plan.stages) {
-    const found = stage.workflows.find((wf) => wf.name === name);
-    if (found) return found;
-  }
-  return undefined;
+  const resolved = resolveParticipant(plan, name);
+  return resolved?.kind === 'workflow' ? resolved.workflow : undefined;
 }
 
 /** `wf`'s barrier step for `identifier`, if it takes part in that barrier. */
 export function barrierStepOf(wf: WorkflowPlan, identifier: string): BarrierStepPlan | undefined {
-  return wf.steps.find(
-    (step): step is BarrierStepPlan => step.type === 'barrier' && step.identifier === identifier,
-  );
+  return barrierStepIn(wf, identifier);
 }
 
+/**
+ * The sender a message claims, as the plan knows it: a workflow of the pipeline, or (when
+ * `nested` allows) a child pipeline's workflow that takes part in this pipeline's barriers.
+ */
 function sender(
   plan: PipelinePlan,
   expected: string | undefined,
   message: { workflow: string; capability?: string },
-): Checked<WorkflowPlan> {
+  nested = true,
+): Checked<ResolvedParticipant> {
   const refused = checkCapability(expected, message.capability);
   if (refused !== undefined) return { ok: false, reason: refused };
-  const wf = workflowInPlan(plan, message.workflow);
-  return wf
-    ? { ok: true, value: wf }
+  const resolved = resolveParticipant(plan, message.workflow);
+  return resolved && (nested || resolved.kind === 'workflow')
+    ? { ok: true, value: resolved }
     : { ok: false, reason: `${message.workflow} is not a workflow of this pipeline` };
 }
 
 /**
  * A child's arrival at a barrier: a participant of that barrier, at a step the plan runs, with the
- * plan's timeout. The coordinator uses the plan's timeout, never the message's.
+ * plan's timeout. The coordinator uses the plan's timeout, never the message's. A child
+ * pipeline's workflow arrives (through its pipeline workflow) at its `parent.` step.
  */
 export function checkArrival(
   plan: PipelinePlan,
   expected: string | undefined,
   arrival: BarrierArrival,
 ): Checked<CheckedArrival> {
-  const wf = sender(plan, expected, arrival);
-  if (!wf.ok) return wf;
-  const step = barrierStepOf(wf.value, arrival.identifier);
-  if (!step)
+  const participant = sender(plan, expected, arrival);
+  if (!participant.ok) return participant;
+  const taking = participantBarrierStep(participant.value, arrival.identifier);
+  if (!taking)
     return { ok: false, reason: `${arrival.workflow} is not a participant of barrier ${arrival.identifier}` };
-  if (step.skip)
+  if (taking.skip)
     return { ok: false, reason: `${arrival.workflow} skips barrier ${arrival.identifier} in the plan` };
-  if (arrival.timeoutMs !== step.timeoutMs) {
+  if (arrival.timeoutMs !== taking.step.timeoutMs) {
     return {
       ok: false,
-      reason: `timeoutMs ${arrival.timeoutMs} disagrees with the plan's ${step.timeoutMs} for ${arrival.workflow} at barrier ${arrival.identifier}`,
+      reason: `timeoutMs ${arrival.timeoutMs} disagrees with the plan's ${taking.step.timeoutMs} for ${arrival.workflow} at barrier ${arrival.identifier}`,
     };
   }
-  return { ok: true, value: { workflow: wf.value, timeoutMs: step.timeoutMs } };
+  return { ok: true, value: { workflow: participant.value.workflow, timeoutMs: taking.step.timeoutMs } };
 }
 
 /** A child's withdrawal: only for a barrier step the plan skips (`when` evaluated false). */
@@ -100,22 +108,22 @@ export function checkWithdrawal(
   expected: string | undefined,
   withdrawal: BarrierWithdrawal,
 ): Checked<WorkflowPlan> {
-  const wf = sender(plan, expected, withdrawal);
-  if (!wf.ok) return wf;
-  const step = barrierStepOf(wf.value, withdrawal.identifier);
-  if (!step) {
+  const participant = sender(plan, expected, withdrawal);
+  if (!participant.ok) return participant;
+  const taking = participantBarrierStep(participant.value, withdrawal.identifier);
+  if (!taking) {
     return {
       ok: false,
       reason: `${withdrawal.workflow} is not a participant of barrier ${withdrawal.identifier}`,
     };
   }
-  if (!step.skip) {
+  if (!taking.skip) {
     return {
       ok: false,
       reason: `${withdrawal.workflow} does not skip barrier ${withdrawal.identifier} in the plan`,
     };
   }
-  return wf;
+  return { ok: true, value: participant.value.workflow };
 }
 
 /** A child's notice that it gives up (it breaks its barriers). */
@@ -124,19 +132,25 @@ export function checkAbandon(
   expected: string | undefined,
   notice: WorkflowAbandon,
 ): Checked<WorkflowPlan> {
-  return sender(plan, expected, notice);
+  const participant = sender(plan, expected, notice);
+  return participant.ok ? { ok: true, value: participant.value.workflow } : participant;
 }
 
-/** A child's notice that it waits (or no longer waits) for an operator, at one of its steps. */
+/**
+ * A child's notice that it waits (or no longer waits) for an operator, at one of its steps. Only
+ * the stage's own workflows send it: a child pipeline's workflows tell their own pipeline.
+ */
 export function checkInterventionState(
   plan: PipelinePlan,
   expected: string | undefined,
   state: InterventionState,
 ): Checked<WorkflowPlan> {
-  const wf = sender(plan, expected, state);
-  if (!wf.ok || state.step === undefined) return wf;
-  return wf.value.steps.some((step) => step.name === state.step)
-    ? wf
+  const participant = sender(plan, expected, state, false);
+  if (!participant.ok) return participant;
+  const wf = participant.value.workflow;
+  if (state.step === undefined) return { ok: true, value: wf };
+  return wf.steps.some((step) => step.name === state.step)
+    ? { ok: true, value: wf }
     : { ok: false, reason: `${state.workflow} has no step named ${state.step}` };
 }
 
@@ -151,6 +165,31 @@ export function checkOutcome(
   return barrierStepOf(wf, outcome.identifier)
     ? { ok: true, value: outcome }
     : { ok: false, reason: `${outcome.identifier} is not a barrier of ${wf.name}` };
+}
+
+/**
+ * The calling pipeline's outcome, as a child pipeline checks it before relaying it: it carries
+ * the calling pipeline's capability (`expected`, handed down in the child pipeline's input) and is
+ * for one of the child pipeline's workflows that has a barrier step `parent.<identifier>`.
+ * Returns the workflow to relay it to.
+ */
+export function checkParentOutcome(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  outcome: BarrierOutcomeMessage,
+): Checked<WorkflowPlan> {
+  const refused = checkCapability(expected, outcome.capability);
+  if (refused !== undefined) return { ok: false, reason: refused };
+  if (outcome.participant === undefined)
+    return { ok: false, reason: 'it names no participant of this pipeline' };
+  const wf = workflowInPlan(plan, outcome.participant);
+  if (!wf) return { ok: false, reason: `${outcome.participant} is not a workflow of this pipeline` };
+  return barrierStepIn(wf, parentBarrierIdentifier(outcome.identifier))
+    ? { ok: true, value: wf }
+    : {
+        ok: false,
+        reason: `${outcome.participant} does not take part in the calling pipeline's barrier ${outcome.identifier}`,
+      };
 }
 
 /** The sender a message claims to come from, for counting: its `workflow` field when it has one. */

@@ -77,9 +77,13 @@ export function fitDocument<D extends PipelineResult | WorkflowResult>(
 ): D {
   if (jsonBytes(doc) <= maxBytes) return doc;
   for (let chars = 2048; ; chars = Math.floor(chars / 2)) {
-    const trimmed = mapSteps(doc, (step) =>
-      step.output ? { ...step, output: trimOutput(step.output, chars) } : step,
-    );
+    // Child pipelines' documents nest in their steps: their tails are shortened as well.
+    const trimStep = (step: StepResult): StepResult => ({
+      ...step,
+      ...(step.output ? { output: trimOutput(step.output, chars) } : {}),
+      ...(step.pipeline ? { pipeline: mapSteps(step.pipeline, trimStep) } : {}),
+    });
+    const trimmed = mapSteps(doc, trimStep);
     if (chars === 0 || jsonBytes(trimmed) <= maxBytes) return trimmed;
   }
 }

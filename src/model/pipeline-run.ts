@@ -21,10 +21,19 @@ import {
   checkAbandon,
   checkArrival,
   checkInterventionState,
+  checkParentOutcome,
   checkWithdrawal,
   claimedSender,
   type Refusal,
 } from './message-checks';
+import {
+  nestedParticipantName,
+  nestedParticipantsOf,
+  parentBarrierIdentifier,
+  parentBarrierOf,
+  parentParticipantsOf,
+  resolveParticipant,
+} from './participants';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
   barrierCommandSchema,
@@ -33,6 +42,7 @@ import {
   parsePayload,
   type BarrierArrival,
   type BarrierCommand,
+  type BarrierOutcomeMessage,
   type BarrierWithdrawal,
   type InterveneRequest,
   type InterventionState,
@@ -72,6 +82,26 @@ export interface Decision {
    * would only cost history events.
    */
   readonly brokenBy?: string;
+  /**
+   * A child pipeline's messages for the calling pipeline (the coordinator of its `parent.`
+   * barriers), in order, each already carrying the calling pipeline's capability.
+   */
+  readonly toParent?: readonly ParentMessage[];
+}
+
+/** A message a child pipeline relays to the calling pipeline for one of its workflows. */
+export type ParentMessage =
+  | { readonly kind: 'arrive'; readonly message: BarrierArrival }
+  | { readonly kind: 'withdraw'; readonly message: BarrierWithdrawal }
+  | { readonly kind: 'abandon'; readonly message: WorkflowAbandon };
+
+/**
+ * What a child pipeline knows of the pipeline that runs it: the calling workflow's name (its
+ * workflows take part as `<caller>/<workflow>`) and the calling pipeline's capability.
+ */
+export interface ParentContext {
+  readonly caller: string;
+  readonly capability?: string;
 }
 
 const NOTHING: Decision = { changed: false, outcomes: [] };
@@ -88,6 +118,8 @@ export class PipelineRun {
   private readonly workflows = new Map<string, WorkflowResult>();
   private readonly waitingForIntervention = new Set<string>();
   private readonly rejectedMessages = new RejectedMessages();
+  /** Child pipeline: which of its workflows wait at which of the caller's barriers. */
+  private readonly waitingAtParent = new Map<string, Set<string>>();
 
   /**
    * @param capability the pipeline's capability, which every child message must carry; undefined
@@ -98,6 +130,8 @@ export class PipelineRun {
     readonly pipelineId: string,
     private readonly startedAt: number,
     readonly capability?: string,
+    /** Set when this pipeline is a child pipeline: its `parent.` barriers are the caller's. */
+    readonly parent?: ParentContext,
   ) {
     this.book = Book.createBookFromPlan(plan);
     this.stageStatus = new Map(plan.stages.map((s) => [s.name, 'not-started']));
@@ -142,12 +176,17 @@ export class PipelineRun {
     }
     this.waitingForIntervention.delete(wf.name);
     this.workflows.set(wf.name, result);
+    this.waitingAtParent.delete(wf.name);
+    // What takes part for it through its child pipelines ends with it, unless it already told.
+    const participants = [wf.name, ...nestedParticipantsOf(wf)];
     if (result.status === 'succeeded')
-      return this.apply(Book.withdrawAll(this.book, wf.stage, wf.name, nowMs));
-    return this.apply(
-      Book.abandonAll(this.book, wf.stage, wf.name, `${wf.name} ended ${result.status}`, nowMs),
+      return this.applyEach(participants.map((p) => (book) => Book.withdrawAll(book, wf.stage, p, nowMs)));
+    const reason = `${wf.name} ended ${result.status}`;
+    const decision = this.applyEach(
+      participants.map((p) => (book) => Book.abandonAll(book, wf.stage, p, reason, nowMs)),
       wf.name,
     );
+    return this.withParentNotice(decision, wf, reason);
   }
 
   /** `stage`'s children have all ended: records its status; true when the pipeline goes on. */
@@ -158,13 +197,22 @@ export class PipelineRun {
   }
 
   /** The pipeline ended at `nowMs` (every stage ran, or one did not succeed, or it was aborted). */
-  finish(nowMs: number): void {
+  finish(nowMs: number): Decision {
     this.status = this.aborted
       ? 'aborted'
       : [...this.stageStatus.values()].every((s) => s === 'succeeded')
         ? 'succeeded'
         : 'failed';
     this.endedAt = nowMs;
+    // A child pipeline's workflows that never ran break the caller's barriers they would have met.
+    if (!this.parent) return NOTHING;
+    const toParent: ParentMessage[] = [];
+    for (const wf of parentParticipantsOf(this.plan)) {
+      if (this.workflows.get(wf.name)?.status !== 'not-started') continue;
+      const reason = `child pipeline ${this.plan.name} ended ${this.status} before ${wf.name} started`;
+      toParent.push(this.parentAbandon(wf.name, reason));
+    }
+    return toParent.length > 0 ? { ...NOTHING, toParent } : NOTHING;
   }
 
   /**
@@ -194,11 +242,34 @@ export class PipelineRun {
     if (!checked.ok) return this.refuse('convoy.barrierArrive', arrival.workflow, checked.reason);
     const sender = this.runningSender(arrival.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
-    const key = { stage: sender.stage, identifier: arrival.identifier };
     const arrivedAt = Math.max(
       this.stageStartedAt.get(sender.stage) ?? 0,
       Math.min(arrival.arrivedAt, nowMs),
     );
+    const joined = this.parent && parentBarrierOf(arrival.identifier);
+    if (joined !== undefined && this.parent) {
+      // The caller's barrier: its coordinator decides; this pipeline relays both ways.
+      const waits = this.waitingAtParent.get(arrival.workflow) ?? new Set<string>();
+      waits.add(joined);
+      this.waitingAtParent.set(arrival.workflow, waits);
+      return {
+        changed: true,
+        outcomes: [],
+        toParent: [
+          {
+            kind: 'arrive',
+            message: {
+              workflow: nestedParticipantName(this.parent.caller, arrival.workflow),
+              identifier: joined,
+              timeoutMs: checked.value.timeoutMs,
+              arrivedAt,
+              ...this.parentCredentials(),
+            },
+          },
+        ],
+      };
+    }
+    const key = { stage: sender.stage, identifier: arrival.identifier };
     const arrived = this.apply(
       Book.arrive(this.book, key, arrival.workflow, arrivedAt, checked.value.timeoutMs),
     );
@@ -216,6 +287,15 @@ export class PipelineRun {
     if (!checked.ok) return this.refuse('convoy.barrierWithdraw', withdrawal.workflow, checked.reason);
     const sender = this.runningSender(withdrawal.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
+    const joined = this.parent && parentBarrierOf(withdrawal.identifier);
+    if (joined !== undefined && this.parent) {
+      const message = {
+        workflow: nestedParticipantName(this.parent.caller, withdrawal.workflow),
+        identifier: joined,
+        ...this.parentCredentials(),
+      };
+      return { ...NOTHING, toParent: [{ kind: 'withdraw', message }] };
+    }
     const key = { stage: sender.stage, identifier: withdrawal.identifier };
     return this.apply(Book.withdraw(this.book, key, withdrawal.workflow, nowMs));
   }
@@ -226,10 +306,38 @@ export class PipelineRun {
     if (!checked.ok) return this.refuse('convoy.workflowAbandon', notice.workflow, checked.reason);
     const sender = this.runningSender(notice.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
-    return this.apply(
+    const decision = this.apply(
       Book.abandonAll(this.book, sender.stage, notice.workflow, notice.reason, nowMs),
       notice.workflow,
     );
+    return this.withParentNotice(decision, checked.value, notice.reason);
+  }
+
+  /**
+   * Child pipeline: the calling pipeline's outcome for one of this pipeline's workflows at a
+   * `parent.` barrier, to relay to it (as its own barrier `parent.<identifier>`).
+   */
+  parentOutcome(outcome: BarrierOutcomeMessage): Decision {
+    const checked = checkParentOutcome(this.plan, this.parent?.capability, outcome);
+    if (!this.parent || !checked.ok) {
+      const reason = checked.ok ? 'this pipeline is not a child pipeline' : checked.reason;
+      return this.refuse('convoy.barrierOutcome', outcome.participant ?? '(calling pipeline)', reason);
+    }
+    const wf = checked.value.name;
+    this.waitingAtParent.get(wf)?.delete(outcome.identifier);
+    return {
+      changed: true,
+      outcomes: [
+        {
+          stage: checked.value.stage,
+          participant: wf,
+          identifier: parentBarrierIdentifier(outcome.identifier),
+          kind: outcome.kind,
+          ...(outcome.errorType !== undefined ? { errorType: outcome.errorType } : {}),
+          message: outcome.message,
+        },
+      ],
+    };
   }
 
   /** A child started or stopped waiting for an operator. */
@@ -368,6 +476,7 @@ export class PipelineRun {
     if (this.barriers().some((b) => b.stage === wf.stage && isWaiting(b, name))) {
       return 'waiting-at-barrier';
     }
+    if ((this.waitingAtParent.get(name)?.size ?? 0) > 0) return 'waiting-at-barrier';
     return 'running';
   }
 
@@ -376,11 +485,49 @@ export class PipelineRun {
    * reason it does not.
    */
   private runningSender(name: string): WorkflowResult | string {
-    const wf = this.workflows.get(name);
+    // A child pipeline's workflow takes part while the workflow that runs it does.
+    const resolved = resolveParticipant(this.plan, name);
+    const wf = resolved && this.workflows.get(resolved.workflow.name);
     if (!wf || wf.status === 'not-started' || isFinalWorkflowStatus(wf.status)) {
       return `ignored a signal from an unknown or finished workflow: ${name}`;
     }
     return wf;
+  }
+
+  /** The calling pipeline's capability, for the messages relayed to it. */
+  private parentCredentials(): { capability?: string } {
+    return this.parent?.capability === undefined ? {} : { capability: this.parent.capability };
+  }
+
+  private parentAbandon(workflow: string, reason: string): ParentMessage {
+    const message = {
+      workflow: nestedParticipantName(this.parent!.caller, workflow),
+      reason: reason.slice(0, 4000),
+      ...this.parentCredentials(),
+    };
+    return { kind: 'abandon', message };
+  }
+
+  /** Child pipeline: a workflow of it that gave up breaks the caller's barriers it takes part in too. */
+  private withParentNotice(decision: Decision, wf: WorkflowPlan, reason: string): Decision {
+    if (!this.parent || !parentParticipantsOf(this.plan).some((p) => p.name === wf.name)) return decision;
+    this.waitingAtParent.delete(wf.name);
+    return { ...decision, toParent: [...(decision.toParent ?? []), this.parentAbandon(wf.name, reason)] };
+  }
+
+  /** Applies book operations one after the other, as one decision. */
+  private applyEach(
+    operations: readonly ((book: BarrierBook) => Transition<BarrierBook>)[],
+    brokenBy?: string,
+  ): Decision {
+    let changed = false;
+    const outcomes: Outcome[] = [];
+    for (const operation of operations) {
+      const decision = this.apply(operation(this.book));
+      changed ||= decision.changed;
+      outcomes.push(...decision.outcomes);
+    }
+    return { changed, outcomes, ...(brokenBy !== undefined ? { brokenBy } : {}) };
   }
 
   private refuse(message: string, sender: string, reason: string): Decision {

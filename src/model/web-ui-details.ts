@@ -39,11 +39,19 @@ export function renderPipelineDetails(
 
 /** A deployment workflow's details while it runs a step: which step of how many, and for a barrier which one. */
 export function renderStepDetails(
-  step: { name: string; type: string; identifier?: string; timeoutMs?: number },
+  step: {
+    name: string;
+    type: string;
+    identifier?: string;
+    timeoutMs?: number;
+    pipeline?: { name: string; pipelineId: string };
+  },
   index: number,
   count: number,
 ): string {
   const position = `step ${index + 1}/${count}`;
+  if (step.pipeline)
+    return `**${position}: \`${step.name}\`** — child pipeline \`${step.pipeline.name}\` (workflow \`${step.pipeline.pipelineId}\`)`;
   return step.type === 'barrier'
     ? `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`
     : `**${position}: \`${step.name}\`** (${step.type})`;

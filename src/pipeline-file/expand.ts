@@ -16,7 +16,8 @@
  *
  * Pure module.
  */
-import type { FailureRule, RollbackStepPlan, StepPlan, WorkflowPlan } from '../model/plan';
+import type { FailureRule, PipelinePlan, RollbackStepPlan, StepPlan, WorkflowPlan } from '../model/plan';
+import { childPipelineId } from '../model/participants';
 import {
   type SecretSource,
   type StepSecrets,
@@ -287,6 +288,25 @@ export function expandForEach(
   return workflow.forEach.map((item) => ({ name: `${workflow.name}[${item}]`, item }));
 }
 
+/** What a `pipeline` step asks of the child pipeline file it names. */
+export interface ChildPipelineRequest {
+  /** The file as written, relative to the calling file. */
+  file: string;
+  /** The values the step passes, already expanded. */
+  variables: Readonly<Record<string, string>>;
+  /** The child pipeline workflow's ID. */
+  pipelineId: string;
+}
+
+/**
+ * Compiles a child pipeline file (reading is the caller's: this module is pure). Problems are
+ * given relative to the step (`['file']`, `['variables', NAME]`), their messages naming the
+ * child file and its field.
+ */
+export type ChildPipelineLoader = (
+  request: ChildPipelineRequest,
+) => { ok: true; plan: PipelinePlan } | { ok: false; issues: { at: PathSegment[]; message: string }[] };
+
 /** Everything {@link expandWorkflow} needs besides the workflow itself. */
 export interface WorkflowExpansionInput {
   workflow: WorkflowFile;
@@ -299,6 +319,8 @@ export interface WorkflowExpansionInput {
   pipelineId: string;
   /** The pipeline's declared secrets. */
   secrets?: ReadonlyMap<string, SecretSource>;
+  /** Compiles the child pipelines of `pipeline` steps; without it they are an error. */
+  loadChild?: ChildPipelineLoader;
 }
 
 /** One plan workflow and where it came from in the file. */
@@ -337,7 +359,7 @@ export function expandWorkflow(input: WorkflowExpansionInput): {
     const convoyEnv = convoyEnvironment(context);
 
     const steps = workflow.steps.map((step, index) =>
-      expandStep(step, [...path, 'steps', index], context, convoyEnv, issues),
+      expandStep(step, [...path, 'steps', index], context, convoyEnv, issues, input.loadChild),
     );
     const rollbackSteps = (workflow.rollbackSteps ?? []).map(
       (step, index) =>
@@ -388,13 +410,14 @@ function expandStep(
   context: ExpansionContext,
   convoyEnv: Readonly<Record<string, string>>,
   issues: IssueCollector,
+  loadChild?: ChildPipelineLoader,
 ): StepPlan {
   const condition = evaluateWhen(step.when, context.variables);
   if (condition.problem) issues.add([...at, 'when', 'var'], condition.problem);
   const common = {
     name: step.name,
     ...(step.description === undefined ? {} : { description: step.description }),
-    ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    ...('timeoutMs' in step && step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
     skip: condition.skip,
     failureStrategies: copyRules(step.failureStrategies),
   };
@@ -452,6 +475,37 @@ function expandStep(
       return { ...common, type: 'wait', durationMs: step.durationMs };
     case 'barrier':
       return { ...common, type: 'barrier', identifier: step.identifier, timeoutMs: step.timeoutMs };
+    case 'pipeline': {
+      const variables: Record<string, string> = {};
+      for (const name of Object.keys(step.variables ?? {})) {
+        const expanded = expandText(step.variables![name]!, context);
+        if (expanded.secrets) {
+          issues.add(
+            [...at, 'variables', name],
+            "secrets cannot be passed to a child pipeline: declare the secret in the child pipeline's file",
+          );
+        }
+        variables[name] = field(['variables', name], { ...expanded, secrets: undefined });
+      }
+      const pipelineId = childPipelineId(context.pipelineId, context.workflowName, step.name);
+      const placeholder: PipelinePlan = {
+        pipelineId,
+        name: step.name,
+        source: step.file,
+        failureStrategies: [],
+        stages: [],
+      };
+      if (!loadChild) {
+        issues.add([...at, 'file'], 'child pipelines are only read from a pipeline file on disk');
+        return { ...common, type: 'pipeline', file: step.file, pipeline: placeholder };
+      }
+      const loaded = loadChild({ file: step.file, variables, pipelineId });
+      if (!loaded.ok) {
+        for (const issue of loaded.issues) issues.add([...at, ...issue.at], issue.message);
+        return { ...common, type: 'pipeline', file: step.file, pipeline: placeholder };
+      }
+      return { ...common, type: 'pipeline', file: step.file, pipeline: loaded.plan };
+    }
   }
 }
 

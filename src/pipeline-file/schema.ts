@@ -39,7 +39,9 @@ export const EXPRESSION_MARKERS = ['${{', '${', '<+'] as const;
 const MAX_NAME_LENGTH = 128;
 
 /** The step types, in the order error messages list them. */
-export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier'] as const;
+export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier', 'pipeline'] as const;
+/** Step types that only `steps` may have: a rollback neither waits for peers nor runs pipelines. */
+const STEPS_ONLY_TYPES: readonly string[] = ['barrier', 'pipeline'];
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -322,11 +324,37 @@ export const barrierStepFileSchema = z
     description: 'Waits until every participant of the barrier in this stage has arrived.',
   });
 
+export const pipelineStepFileSchema = z
+  .strictObject({
+    // The name is part of the child pipeline's workflow ID, so it follows the name rules.
+    name: nameSchema,
+    description: stepCommonShape.description,
+    when: stepCommonShape.when,
+    failureStrategies: stepCommonShape.failureStrategies,
+    type: z.literal('pipeline'),
+    file: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .regex(/^[^\u0000]*$/, { error: 'must not contain NUL characters' })
+      .describe('The child pipeline file, relative to this file.'),
+    variables: variablesSchema
+      .optional()
+      .describe(
+        "Values for the child pipeline's declared variables; ${{ vars.NAME }} refers to this workflow's.",
+      ),
+  })
+  .meta({
+    id: 'pipelineStep',
+    description:
+      "Runs another pipeline file as a child pipeline; its barrier steps named parent.ID join this stage's barrier ID.",
+  });
+
 export const stepFileSchema = z.discriminatedUnion('type', [
   shellStepFileSchema,
   httpStepFileSchema,
   waitStepFileSchema,
   barrierStepFileSchema,
+  pipelineStepFileSchema,
 ]);
 export type StepFile = z.infer<typeof stepFileSchema>;
 
@@ -368,7 +396,7 @@ export const workflowFileSchema = z
     steps: z
       .array(stepFileSchema)
       .min(1, { error: 'expected at least one step' })
-      .describe('Run in order: shell, http, wait and barrier steps.'),
+      .describe('Run in order: shell, http, wait, barrier and pipeline steps.'),
     rollbackSteps: z
       .array(rollbackStepFileSchema)
       .optional()
@@ -459,6 +487,7 @@ const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(httpStepFileSchema.shape),
     ...Object.keys(waitStepFileSchema.shape),
     ...Object.keys(barrierStepFileSchema.shape),
+    ...Object.keys(pipelineStepFileSchema.shape),
     ...Object.keys(fileFailureRuleSchema.shape),
     ...Object.keys(whenSchema.shape),
     ...Object.keys(secretSourceFileSchema.shape),
@@ -519,10 +548,11 @@ function isCustomMessage(issue: { message: string }): boolean {
 
 function describeStepType(at: PathSegment[], input: unknown): string {
   const inRollback = at.includes('rollbackSteps');
-  const expected = inRollback ? STEP_TYPES.filter((type) => type !== 'barrier') : STEP_TYPES;
+  const expected = inRollback ? STEP_TYPES.filter((type) => !STEPS_ONLY_TYPES.includes(type)) : STEP_TYPES;
   const type = isRecord(input) ? input['type'] : undefined;
   if (type === undefined) return `missing step type; expected one of ${expected.join(', ')}`;
-  if (inRollback && type === 'barrier') return 'barrier steps are not allowed in rollbackSteps';
+  if (inRollback && typeof type === 'string' && STEPS_ONLY_TYPES.includes(type))
+    return `${type} steps are not allowed in rollbackSteps`;
   if (typeof type !== 'string') return `expected a step type, one of ${expected.join(', ')}`;
   return `unknown step type '${type}'; expected one of ${expected.join(', ')}`;
 }

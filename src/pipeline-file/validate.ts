@@ -14,6 +14,7 @@ import type { StageBarrierPlan, StagePlan } from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 import type { PipelineFile } from './schema';
 import {
+  type ChildPipelineLoader,
   type ExpandedWorkflow,
   checkVariableName,
   envNameForVariable,
@@ -21,6 +22,8 @@ import {
   expandWorkflow,
 } from './expand';
 import { describeDeadlock, findBarrierDeadlocks } from './barrier-order';
+import { stageOrder } from './nesting-order';
+import { nestedParticipantName, parentBarrierOf, parentParticipantsOf } from '../model/participants';
 import { declaredSecrets, misplacedSecretErrors, unusedSecretWarnings } from './secrets';
 
 /** Options of {@link validatePipeline}. */
@@ -29,6 +32,10 @@ export interface ValidatePipelineOptions {
   vars?: Readonly<Record<string, string>>;
   /** Used by `${{ pipeline.id }}`; validation alone can pass any placeholder. */
   pipelineId: string;
+  /** Compiles the child pipelines of `pipeline` steps (compile.ts reads them from disk). */
+  loadChild?: ChildPipelineLoader;
+  /** The file is compiled as a child pipeline: its `parent.` barriers join the caller's. */
+  asChild?: boolean;
 }
 
 /** Errors, warnings and, when there are no errors, the expanded stages of the plan. */
@@ -83,11 +90,14 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
         overrides: options.vars,
         pipelineId: options.pipelineId,
         secrets,
+        loadChild: options.loadChild,
       });
       errors.push(...result.issues);
       expanded.push(...result.workflows);
     });
     stageSources.push(expanded);
+    if (!options.asChild) checkNoParentBarriers(expanded, error);
+    checkParentTargets(stage.name, expanded, error);
     stages.push({
       name: stage.name,
       workflows: expanded.map((workflow) => workflow.plan),
@@ -96,15 +106,10 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
   });
 
   stages.forEach((stage, stageIndex) => {
-    const deadlocks = findBarrierDeadlocks(
-      stage.workflows.map((workflow) => ({
-        name: workflow.name,
-        barriers: workflow.steps.flatMap((step) =>
-          step.type === 'barrier' ? [{ identifier: step.identifier, skip: step.skip }] : [],
-        ),
-      })),
-    );
-    for (const deadlock of deadlocks) error(['stages', stageIndex], describeDeadlock(deadlock));
+    const order = stageOrder(stage);
+    for (const deadlock of findBarrierDeadlocks(order.workflows))
+      error(['stages', stageIndex], describeDeadlock(deadlock));
+    for (const message of order.selfDeadlocks) error(['stages', stageIndex], message);
   });
 
   warnings.push(
@@ -183,19 +188,95 @@ function checkWorkflowSteps(
   check('rollbackSteps');
 }
 
-/** The stage's barriers in order of first appearance, each with every workflow that has it. */
+/**
+ * The stage's barriers in order of first appearance, each with every workflow that has it and
+ * every child pipeline workflow that joins it (`<caller>/<workflow>`). A `parent.` barrier is not
+ * the stage's own: the calling pipeline coordinates it.
+ */
 function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan[] {
   const participants = new Map<string, string[]>();
+  const add = (identifier: string, name: string): void => {
+    const list = participants.get(identifier) ?? [];
+    // Skipped steps still make a participant: it withdraws (counts as arrived) at run time.
+    if (!list.includes(name)) list.push(name);
+    participants.set(identifier, list);
+  };
   for (const { plan } of workflows) {
     for (const step of plan.steps) {
-      if (step.type !== 'barrier') continue;
-      const list = participants.get(step.identifier) ?? [];
-      // Skipped steps still make a participant: it withdraws (counts as arrived) at run time.
-      if (!list.includes(plan.name)) list.push(plan.name);
-      participants.set(step.identifier, list);
+      if (step.type === 'barrier' && parentBarrierOf(step.identifier) === undefined)
+        add(step.identifier, plan.name);
+    }
+  }
+  for (const { plan } of workflows) {
+    for (const step of plan.steps) {
+      if (step.type !== 'pipeline') continue;
+      for (const child of parentParticipantsOf(step.pipeline))
+        for (const childStep of child.steps) {
+          const joined = childStep.type === 'barrier' ? parentBarrierOf(childStep.identifier) : undefined;
+          if (joined !== undefined && participants.has(joined))
+            add(joined, nestedParticipantName(plan.name, child.name));
+        }
     }
   }
   return [...participants].map(([identifier, names]) => ({ identifier, participants: names }));
+}
+
+/** A pipeline run on its own has no caller: a `parent.` barrier there could never cross. */
+function checkNoParentBarriers(workflows: readonly ExpandedWorkflow[], error: ReportError): void {
+  for (const { plan, path } of workflows)
+    plan.steps.forEach((step, index) => {
+      const joined = step.type === 'barrier' ? parentBarrierOf(step.identifier) : undefined;
+      if (joined === undefined) return;
+      error(
+        [...path, 'steps', index, 'identifier'],
+        `barrier '${step.type === 'barrier' ? step.identifier : ''}' joins the calling pipeline's barrier '${joined}': ` +
+          'only a child pipeline (run by a step of type pipeline) can have it; run the calling pipeline instead',
+      );
+    });
+}
+
+/**
+ * Each `parent.X` barrier of a child pipeline joins barrier X of the calling stage, which a
+ * workflow of that stage must have; a participant name must come from one step only.
+ */
+function checkParentTargets(stage: string, workflows: readonly ExpandedWorkflow[], error: ReportError): void {
+  const own = new Set<string>();
+  for (const { plan } of workflows)
+    for (const step of plan.steps)
+      if (step.type === 'barrier' && parentBarrierOf(step.identifier) === undefined) own.add(step.identifier);
+  for (const { plan, path } of workflows) {
+    const joinedBy = new Map<string, string>();
+    plan.steps.forEach((step, index) => {
+      if (step.type !== 'pipeline') return;
+      for (const child of parentParticipantsOf(step.pipeline))
+        for (const childStep of child.steps) {
+          const joined = childStep.type === 'barrier' ? parentBarrierOf(childStep.identifier) : undefined;
+          if (joined === undefined) continue;
+          const at = [...path, 'steps', index, 'file'];
+          if (!own.has(joined)) {
+            const known = [...own].sort();
+            error(
+              at,
+              `${step.file}: workflow ${child.name}: barrier '${childStep.type === 'barrier' ? childStep.identifier : ''}' ` +
+                `joins barrier '${joined}' of the calling stage '${stage}', which no workflow of that stage has` +
+                (known.length > 0 ? ` (its barriers: ${known.join(', ')})` : ' (it has no barriers)'),
+            );
+            continue;
+          }
+          const name = nestedParticipantName(plan.name, child.name);
+          const key = `${joined}\u0000${name}`;
+          const earlier = joinedBy.get(key);
+          if (earlier !== undefined && earlier !== step.name) {
+            error(
+              at,
+              `participant ${name} of barrier '${joined}' would come from two pipeline steps (${earlier} and ${step.name}); ` +
+                'rename one of the child workflows',
+            );
+          }
+          joinedBy.set(key, step.name);
+        }
+    });
+  }
 }
 
 /** Path of the first barrier step with `identifier` among a stage's expanded workflows. */
@@ -306,7 +387,7 @@ function historyBudgetWarnings(stages: readonly StagePlan[]): ValidationIssue[] 
 }
 
 /** Variables the file declares, pipeline-wide or in any workflow. */
-function declaredVariables(file: PipelineFile): Set<string> {
+export function declaredVariables(file: PipelineFile): Set<string> {
   const names = new Set(Object.keys(file.variables ?? {}));
   for (const stage of file.stages)
     for (const workflow of stage.workflows)

@@ -6,10 +6,14 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
+  ParentClosePolicy,
   condition,
+  executeChild,
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -26,9 +30,12 @@ import {
   failureRuleSchema,
   workflowPlanSchema,
   type ErrorType,
+  type PipelineStepPlan,
   type RollbackStepPlan,
   type StepPlan,
 } from '../model/plan';
+import { childPipelineFailure } from '../model/child-pipeline';
+import { parentBarrierSteps } from '../model/participants';
 import {
   barrierArriveSignal,
   barrierOutcomeSchema,
@@ -53,7 +60,9 @@ import {
 import { fitDocument } from '../model/message-size';
 import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
-import { close, visibilityUpdater } from './closing';
+import { close, documentOfFailedChild, initialSearchAttributes, visibilityUpdater } from './closing';
+import { Patches } from './patches';
+import type { pipelineWorkflow } from './pipeline';
 import { logRefusal, onValidSignal } from './handlers';
 import { describeFailure, runActivityStep } from './steps';
 
@@ -138,7 +147,48 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   ): Promise<void> =>
     step.type === 'barrier'
       ? crossBarrier(step.identifier, step.timeoutMs, record)
-      : runActivityStep(step, record, plan.name, earlyAbandon);
+      : step.type === 'pipeline'
+        ? runChildPipeline(step, record)
+        : runActivityStep(step, record, plan.name, earlyAbandon);
+
+  /**
+   * Runs a child pipeline (a `type: pipeline` step) as a child workflow and keeps its document in
+   * the step's record; the step fails with `step-failed` unless the child pipeline succeeded.
+   */
+  const runChildPipeline = async (step: PipelineStepPlan, record: StepResult): Promise<void> => {
+    if (!patched(Patches.childPipelines))
+      throw ApplicationFailure.nonRetryable('child pipelines need a newer worker', 'step-failed');
+    let document: unknown;
+    try {
+      document = await executeChild<typeof pipelineWorkflow>('pipelineWorkflow', {
+        workflowId: step.pipeline.pipelineId,
+        staticSummary: `Convoy child pipeline ${step.pipeline.name} (${step.file}) · step ${step.name} of workflow ${plan.name}`,
+        args: [
+          {
+            plan: step.pipeline,
+            parent: { coordinatorId: input.coordinatorId, caller: plan.name, ...credentials },
+            ...(input.searchAttributes && { searchAttributes: true }),
+          },
+        ],
+        ...(input.searchAttributes && {
+          typedSearchAttributes: initialSearchAttributes(step.pipeline.name),
+        }),
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      document = documentOfFailedChild(error);
+      if (document === undefined) {
+        throw ApplicationFailure.nonRetryable(
+          `child pipeline ${step.pipeline.name} (${step.file}) did not complete: ${String(error)}`,
+          'step-failed',
+        );
+      }
+    }
+    const failure = childPipelineFailure(step, document, record);
+    if (failure) throw ApplicationFailure.nonRetryable(failure, 'step-failed');
+  };
 
   const crossBarrier = async (identifier: string, timeoutMs: number, record: StepResult): Promise<void> => {
     const arrivedAt = Date.now();
@@ -228,6 +278,14 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
             ...credentials,
           }),
         );
+      }
+      // A skipped child pipeline's workflows will not reach the barriers they would have joined.
+      if (step.type === 'pipeline' && patched(Patches.childPipelines)) {
+        for (const joined of parentBarrierSteps(plan.name, step)) {
+          await tellCoordinator(() =>
+            coordinator.signal(barrierWithdrawSignal, { ...joined, ...credentials }),
+          );
+        }
       }
       return;
     }

@@ -18,4 +18,10 @@ export const Patches = {
    * failure's details) instead of completing it, so the Web UI shows it failed.
    */
   failUnsuccessfulResult: 'convoy-fail-unsuccessful-result',
+  /**
+   * Both workflows: child pipelines (a `type: pipeline` step starts a pipeline workflow as a child
+   * of the deployment workflow; that pipeline relays its workflows' `parent.` barrier messages to
+   * and from the calling pipeline, which addresses them by ./model/participants).
+   */
+  childPipelines: 'convoy-child-pipelines',
 } as const;
