@@ -45,6 +45,10 @@ test('recorded histories exist for the scenarios that matter', () => {
     // The capability protocol: forged signals refused, a decision sent to the child by update.
     'forged',
     'decided',
+    // Child pipelines: a parent pipeline and its child pipeline sharing a barrier.
+    'child-crossing',
+    'child-breaks',
+    'child-restart',
   ]) {
     expect(pipelines).toContain(name);
   }
