@@ -318,11 +318,11 @@ export class PipelineRun {
    * `parent.` barrier, to relay to it (as its own barrier `parent.<identifier>`).
    */
   parentOutcome(outcome: BarrierOutcomeMessage): Decision {
-    const checked = checkParentOutcome(this.plan, this.parent?.capability, outcome);
-    if (!this.parent || !checked.ok) {
-      const reason = checked.ok ? 'this pipeline is not a child pipeline' : checked.reason;
-      return this.refuse('convoy.barrierOutcome', outcome.participant ?? '(calling pipeline)', reason);
-    }
+    const sender = outcome.participant ?? '(calling pipeline)';
+    if (!this.parent)
+      return this.refuse('convoy.barrierOutcome', sender, 'this pipeline is not a child pipeline');
+    const checked = checkParentOutcome(this.plan, this.parent.capability, outcome);
+    if (!checked.ok) return this.refuse('convoy.barrierOutcome', sender, checked.reason);
     const wf = checked.value.name;
     this.waitingAtParent.get(wf)?.delete(outcome.identifier);
     return {

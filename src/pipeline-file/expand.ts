@@ -485,7 +485,9 @@ function expandStep(
             "secrets cannot be passed to a child pipeline: declare the secret in the child pipeline's file",
           );
         }
-        variables[name] = field(['variables', name], { ...expanded, secrets: undefined });
+        // A secret's reference is not passed on: the child would report it once more.
+        const value = field(['variables', name], { ...expanded, secrets: undefined });
+        variables[name] = expanded.secrets ? '' : value;
       }
       const pipelineId = childPipelineId(context.pipelineId, context.workflowName, step.name);
       const placeholder: PipelinePlan = {

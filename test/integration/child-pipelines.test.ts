@@ -244,14 +244,12 @@ stages:
 
   // Forged: an arrival for web without the capability, a release for the child without the
   // calling pipeline's capability (sent to the child pipeline), and one naming a stranger.
-  await env.client.workflow
-    .getHandle(pipelineId)
-    .signal(barrierArriveSignal, {
-      workflow: 'web',
-      identifier: 'schema-ready',
-      timeoutMs: 120000,
-      arrivedAt: 0,
-    });
+  await env.client.workflow.getHandle(pipelineId).signal(barrierArriveSignal, {
+    workflow: 'web',
+    identifier: 'schema-ready',
+    timeoutMs: 120000,
+    arrivedAt: 0,
+  });
   const childPipeline = env.client.workflow.getHandle(`${pipelineId}/api/db`);
   await childPipeline.signal(barrierOutcomeSignal, {
     identifier: 'schema-ready',
