@@ -89,6 +89,9 @@ export type {
   WorkflowStatus,
 } from './model/result';
 export type { InterventionAction } from './model/plan';
+// Child pipelines: their documents nest in the step that ran them (`StepResult.pipeline`).
+export { flattenChildPipelines } from './client/child-pipelines';
+export type { ChildPipelineResult } from './model/result';
 
 // Payload encryption: the codec client and worker use when CONVOY_CODEC_KEY is set.
 export {

@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventType, historyOfPipeline } from './history';
-import { describePipeline } from '../../src/client/pipelines';
+import { describePipeline, intervene, overrideBarrier } from '../../src/client/pipelines';
 import { barrierArriveSignal, barrierOutcomeSignal } from '../../src/model/protocol';
 import { pipelineResultSchema, type PipelineResult } from '../../src/model/result';
 import {
@@ -383,3 +383,58 @@ stages:
     'deadlock.yaml: stages[0]: barrier order deadlock: api reaches schema-ready before verified, but web reaches verified before schema-ready',
   );
 });
+
+test('operator actions reach inside a child pipeline: intervene by path, release of the parent barrier', async () => {
+  const started = await startYamlFiles(
+    env,
+    {
+      'main.yaml': caller(
+        'child-operator',
+        `          - { name: schema-ready, type: barrier, identifier: schema-ready, timeoutMs: 120000 }`,
+      ),
+      'db.yaml': `
+name: db
+variables: { region: us }
+stages:
+  - name: migrate
+    workflows:
+      - name: migrate
+        steps:
+          - name: apply
+            type: shell
+            command: exit 5
+            failureStrategies: [{ on: [step-failed], action: manual-intervention }]
+          - { name: ready, type: barrier, identifier: parent.schema-ready, timeoutMs: 120000 }
+`,
+    },
+    'main.yaml',
+  );
+  const { pipelineId } = started;
+  const waiting = await eventually(
+    () => describePipeline(env.client, pipelineId),
+    (doc) =>
+      doc.workflows.some((w) => w.name === 'web' && w.status === 'waiting-at-barrier') &&
+      doc.workflows.find((w) => w.name === 'api')?.steps.find((s) => s.name === 'db')?.pipeline?.workflows[0]
+        ?.status === 'waiting-for-intervention',
+  );
+  expect(childDocument(waiting, 'api', 'db').workflows[0]?.intervention?.step).toBe('apply');
+
+  await overrideBarrier(env.client, pipelineId, 'release', 'deploy', 'schema-ready', 'db team says go');
+  await eventually(
+    () => describePipeline(env.client, pipelineId),
+    (doc) => workflowOf(doc, 'web').status === 'succeeded',
+  );
+  // The workflow inside the child pipeline, named by its path.
+  await expect(intervene(env.client, pipelineId, 'api/db/migrate', 'ignore')).resolves.toBe(
+    'migrate: ignore',
+  );
+  const doc = await finish(started);
+  expect(doc.status).toBe('succeeded');
+  expect(barrierOf(doc, 'deploy', 'schema-ready')).toMatchObject({
+    status: 'forced',
+    reason: 'db team says go',
+  });
+  const child = childDocument(doc, 'api', 'db');
+  expect(stepOf(child, 'migrate', 'apply').status).toBe('ignored');
+  expect(stepOf(child, 'migrate', 'ready').status).toBe('succeeded');
+}, 120_000);
