@@ -23,9 +23,15 @@ export function flattenChildPipelines(doc: PipelineResult): PipelineResult {
       const prefix = `${wf.name}/${step.name}/`;
       const child = flattenChildPipelines(step.pipeline);
       stages.push(
-        ...child.stages.map((s) => ({ ...s, name: prefix + s.name, workflows: s.workflows.map((w) => prefix + w) })),
+        ...child.stages.map((s) => ({
+          ...s,
+          name: prefix + s.name,
+          workflows: s.workflows.map((w) => prefix + w),
+        })),
       );
-      workflows.push(...child.workflows.map((w) => ({ ...w, name: prefix + w.name, stage: prefix + w.stage })));
+      workflows.push(
+        ...child.workflows.map((w) => ({ ...w, name: prefix + w.name, stage: prefix + w.stage })),
+      );
       barriers.push(...child.barriers.map((b) => ({ ...b, stage: prefix + b.stage })));
     }
   }
