@@ -77,6 +77,7 @@ test('validate: the examples pass', async () => {
     'microservice-release.yaml',
     'db-migration-rollout.yaml',
     'multi-region-rollout.yaml',
+    'release-with-db-pipeline.yaml',
   ]) {
     const result = await runConvoy(['validate', join(repo, 'examples', example)]);
     expect({ example, code: result.code, stderr: result.stderr }).toEqual({
