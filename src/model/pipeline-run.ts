@@ -11,6 +11,7 @@ import {
   Book,
   nextDeadline as nextDeadlineOf,
   isWaiting,
+  repeatedOutcome,
   type BarrierBook,
   type BarrierState,
   type Outcome,
@@ -273,6 +274,14 @@ export class PipelineRun {
     const arrived = this.apply(
       Book.arrive(this.book, key, arrival.workflow, arrivedAt, checked.value.timeoutMs),
     );
+    // A child pipeline run again (its step retried) meets a barrier its first run already
+    // resolved: its workflow gets that outcome again instead of waiting for one that never comes.
+    const state = Book.getBarrier(this.book, key);
+    const again =
+      arrived.rejected !== undefined && arrival.workflow !== sender.name && state
+        ? repeatedOutcome(state, arrival.workflow)
+        : undefined;
+    if (again) return { changed: false, outcomes: [again] };
     const settled = this.expire(nowMs);
     return {
       changed: arrived.changed || settled.changed,

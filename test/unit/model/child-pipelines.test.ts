@@ -300,6 +300,25 @@ describe('the calling pipeline', () => {
       ['web', 'released'],
       ['api/migrate', 'released'],
     ]);
+    // A retried child pipeline arrives again: it gets the outcome again; a stage workflow does not.
+    const again = run.arrive(
+      {
+        workflow: 'api/migrate',
+        identifier: 'schema-ready',
+        timeoutMs: 7000,
+        arrivedAt: T0 + 9,
+        capability: OUTER,
+      },
+      T0 + 9,
+    );
+    expect(again.outcomes).toEqual([
+      expect.objectContaining({ participant: 'api/migrate', kind: 'released' }),
+    ]);
+    const duplicate = run.arrive(
+      { workflow: 'web', identifier: 'schema-ready', timeoutMs: 9000, arrivedAt: T0 + 9, capability: OUTER },
+      T0 + 9,
+    );
+    expect(duplicate.outcomes).toEqual([]);
   });
 
   it('the calling workflow ending without success breaks what its child pipeline workflows had not reached', () => {
