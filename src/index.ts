@@ -94,6 +94,9 @@ export type {
   WorkflowStatus,
 } from './model/result';
 export type { InterventionAction } from './model/plan';
+// Child pipelines: their documents nest in the step that ran them (`StepResult.pipeline`).
+export { flattenChildPipelines } from './client/child-pipelines';
+export type { ChildPipelineResult } from './model/result';
 
 // Payload codecs: compression of large payloads (always), encryption when CONVOY_CODEC_KEY is set.
 export {

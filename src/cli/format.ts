@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import { formatBarrierTrains } from './train-command';
 import type { PipelineResult, StepResult } from '../model/result';
+import { flattenChildPipelines } from '../client/child-pipelines';
 import { shrinkToFit, textWidth } from './terminal-text';
 
 function offsetMs(from: string, to: string | undefined): string {
@@ -39,7 +40,9 @@ function fittedColumns(rows: readonly (readonly string[])[], width: number | und
  * Renders the document: a headline, stages, barriers (who arrived when) and workflows. With a
  * `width` (a terminal's), the tables wrap their cells to fit it.
  */
-export function formatPipelineResult(doc: PipelineResult, width?: number): string {
+export function formatPipelineResult(document: PipelineResult, width?: number): string {
+  // Child pipelines' workflows and barriers are listed with the calling pipeline's, by path.
+  const doc = flattenChildPipelines(document);
   const lines: string[] = [];
   lines.push(
     `Pipeline ${doc.pipelineId}${doc.name ? ` (${doc.name})` : ''}: ${doc.status} after ${duration(doc)}`,
@@ -76,7 +79,8 @@ export function formatPipelineResult(doc: PipelineResult, width?: number): strin
       const restarts = s.workerRestarts ? ` (${s.workerRestarts} after a lost worker)` : '';
       const attempts = s.attempts > 1 ? ` x${s.attempts}${restarts}` : '';
       const error = s.error ? ` — ${s.error.type}: ${s.error.message.split('\n')[0]!.slice(0, 120)}` : '';
-      const line = `${indent}${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${error}`;
+      const child = s.pipeline ? ` → child pipeline ${s.pipeline.pipelineId}` : '';
+      const line = `${indent}${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${child}${error}`;
       // A parallel step: each branch (its participant name and status), then its steps.
       const branches = (s.branches ?? []).flatMap((branch) => [
         `${indent}  ⑂ ${branch.participant} ${branch.status}`,

@@ -8,6 +8,7 @@
  */
 import type { BarrierResult, PipelineResult, StepResult, WorkflowResult } from '../model/result';
 import { isFinalWorkflowStatus } from '../model/result';
+import { flattenChildPipelines } from '../client/child-pipelines';
 import {
   formatDuration,
   interveneCommand,
@@ -28,8 +29,10 @@ export interface LiveViewOptions {
 }
 
 /** One frame of the live view. */
-export function renderLiveView(doc: PipelineResult, options: LiveViewOptions): string[] {
+export function renderLiveView(document: PipelineResult, options: LiveViewOptions): string[] {
   const { width, colours: c } = options;
+  // Child pipelines' barriers and workflows show with the calling pipeline's, by path.
+  const doc = flattenChildPipelines(document);
   const lines: string[] = [];
   const elapsed = (doc.endedAt ? Date.parse(doc.endedAt) : options.nowMs) - Date.parse(doc.startedAt);
   lines.push(

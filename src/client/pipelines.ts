@@ -20,6 +20,7 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { isResultFailureType } from '../model/outcome';
 import { ConvoySearchAttributes } from '../model/visibility';
 import type { PipelinePlan } from '../model/plan';
+import { childPipelineId } from '../model/participants';
 import {
   isLiveWorkflowStatus,
   pipelineResultSchema,
@@ -286,10 +287,32 @@ export async function describePipeline(client: Client, pipelineId: string): Prom
       } catch {
         // The child may have just finished; the parent's word stands.
       }
+      await describeRunningChildPipelines(client, pipelineId, wf);
     }),
   );
   if (doc.status === 'running') await fillInTrains(client, doc);
   return doc;
+}
+
+/**
+ * A running `pipeline` step's record has no document yet (the workflow cannot query its child):
+ * the child pipeline's own live document goes in, its running workflows filled in the same way.
+ */
+async function describeRunningChildPipelines(
+  client: Client,
+  pipelineId: string,
+  wf: WorkflowResult,
+): Promise<void> {
+  await Promise.all(
+    wf.steps.map(async (step) => {
+      if (step.type !== 'pipeline' || step.pipeline || step.status !== 'running') return;
+      try {
+        step.pipeline = await describePipeline(client, childPipelineId(pipelineId, wf.name, step.name));
+      } catch {
+        // Not started yet, or just ended: the step's record says what is known.
+      }
+    }),
+  );
 }
 
 async function runUpdate<T>(

@@ -12,13 +12,16 @@
  * Pure module (workflow code uses it).
  */
 import {
-  branchOf,
   hasStepNamed,
-  joinParticipant,
+  parentBarrierIdentifier,
   participantBarrier,
+  participantBarrierStep,
+  resolveParticipant,
+  joinParticipant,
   type ParticipantBarrier,
+  type ResolvedParticipant,
 } from './participants';
-import type { PipelinePlan, WorkflowPlan } from './plan';
+import type { BarrierStepPlan, PipelinePlan, WorkflowPlan } from './plan';
 import type {
   BarrierArrival,
   BarrierOutcomeMessage,
@@ -57,46 +60,62 @@ export function checkCapability(expected: string | undefined, given: string | un
 
 /** The plan of the workflow named `name`, if the pipeline has one. */
 export function workflowInPlan(plan: PipelinePlan, name: string): WorkflowPlan | undefined {
-  for (const stage of plan.stages) {
-    const found = stage.workflows.find((wf) => wf.name === name);
-    if (found) return found;
-  }
-  return undefined;
+  const resolved = resolveParticipant(plan, name);
+  return resolved?.kind === 'workflow' ? resolved.workflow : undefined;
+}
+
+/** `wf`'s own barrier step for `identifier` (outside its branches), if it takes part in that barrier. */
+export function barrierStepOf(wf: WorkflowPlan, identifier: string): BarrierStepPlan | undefined {
+  return participantBarrier(wf, identifier)?.step;
 }
 
 /**
- * The sender of a message and the participant it speaks for. A branch participant is believed only
- * from its own workflow: `branch` must be a branch of `workflow` in the plan, so no workflow can
- * speak for another's branch (nor a made-up one).
+ * The sender of a message and the participant it speaks for, as the plan knows it: a workflow of
+ * the pipeline, one of its branches (`branch` must be a branch of `workflow` in the plan, so no
+ * workflow can speak for another's branch, nor a made-up one), or (when `nested` allows) a child
+ * pipeline's workflow that takes part in this pipeline's barriers, relayed by its pipeline.
  */
 function sender(
   plan: PipelinePlan,
   expected: string | undefined,
   message: { workflow: string; branch?: string | undefined; capability?: string },
+  nested = true,
 ): Checked<CheckedParticipant> {
   const refused = checkCapability(expected, message.capability);
   if (refused !== undefined) return { ok: false, reason: refused };
-  const wf = workflowInPlan(plan, message.workflow);
-  if (!wf) return { ok: false, reason: `${message.workflow} is not a workflow of this pipeline` };
-  if (message.branch !== undefined && !branchOf(wf, message.branch))
+  const resolved = resolveParticipant(plan, message.workflow);
+  if (!resolved || resolved.kind === 'branch' || (!nested && resolved.kind !== 'workflow'))
+    return { ok: false, reason: `${message.workflow} is not a workflow of this pipeline` };
+  if (message.branch === undefined) return { ok: true, value: checked(resolved) };
+  const branch =
+    resolved.kind === 'workflow' &&
+    resolveParticipant(plan, joinParticipant(message.workflow, message.branch));
+  if (!branch || branch.kind !== 'branch')
     return { ok: false, reason: `${message.workflow} has no branch named ${message.branch}` };
-  return { ok: true, value: { workflow: wf, participant: joinParticipant(wf.name, message.branch) } };
+  return { ok: true, value: checked(branch) };
+}
+
+function checked(resolved: ResolvedParticipant): CheckedParticipant {
+  return { workflow: resolved.workflow, participant: resolved.name };
 }
 
 /** The sender's barrier step for the message's barrier, or why it is not a participant of it. */
 function barrierOf(
+  plan: PipelinePlan,
   checked: CheckedParticipant,
-  message: { identifier: string; branch?: string | undefined },
+  identifier: string,
 ): Checked<ParticipantBarrier> {
-  const barrier = participantBarrier(checked.workflow, message.identifier, message.branch);
+  const resolved = resolveParticipant(plan, checked.participant);
+  const barrier = resolved && participantBarrierStep(resolved, identifier);
   return barrier
     ? { ok: true, value: barrier }
-    : { ok: false, reason: `${checked.participant} is not a participant of barrier ${message.identifier}` };
+    : { ok: false, reason: `${checked.participant} is not a participant of barrier ${identifier}` };
 }
 
 /**
  * A child's arrival at a barrier: a participant of that barrier, at a step the plan runs, with the
- * plan's timeout. The coordinator uses the plan's timeout, never the message's.
+ * plan's timeout. The coordinator uses the plan's timeout, never the message's. A child
+ * pipeline's workflow arrives (through its pipeline workflow) at its `parent.` step.
  */
 export function checkArrival(
   plan: PipelinePlan,
@@ -105,7 +124,7 @@ export function checkArrival(
 ): Checked<CheckedArrival> {
   const from = sender(plan, expected, arrival);
   if (!from.ok) return from;
-  const barrier = barrierOf(from.value, arrival);
+  const barrier = barrierOf(plan, from.value, arrival.identifier);
   if (!barrier.ok) return barrier;
   const { participant } = from.value;
   const { step, skip } = barrier.value;
@@ -127,7 +146,7 @@ export function checkWithdrawal(
 ): Checked<CheckedParticipant> {
   const from = sender(plan, expected, withdrawal);
   if (!from.ok) return from;
-  const barrier = barrierOf(from.value, withdrawal);
+  const barrier = barrierOf(plan, from.value, withdrawal.identifier);
   if (!barrier.ok) return barrier;
   if (!barrier.value.skip) {
     return {
@@ -147,13 +166,16 @@ export function checkAbandon(
   return sender(plan, expected, notice);
 }
 
-/** A child's notice that it waits (or no longer waits) for an operator, at one of its steps. */
+/**
+ * A child's notice that it waits (or no longer waits) for an operator, at one of its steps. Only
+ * the stage's own workflows send it: a child pipeline's workflows tell their own pipeline.
+ */
 export function checkInterventionState(
   plan: PipelinePlan,
   expected: string | undefined,
   state: InterventionState,
 ): Checked<CheckedParticipant> {
-  const from = sender(plan, expected, state);
+  const from = sender(plan, expected, state, false);
   if (!from.ok || state.step === undefined) return from;
   return hasStepNamed(from.value.workflow, state.step)
     ? from
@@ -176,6 +198,31 @@ export function checkOutcome(
     : {
         ok: false,
         reason: `${outcome.identifier} is not a barrier of ${joinParticipant(wf.name, outcome.branch)}`,
+      };
+}
+
+/**
+ * The calling pipeline's outcome, as a child pipeline checks it before relaying it: it carries
+ * the calling pipeline's capability (`expected`, handed down in the child pipeline's input) and is
+ * for one of the child pipeline's workflows that has a barrier step `parent.<identifier>`.
+ * Returns the workflow to relay it to.
+ */
+export function checkParentOutcome(
+  plan: PipelinePlan,
+  expected: string | undefined,
+  outcome: BarrierOutcomeMessage,
+): Checked<WorkflowPlan> {
+  const refused = checkCapability(expected, outcome.capability);
+  if (refused !== undefined) return { ok: false, reason: refused };
+  if (outcome.participant === undefined)
+    return { ok: false, reason: 'it names no participant of this pipeline' };
+  const wf = workflowInPlan(plan, outcome.participant);
+  if (!wf) return { ok: false, reason: `${outcome.participant} is not a workflow of this pipeline` };
+  return barrierStepOf(wf, parentBarrierIdentifier(outcome.identifier))
+    ? { ok: true, value: wf }
+    : {
+        ok: false,
+        reason: `${outcome.participant} does not take part in the calling pipeline's barrier ${outcome.identifier}`,
       };
 }
 

@@ -136,11 +136,17 @@ function trimOutput(output: NonNullable<StepResult['output']>, chars: number): S
 }
 
 function mapSteps<D extends PipelineResult | WorkflowResult>(doc: D, f: (step: StepResult) => StepResult): D {
-  // The steps of a parallel step's branches too: their outputs weigh as much as any.
+  // The steps of a parallel step's branches and of a child pipeline's document (nested in its
+  // step) too: their outputs weigh as much as any.
   const deep = (step: StepResult): StepResult => {
     const mapped = f(step);
-    if (step.branches === undefined) return mapped;
-    return { ...mapped, branches: step.branches.map((b) => ({ ...b, steps: b.steps.map(deep) })) };
+    return {
+      ...mapped,
+      ...(step.branches !== undefined
+        ? { branches: step.branches.map((b) => ({ ...b, steps: b.steps.map(deep) })) }
+        : {}),
+      ...(step.pipeline !== undefined ? { pipeline: mapSteps(step.pipeline, f) } : {}),
+    };
   };
   if ('workflows' in doc)
     return { ...doc, workflows: doc.workflows.map((wf) => ({ ...wf, steps: wf.steps.map(deep) })) };

@@ -13,6 +13,7 @@ import {
   hasArrived,
   isStanding,
   isWaiting,
+  repeatedOutcome,
   type BarrierBook,
   type BarrierState,
   type Outcome,
@@ -23,11 +24,21 @@ import {
   checkAbandon,
   checkArrival,
   checkInterventionState,
+  checkParentOutcome,
   checkWithdrawal,
   claimedSender,
   type Refusal,
 } from './message-checks';
-import { isPartOf, participantsOf } from './participants';
+import {
+  allParticipantsOf,
+  isPartOf,
+  nestedParticipantName,
+  parentBarrierIdentifier,
+  parentBarrierOf,
+  parentParticipantsOf,
+  participantsOf,
+  resolveParticipant,
+} from './participants';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
   barrierCommandSchema,
@@ -36,6 +47,7 @@ import {
   parsePayload,
   type BarrierArrival,
   type BarrierCommand,
+  type BarrierOutcomeMessage,
   type BarrierWithdrawal,
   type InterveneRequest,
   type InterventionState,
@@ -78,6 +90,26 @@ export interface Decision {
    * would only cost history events.
    */
   readonly brokenBy?: string;
+  /**
+   * A child pipeline's messages for the calling pipeline (the coordinator of its `parent.`
+   * barriers), in order, each already carrying the calling pipeline's capability.
+   */
+  readonly toParent?: readonly ParentMessage[];
+}
+
+/** A message a child pipeline relays to the calling pipeline for one of its workflows. */
+export type ParentMessage =
+  | { readonly kind: 'arrive'; readonly message: BarrierArrival }
+  | { readonly kind: 'withdraw'; readonly message: BarrierWithdrawal }
+  | { readonly kind: 'abandon'; readonly message: WorkflowAbandon };
+
+/**
+ * What a child pipeline knows of the pipeline that runs it: the calling workflow's name (its
+ * workflows take part as `<caller>/<workflow>`) and the calling pipeline's capability.
+ */
+export interface ParentContext {
+  readonly caller: string;
+  readonly capability?: string;
 }
 
 const NOTHING: Decision = { changed: false, outcomes: [] };
@@ -96,6 +128,8 @@ export class PipelineRun {
   private readonly rejectedMessages = new RejectedMessages();
   /** The barriers that join release trains (issue 14). */
   private readonly trains: TrainLinks;
+  /** Child pipeline: which of its workflows wait at which of the caller's barriers. */
+  private readonly waitingAtParent = new Map<string, Set<string>>();
 
   /**
    * @param capability the pipeline's capability, which every child message must carry; undefined
@@ -108,6 +142,8 @@ export class PipelineRun {
     private readonly startedAt: number,
     readonly capability?: string,
     trainToken?: string,
+    /** Set when this pipeline is a child pipeline: its `parent.` barriers are the caller's. */
+    readonly parent?: ParentContext,
   ) {
     this.trains = new TrainLinks(plan, pipelineId, trainToken);
     // A train barrier has the train as one more participant: it stands until the train answers.
@@ -154,15 +190,19 @@ export class PipelineRun {
     }
     this.waitingForIntervention.delete(wf.name);
     this.workflows.set(wf.name, result);
-    // The workflow speaks for its branches too: ended, none of them can arrive any more.
-    const participants = participantsOf(wf);
+    this.waitingAtParent.delete(wf.name);
+    // The workflow speaks for its branches and for what takes part for it through its child
+    // pipelines: ended, none of them can arrive any more (unless they already told).
+    const participants = allParticipantsOf(wf);
     if (result.status === 'succeeded')
       return this.applyToEach(participants, (p) => Book.withdrawAll(this.book, wf.stage, p, nowMs));
-    return this.applyToEach(
+    const reason = `${wf.name} ended ${result.status}`;
+    const decision = this.applyToEach(
       participants,
-      (p) => Book.abandonAll(this.book, wf.stage, p, `${wf.name} ended ${result.status}`, nowMs),
+      (p) => Book.abandonAll(this.book, wf.stage, p, reason, nowMs),
       wf.name,
     );
+    return this.withParentNotice(decision, wf, reason);
   }
 
   /** `stage`'s children have all ended: records its status; true when the pipeline goes on. */
@@ -173,13 +213,22 @@ export class PipelineRun {
   }
 
   /** The pipeline ended at `nowMs` (every stage ran, or one did not succeed, or it was aborted). */
-  finish(nowMs: number): void {
+  finish(nowMs: number): Decision {
     this.status = this.aborted
       ? 'aborted'
       : [...this.stageStatus.values()].every((s) => s === 'succeeded')
         ? 'succeeded'
         : 'failed';
     this.endedAt = nowMs;
+    // A child pipeline's workflows that never ran break the caller's barriers they would have met.
+    if (!this.parent) return NOTHING;
+    const toParent: ParentMessage[] = [];
+    for (const wf of parentParticipantsOf(this.plan)) {
+      if (this.workflows.get(wf.name)?.status !== 'not-started') continue;
+      const reason = `child pipeline ${this.plan.name} ended ${this.status} before ${wf.name} started`;
+      toParent.push(this.parentAbandon(wf.name, reason));
+    }
+    return toParent.length > 0 ? { ...NOTHING, toParent } : NOTHING;
   }
 
   /**
@@ -209,14 +258,45 @@ export class PipelineRun {
     if (!checked.ok) return this.refuse('convoy.barrierArrive', arrival.workflow, checked.reason);
     const sender = this.runningSender(arrival.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
-    const key = { stage: sender.stage, identifier: arrival.identifier };
     const arrivedAt = Math.max(
       this.stageStartedAt.get(sender.stage) ?? 0,
       Math.min(arrival.arrivedAt, nowMs),
     );
+    const joined = this.parent && parentBarrierOf(arrival.identifier);
+    if (joined !== undefined && this.parent) {
+      // The caller's barrier: its coordinator decides; this pipeline relays both ways.
+      const waits = this.waitingAtParent.get(arrival.workflow) ?? new Set<string>();
+      waits.add(joined);
+      this.waitingAtParent.set(arrival.workflow, waits);
+      return {
+        changed: true,
+        outcomes: [],
+        toParent: [
+          {
+            kind: 'arrive',
+            message: {
+              workflow: nestedParticipantName(this.parent.caller, arrival.workflow),
+              identifier: joined,
+              timeoutMs: checked.value.timeoutMs,
+              arrivedAt,
+              ...this.parentCredentials(),
+            },
+          },
+        ],
+      };
+    }
+    const key = { stage: sender.stage, identifier: arrival.identifier };
     const arrived = this.apply(
       Book.arrive(this.book, key, checked.value.participant, arrivedAt, checked.value.timeoutMs),
     );
+    // A child pipeline run again (its step retried) meets a barrier its first run already
+    // resolved: its workflow gets that outcome again instead of waiting for one that never comes.
+    const state = Book.getBarrier(this.book, key);
+    const again =
+      arrived.rejected !== undefined && arrival.workflow !== sender.name && state
+        ? repeatedOutcome(state, checked.value.participant)
+        : undefined;
+    if (again) return { changed: false, outcomes: [again] };
     const settled = this.expire(nowMs);
     return {
       changed: arrived.changed || settled.changed,
@@ -231,6 +311,15 @@ export class PipelineRun {
     if (!checked.ok) return this.refuse('convoy.barrierWithdraw', withdrawal.workflow, checked.reason);
     const sender = this.runningSender(withdrawal.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
+    const joined = this.parent && parentBarrierOf(withdrawal.identifier);
+    if (joined !== undefined && this.parent) {
+      const message = {
+        workflow: nestedParticipantName(this.parent.caller, withdrawal.workflow),
+        identifier: joined,
+        ...this.parentCredentials(),
+      };
+      return { ...NOTHING, toParent: [{ kind: 'withdraw', message }] };
+    }
     const key = { stage: sender.stage, identifier: withdrawal.identifier };
     return this.apply(Book.withdraw(this.book, key, checked.value.participant, nowMs));
   }
@@ -245,12 +334,44 @@ export class PipelineRun {
     const sender = this.runningSender(notice.workflow);
     if (typeof sender === 'string') return { ...NOTHING, rejected: sender };
     const { participant, workflow } = checked.value;
-    const participants = notice.branch === undefined ? participantsOf(workflow) : [participant];
-    return this.applyToEach(
+    // The workflow itself speaks for its branches; a branch or a child pipeline's workflow for itself.
+    const whole = participant === workflow.name;
+    const participants = whole ? participantsOf(workflow) : [participant];
+    const decision = this.applyToEach(
       participants,
       (p) => Book.abandonAll(this.book, sender.stage, p, notice.reason, nowMs),
       participant,
     );
+    return whole
+      ? this.withParentNotice(decision, checked.value.workflow, notice.reason)
+      : decision;
+  }
+
+  /**
+   * Child pipeline: the calling pipeline's outcome for one of this pipeline's workflows at a
+   * `parent.` barrier, to relay to it (as its own barrier `parent.<identifier>`).
+   */
+  parentOutcome(outcome: BarrierOutcomeMessage): Decision {
+    const sender = outcome.participant ?? '(calling pipeline)';
+    if (!this.parent)
+      return this.refuse('convoy.barrierOutcome', sender, 'this pipeline is not a child pipeline');
+    const checked = checkParentOutcome(this.plan, this.parent.capability, outcome);
+    if (!checked.ok) return this.refuse('convoy.barrierOutcome', sender, checked.reason);
+    const wf = checked.value.name;
+    this.waitingAtParent.get(wf)?.delete(outcome.identifier);
+    return {
+      changed: true,
+      outcomes: [
+        {
+          stage: checked.value.stage,
+          participant: wf,
+          identifier: parentBarrierIdentifier(outcome.identifier),
+          kind: outcome.kind,
+          ...(outcome.errorType !== undefined ? { errorType: outcome.errorType } : {}),
+          message: outcome.message,
+        },
+      ],
+    };
   }
 
   /** A child started or stopped waiting for an operator. */
@@ -474,6 +595,7 @@ export class PipelineRun {
     ) {
       return 'waiting-at-barrier';
     }
+    if ((this.waitingAtParent.get(name)?.size ?? 0) > 0) return 'waiting-at-barrier';
     return 'running';
   }
 
@@ -482,11 +604,34 @@ export class PipelineRun {
    * reason it does not.
    */
   private runningSender(name: string): WorkflowResult | string {
-    const wf = this.workflows.get(name);
+    // A child pipeline's workflow takes part while the workflow that runs it does.
+    const resolved = resolveParticipant(this.plan, name);
+    const wf = resolved && this.workflows.get(resolved.workflow.name);
     if (!wf || wf.status === 'not-started' || isFinalWorkflowStatus(wf.status)) {
       return `ignored a signal from an unknown or finished workflow: ${name}`;
     }
     return wf;
+  }
+
+  /** The calling pipeline's capability, for the messages relayed to it. */
+  private parentCredentials(): { capability?: string } {
+    return this.parent?.capability === undefined ? {} : { capability: this.parent.capability };
+  }
+
+  private parentAbandon(workflow: string, reason: string): ParentMessage {
+    const message = {
+      workflow: nestedParticipantName(this.parent!.caller, workflow),
+      reason: reason.slice(0, 4000),
+      ...this.parentCredentials(),
+    };
+    return { kind: 'abandon', message };
+  }
+
+  /** Child pipeline: a workflow of it that gave up breaks the caller's barriers it takes part in too. */
+  private withParentNotice(decision: Decision, wf: WorkflowPlan, reason: string): Decision {
+    if (!this.parent || !parentParticipantsOf(this.plan).some((p) => p.name === wf.name)) return decision;
+    this.waitingAtParent.delete(wf.name);
+    return { ...decision, toParent: [...(decision.toParent ?? []), this.parentAbandon(wf.name, reason)] };
   }
 
   private refuse(message: string, sender: string, reason: string): Decision {

@@ -167,12 +167,35 @@ export const parallelStepPlanSchema = z.object({
 });
 export type ParallelStepPlan = z.infer<typeof parallelStepPlanSchema>;
 
+/**
+ * The plan of a child pipeline, embedded in the step that runs it (so the workflow reads no file).
+ * An interface, so that the recursion plan → step → plan has a name TypeScript can stop at.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the name breaks the type recursion
+export interface ChildPipelinePlan extends PipelinePlan {}
+
+/**
+ * Runs another pipeline file as a child pipeline of the workflow (issue 14): its plan is compiled
+ * and embedded here, with `pipelineId` the child pipeline workflow's ID
+ * (`<pipelineId>/<workflow>/<step>`, see ./participants). Its barrier steps named
+ * `parent.<identifier>` join the calling stage's barrier `<identifier>`.
+ */
+export const pipelineStepPlanSchema = z.object({
+  ...stepCommon,
+  type: z.literal('pipeline'),
+  /** The file as the calling file names it (`./db-pipeline.yaml`), for messages. */
+  file: z.string(),
+  pipeline: z.lazy((): z.ZodType<ChildPipelinePlan> => pipelinePlanSchema),
+});
+export type PipelineStepPlan = z.infer<typeof pipelineStepPlanSchema>;
+
 export const stepPlanSchema = z.discriminatedUnion('type', [
   shellStepPlanSchema,
   httpStepPlanSchema,
   waitStepPlanSchema,
   barrierStepPlanSchema,
   parallelStepPlanSchema,
+  pipelineStepPlanSchema,
 ]);
 export type StepPlan = z.infer<typeof stepPlanSchema>;
 export type ShellStepPlan = z.infer<typeof shellStepPlanSchema>;
@@ -232,8 +255,11 @@ export const pipelinePlanSchema = z.object({
 });
 export type PipelinePlan = z.infer<typeof pipelinePlanSchema>;
 
-/** Every shell, http, wait and barrier step of `steps`, those in parallel steps' branches included. */
-export function leafSteps(steps: readonly StepPlan[]): BranchStepPlan[] {
+/** A step run in order on its lane (the workflow's own or a branch's): every type but `parallel`. */
+export type SequentialStepPlan = BranchStepPlan | PipelineStepPlan;
+
+/** Every step of `steps` but parallel ones, those in parallel steps' branches included. */
+export function leafSteps(steps: readonly StepPlan[]): SequentialStepPlan[] {
   return steps.flatMap((step) =>
     step.type === 'parallel' ? step.branches.flatMap((branch) => branch.steps) : [step],
   );

@@ -79,10 +79,15 @@ export const interventionStateSchema = z.object({
 export type InterventionState = z.infer<typeof interventionStateSchema>;
 export const interventionStateSignal = defineSignal<[InterventionState]>('convoy.interventionState');
 
-/** Parent → child: the barrier this child (or its branch `branch`) waits at has resolved. */
+/**
+ * Parent → child: the barrier this child (or its branch `branch`) waits at has resolved. To a
+ * workflow that relays for participants of its own (a child pipeline's workflow), `participant`
+ * names which one (see ./participants).
+ */
 export const barrierOutcomeSchema = z.object({
   identifier: name,
   branch,
+  participant: name.optional(),
   kind: z.enum(OutcomeKinds),
   errorType: z.enum(BarrierErrorTypes).optional(),
   message: z.string(),

@@ -133,6 +133,8 @@ const leafStepResultSchema = z.object({
     .optional(),
   /** True for a step of rollbackSteps. */
   rollback: z.boolean().optional(),
+  /** A `pipeline` step: the child pipeline's document (live while it runs, final once it ended). */
+  pipeline: z.lazy((): z.ZodType<ChildPipelineResult> => pipelineResultSchema).optional(),
 });
 
 export const branchResultSchema = z.object({
@@ -251,6 +253,10 @@ export const pipelineResultSchema = z.object({
  * While the pipeline runs it is its live state; ended fields are absent until they end.
  */
 export type PipelineResult = z.infer<typeof pipelineResultSchema>;
+
+/** A child pipeline's document, nested in the result of the step that ran it. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the name breaks the type recursion
+export interface ChildPipelineResult extends PipelineResult {}
 
 /** Formats epoch milliseconds the way every timestamp in the document is written. */
 export function isoMs(epochMs: number): string {

@@ -45,11 +45,14 @@ export function renderStepDetails(
     identifier?: string;
     timeoutMs?: number;
     branches?: { name: string }[];
+    pipeline?: { name: string; pipelineId: string };
   },
   index: number,
   count: number,
 ): string {
   const position = `step ${index + 1}/${count}`;
+  if (step.pipeline)
+    return `**${position}: \`${step.name}\`** — child pipeline \`${step.pipeline.name}\` (workflow \`${step.pipeline.pipelineId}\`)`;
   if (step.type === 'barrier')
     return `**${position}: \`${step.name}\`** — barrier \`${step.identifier}\` (timeout ${step.timeoutMs} ms)`;
   if (step.type === 'parallel')

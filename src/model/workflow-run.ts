@@ -6,7 +6,7 @@
  * Pure module (no clock: times are passed in as epoch milliseconds), so workflow code may use it.
  */
 import { joinParticipant } from './participants';
-import type { BranchStepPlan, FailureRule, ParallelStepPlan, WorkflowPlan } from './plan';
+import type { FailureRule, ParallelStepPlan, SequentialStepPlan, WorkflowPlan } from './plan';
 import {
   failureContextOf,
   terminalActionsFor,
@@ -177,7 +177,7 @@ export class WorkflowRun {
   }
 
   /** The rules that apply to a failure of `step`. */
-  failureContext(step: BranchStepPlan): FailureContext {
+  failureContext(step: SequentialStepPlan): FailureContext {
     return failureContextOf(step, this.plan, this.pipelineRules);
   }
 
@@ -186,7 +186,7 @@ export class WorkflowRun {
    * the activity then tells the coordinator itself, before the failure travels back here.
    */
   terminalActionsOf(
-    step: BranchStepPlan,
+    step: SequentialStepPlan,
     retriesUsed: number,
   ): Partial<Record<StepErrorType, TerminalAction>> {
     if (step.type !== 'shell' && step.type !== 'http') return {};

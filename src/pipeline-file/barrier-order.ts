@@ -15,6 +15,9 @@
  * Pure module.
  */
 
+import { joinParticipant } from '../model/participants';
+import type { WorkflowPlan } from '../model/plan';
+
 /** One barrier step of a workflow, in step order. */
 export interface BarrierVisit {
   identifier: string;
@@ -207,4 +210,46 @@ function mergeSameWorkflowOrderings(cycle: BarrierOrdering[]): BarrierOrdering[]
     else merged.push({ ...ordering });
   }
   return merged;
+}
+
+/** More paths through a workflow's parallel steps than the deadlock check follows. */
+export const MAX_BRANCH_PATHS = 1000;
+
+/**
+ * The orders in which `wf` reaches its barriers, for the deadlock check: one per path through its
+ * parallel steps (one branch of each), since a branch starts after every barrier before its
+ * parallel step crossed and the steps after it wait for every branch. A path through one branch
+ * is named after it (`<workflow>/<branch>`); the others after the workflow.
+ */
+export function barrierTimelines(wf: WorkflowPlan): BarrierOrderWorkflow[] | { tooMany: string } {
+  let paths: { names: string[]; barriers: BarrierVisit[] }[] = [{ names: [], barriers: [] }];
+  for (const step of wf.steps) {
+    if (step.type === 'barrier') {
+      for (const path of paths) path.barriers.push({ identifier: step.identifier, skip: step.skip });
+      continue;
+    }
+    if (step.type !== 'parallel') continue;
+    if (paths.length * step.branches.length > MAX_BRANCH_PATHS) {
+      return {
+        tooMany:
+          `the parallel steps of ${wf.name} make more than ${MAX_BRANCH_PATHS} combinations of branches ` +
+          'to check for barrier deadlocks; split the workflow',
+      };
+    }
+    paths = paths.flatMap((path) =>
+      step.branches.map((branch) => ({
+        names: [...path.names, branch.name],
+        barriers: [
+          ...path.barriers,
+          ...branch.steps.flatMap((inner) =>
+            inner.type === 'barrier' ? [{ identifier: inner.identifier, skip: inner.skip || step.skip }] : [],
+          ),
+        ],
+      })),
+    );
+  }
+  return paths.map((path) => ({
+    name: path.names.length === 1 ? joinParticipant(wf.name, path.names[0]) : wf.name,
+    barriers: path.barriers,
+  }));
 }

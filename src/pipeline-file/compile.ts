@@ -6,11 +6,13 @@
  * {@link PipelineValidationError} listing every error; `validate…` never throws for bad input and
  * returns errors and warnings.
  */
+import * as path from 'node:path';
 import { type PipelinePlan, pipelinePlanSchema } from '../model/plan';
-import { PipelineValidationError, type ValidationIssue } from './issues';
+import { PipelineValidationError, type ValidationIssue, formatIssue } from './issues';
 import { type LoadResult, parsePipelineText, readPipelineFile } from './load';
 import { parsePipelineFile } from './schema';
-import { validatePipeline } from './validate';
+import { declaredVariables, validatePipeline } from './validate';
+import type { ChildPipelineLoader } from './expand';
 import { MAX_PLAN_BYTES, encodedBytes } from '../model/message-size';
 
 /** `${{ pipeline.id }}` while only validating: the real id is chosen when a run starts. */
@@ -110,6 +112,68 @@ function report(outcome: CompileOutcome): ValidationReport {
   return 'plan' in outcome ? { errors: [], warnings: outcome.warnings, plan: outcome.plan } : outcome;
 }
 
+/** How deep child pipelines may nest (a pipeline, its child, the child's child, ...). */
+export const MAX_CHILD_PIPELINE_DEPTH = 8;
+
+/**
+ * Reads and compiles the child pipeline files that `source`'s pipeline steps name, relative to
+ * `source`. `chain` holds the files being compiled, outermost first: a file that names one of
+ * them would nest forever.
+ */
+function childLoader(source: string, chain: readonly string[]): ChildPipelineLoader {
+  const shown = (file: string) => path.relative(process.cwd(), file) || file;
+  return ({ file, variables, pipelineId }) => {
+    const resolved = path.resolve(path.dirname(path.resolve(source)), file);
+    const problem = (message: string) => ({ ok: false as const, issues: [{ at: ['file'], message }] });
+    if (chain.includes(resolved)) {
+      return problem(
+        `child pipelines include each other in a cycle: ${[...chain, resolved].map(shown).join(' → ')}`,
+      );
+    }
+    if (chain.length >= MAX_CHILD_PIPELINE_DEPTH)
+      return problem(`child pipelines nest more than ${MAX_CHILD_PIPELINE_DEPTH} levels deep`);
+    const loaded = readPipelineFile(resolved);
+    if (!loaded.ok) return problem(formatIssue(file, loaded.issues[0]!));
+    const parsed = parsePipelineFile(loaded.data);
+    if (!parsed.ok)
+      return {
+        ok: false,
+        issues: parsed.issues.map((issue) => ({ at: ['file'], message: formatIssue(file, issue) })),
+      };
+    const declared = declaredVariables(parsed.file);
+    const undeclared = Object.keys(variables).filter((name) => !declared.has(name));
+    if (undeclared.length > 0) {
+      const known = [...declared].sort();
+      return {
+        ok: false,
+        issues: undeclared.map((name) => ({
+          at: ['variables', name],
+          message: `${file} declares no variable '${name}' (${known.length > 0 ? `declared: ${known.join(', ')}` : 'it declares none'})`,
+        })),
+      };
+    }
+    const validation = validatePipeline(parsed.file, {
+      vars: variables,
+      pipelineId,
+      loadChild: childLoader(resolved, [...chain, resolved]),
+      asChild: true,
+    });
+    if (validation.errors.length > 0)
+      return {
+        ok: false,
+        issues: validation.errors.map((issue) => ({ at: ['file'], message: formatIssue(file, issue) })),
+      };
+    const plan = pipelinePlanSchema.parse({
+      pipelineId,
+      name: parsed.file.name,
+      source: shown(resolved),
+      failureStrategies: parsed.file.failureStrategies ?? [],
+      stages: validation.stages,
+    });
+    return { ok: true, plan };
+  };
+}
+
 function compileLoaded(loaded: LoadResult, source: string, options: CompileOptions): CompileOutcome {
   const idProblem = checkPipelineId(options.pipelineId);
   if (idProblem) return { errors: [{ path: '--id', message: idProblem }], warnings: [] };
@@ -117,7 +181,10 @@ function compileLoaded(loaded: LoadResult, source: string, options: CompileOptio
   const parsed = parsePipelineFile(loaded.data);
   if (!parsed.ok) return { errors: parsed.issues, warnings: [] };
   const file = parsed.file;
-  const validation = validatePipeline(file, options);
+  const validation = validatePipeline(file, {
+    ...options,
+    loadChild: childLoader(source, [path.resolve(source)]),
+  });
   if (validation.errors.length > 0) return { errors: validation.errors, warnings: validation.warnings };
 
   // The parse is a final guarantee that what we hand to the workflow matches its contract; a

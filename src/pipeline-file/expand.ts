@@ -20,10 +20,13 @@ import type {
   BranchStepPlan,
   FailureRule,
   ParallelStepPlan,
+  PipelinePlan,
+  PipelineStepPlan,
   RollbackStepPlan,
   StepPlan,
   WorkflowPlan,
 } from '../model/plan';
+import { childPipelineId } from '../model/participants';
 import {
   type SecretSource,
   type StepSecrets,
@@ -32,7 +35,14 @@ import {
   substituteSecrets,
 } from '../model/secrets';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
-import type { ParallelStepFile, RollbackStepFile, StepFile, WhenCondition, WorkflowFile } from './schema';
+import type {
+  ParallelStepFile,
+  PipelineStepFile,
+  RollbackStepFile,
+  StepFile,
+  WhenCondition,
+  WorkflowFile,
+} from './schema';
 import { VARIABLE_NAME_PATTERN } from './schema';
 import { type ShellContext, ShellContexts, classifyExpressionContexts, shellQuote } from './shell-quoting';
 
@@ -294,6 +304,25 @@ export function expandForEach(
   return workflow.forEach.map((item) => ({ name: `${workflow.name}[${item}]`, item }));
 }
 
+/** What a `pipeline` step asks of the child pipeline file it names. */
+export interface ChildPipelineRequest {
+  /** The file as written, relative to the calling file. */
+  file: string;
+  /** The values the step passes, already expanded. */
+  variables: Readonly<Record<string, string>>;
+  /** The child pipeline workflow's ID. */
+  pipelineId: string;
+}
+
+/**
+ * Compiles a child pipeline file (reading is the caller's: this module is pure). Problems are
+ * given relative to the step (`['file']`, `['variables', NAME]`), their messages naming the
+ * child file and its field.
+ */
+export type ChildPipelineLoader = (
+  request: ChildPipelineRequest,
+) => { ok: true; plan: PipelinePlan } | { ok: false; issues: { at: PathSegment[]; message: string }[] };
+
 /** Everything {@link expandWorkflow} needs besides the workflow itself. */
 export interface WorkflowExpansionInput {
   workflow: WorkflowFile;
@@ -306,6 +335,8 @@ export interface WorkflowExpansionInput {
   pipelineId: string;
   /** The pipeline's declared secrets. */
   secrets?: ReadonlyMap<string, SecretSource>;
+  /** Compiles the child pipelines of `pipeline` steps; without it they are an error. */
+  loadChild?: ChildPipelineLoader;
 }
 
 /** One plan workflow and where it came from in the file. */
@@ -345,9 +376,9 @@ export function expandWorkflow(input: WorkflowExpansionInput): {
 
     const steps = workflow.steps.map((step, index): StepPlan => {
       const at = [...path, 'steps', index];
-      return step.type === 'parallel'
-        ? expandParallelStep(step, at, context, convoyEnv, issues)
-        : expandStep(step, at, context, convoyEnv, issues);
+      if (step.type === 'parallel') return expandParallelStep(step, at, context, convoyEnv, issues);
+      if (step.type === 'pipeline') return expandPipelineStep(step, at, context, issues, input.loadChild);
+      return expandStep(step, at, context, convoyEnv, issues);
     });
     const rollbackSteps = (workflow.rollbackSteps ?? []).map(
       (step, index) =>
@@ -422,6 +453,62 @@ function expandParallelStep(
   };
 }
 
+/**
+ * A `pipeline` step: the child pipeline file is read (by `loadChild`, relative to the calling
+ * file) and compiled into the step's plan, with the child pipeline workflow's ID.
+ */
+function expandPipelineStep(
+  step: PipelineStepFile,
+  at: readonly PathSegment[],
+  context: ExpansionContext,
+  issues: IssueCollector,
+  loadChild?: ChildPipelineLoader,
+): PipelineStepPlan {
+  const condition = evaluateWhen(step.when, context.variables);
+  if (condition.problem) issues.add([...at, 'when', 'var'], condition.problem);
+  const common = {
+    name: step.name,
+    ...(step.description === undefined ? {} : { description: step.description }),
+    skip: condition.skip,
+    failureStrategies: copyRules(step.failureStrategies),
+  };
+  const field = (name: PathSegment[], expanded: Expanded): string => {
+    for (const problem of expanded.problems) issues.add([...at, ...name], problem);
+    return expanded.value;
+  };
+  const variables: Record<string, string> = {};
+  for (const name of Object.keys(step.variables ?? {})) {
+    const expanded = expandText(step.variables![name]!, context);
+    if (expanded.secrets) {
+      issues.add(
+        [...at, 'variables', name],
+        "secrets cannot be passed to a child pipeline: declare the secret in the child pipeline's file",
+      );
+    }
+    // A secret's reference is not passed on: the child would report it once more.
+    const value = field(['variables', name], { ...expanded, secrets: undefined });
+    variables[name] = expanded.secrets ? '' : value;
+  }
+  const pipelineId = childPipelineId(context.pipelineId, context.workflowName, step.name);
+  const placeholder: PipelinePlan = {
+    pipelineId,
+    name: step.name,
+    source: step.file,
+    failureStrategies: [],
+    stages: [],
+  };
+  if (!loadChild) {
+    issues.add([...at, 'file'], 'child pipelines are only read from a pipeline file on disk');
+    return { ...common, type: 'pipeline', file: step.file, pipeline: placeholder };
+  }
+  const loaded = loadChild({ file: step.file, variables, pipelineId });
+  if (!loaded.ok) {
+    for (const issue of loaded.issues) issues.add([...at, ...issue.at], issue.message);
+    return { ...common, type: 'pipeline', file: step.file, pipeline: placeholder };
+  }
+  return { ...common, type: 'pipeline', file: step.file, pipeline: loaded.plan };
+}
+
 function expandStep(
   step: StepFile | RollbackStepFile,
   at: readonly PathSegment[],
@@ -434,7 +521,7 @@ function expandStep(
   const common = {
     name: step.name,
     ...(step.description === undefined ? {} : { description: step.description }),
-    ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    ...('timeoutMs' in step && step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
     skip: condition.skip,
     failureStrategies: copyRules(step.failureStrategies),
   };

@@ -39,7 +39,7 @@ export const EXPRESSION_MARKERS = ['${{', '${', '<+'] as const;
 const MAX_NAME_LENGTH = 128;
 
 /** The step types, in the order error messages list them. */
-export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier', 'parallel'] as const;
+export const STEP_TYPES = ['shell', 'http', 'wait', 'barrier', 'pipeline', 'parallel'] as const;
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -341,6 +341,34 @@ export const barrierStepFileSchema = z
     description: 'Waits until every participant of the barrier in this stage has arrived.',
   });
 
+export const pipelineStepFileSchema = z
+  .strictObject({
+    // The name is part of the child pipeline's workflow ID, so it follows the name rules.
+    name: nameSchema,
+    description: stepCommonShape.description,
+    when: stepCommonShape.when,
+    failureStrategies: stepCommonShape.failureStrategies,
+    type: z.literal('pipeline'),
+    file: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .regex(/^[^\u0000]*$/, { error: 'must not contain NUL characters' })
+      .describe('The child pipeline file, relative to this file.'),
+    variables: variablesSchema
+      .optional()
+      .describe(
+        "Values for the child pipeline's declared variables; ${{ vars.NAME }} refers to this workflow's.",
+      ),
+  })
+  .meta({
+    id: 'pipelineStep',
+    description:
+      "Runs another pipeline file as a child pipeline; its barrier steps named parent.ID join this stage's barrier ID.",
+  });
+
+export type PipelineStepFile = z.infer<typeof pipelineStepFileSchema>;
+
+/** A step that runs on its own: what a branch holds (no parallel steps, no child pipelines). */
 export const stepFileSchema = z.discriminatedUnion('type', [
   shellStepFileSchema,
   httpStepFileSchema,
@@ -358,7 +386,9 @@ export const branchFileSchema = z
     steps: z
       .array(stepFileSchema)
       .min(1, { error: 'expected at least one step' })
-      .describe('Run in order: shell, http, wait and barrier steps (no nested parallel steps).'),
+      .describe(
+        'Run in order: shell, http, wait and barrier steps (no nested parallel steps, no child pipelines).',
+      ),
   })
   .meta({ id: 'branch', description: 'A branch of a parallel step.' });
 export type BranchFile = z.infer<typeof branchFileSchema>;
@@ -381,12 +411,13 @@ export const parallelStepFileSchema = z
   });
 export type ParallelStepFile = z.infer<typeof parallelStepFileSchema>;
 
-/** A step of a workflow's `steps`: any step type, parallel steps included. */
+/** A step of a workflow's `steps`: any step type, parallel and pipeline steps included. */
 export const workflowStepFileSchema = z.discriminatedUnion('type', [
   shellStepFileSchema,
   httpStepFileSchema,
   waitStepFileSchema,
   barrierStepFileSchema,
+  pipelineStepFileSchema,
   parallelStepFileSchema,
 ]);
 export type WorkflowStepFile = z.infer<typeof workflowStepFileSchema>;
@@ -429,7 +460,7 @@ export const workflowFileSchema = z
     steps: z
       .array(workflowStepFileSchema)
       .min(1, { error: 'expected at least one step' })
-      .describe('Run in order: shell, http, wait, barrier and parallel steps.'),
+      .describe('Run in order: shell, http, wait, barrier, pipeline and parallel steps.'),
     rollbackSteps: z
       .array(rollbackStepFileSchema)
       .optional()
@@ -522,6 +553,7 @@ const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(barrierStepFileSchema.shape),
     ...Object.keys(parallelStepFileSchema.shape),
     ...Object.keys(branchFileSchema.shape),
+    ...Object.keys(pipelineStepFileSchema.shape),
     ...Object.keys(fileFailureRuleSchema.shape),
     ...Object.keys(whenSchema.shape),
     ...Object.keys(secretSourceFileSchema.shape),
@@ -586,13 +618,15 @@ function describeStepType(at: PathSegment[], input: unknown): string {
   const inBranch = at.includes('branches');
   const expected = STEP_TYPES.filter(
     (type) =>
-      !(inRollback && (type === 'barrier' || type === 'parallel')) && !(inBranch && type === 'parallel'),
+      !(inRollback && (type === 'barrier' || type === 'parallel' || type === 'pipeline')) &&
+      !(inBranch && (type === 'parallel' || type === 'pipeline')),
   );
   const type = isRecord(input) ? input['type'] : undefined;
   if (type === undefined) return `missing step type; expected one of ${expected.join(', ')}`;
-  if (inRollback && type === 'barrier') return 'barrier steps are not allowed in rollbackSteps';
-  if (inRollback && type === 'parallel') return 'parallel steps are not allowed in rollbackSteps';
+  if (inRollback && (type === 'barrier' || type === 'parallel' || type === 'pipeline'))
+    return `${type} steps are not allowed in rollbackSteps`;
   if (inBranch && type === 'parallel') return 'parallel steps cannot be nested in a branch';
+  if (inBranch && type === 'pipeline') return 'pipeline steps cannot run in a branch';
   if (typeof type !== 'string') return `expected a step type, one of ${expected.join(', ')}`;
   return `unknown step type '${type}'; expected one of ${expected.join(', ')}`;
 }

@@ -10,23 +10,26 @@
  * Pure module.
  */
 import { HISTORY_LIMIT_EVENTS, HISTORY_WARN_EVENTS, predictParentHistoryEvents } from './history-budget';
-import { joinParticipant } from '../model/participants';
-import type { StageBarrierPlan, StagePlan, TrainPlan, WorkflowPlan } from '../model/plan';
+import type { StageBarrierPlan, StagePlan, TrainPlan } from '../model/plan';
 import { type PathSegment, type ValidationIssue, formatPath } from './issues';
 import type { PipelineFile, StepFile } from './schema';
 import {
+  type ChildPipelineLoader,
   type ExpandedWorkflow,
   checkVariableName,
   envNameForVariable,
   expandForEach,
   expandWorkflow,
 } from './expand';
+import { barrierTimelines, describeDeadlock, findBarrierDeadlocks } from './barrier-order';
+import { stageOrder } from './nesting-order';
 import {
-  type BarrierOrderWorkflow,
-  type BarrierVisit,
-  describeDeadlock,
-  findBarrierDeadlocks,
-} from './barrier-order';
+  branchesOf,
+  joinParticipant,
+  nestedParticipantName,
+  parentBarrierOf,
+  parentParticipantsOf,
+} from '../model/participants';
 import { declaredSecrets, misplacedSecretErrors, unusedSecretWarnings } from './secrets';
 import { trainErrors } from './trains';
 
@@ -36,6 +39,10 @@ export interface ValidatePipelineOptions {
   vars?: Readonly<Record<string, string>>;
   /** Used by `${{ pipeline.id }}`; validation alone can pass any placeholder. */
   pipelineId: string;
+  /** Compiles the child pipelines of `pipeline` steps (compile.ts reads them from disk). */
+  loadChild?: ChildPipelineLoader;
+  /** The file is compiled as a child pipeline: its `parent.` barriers join the caller's. */
+  asChild?: boolean;
 }
 
 /** Errors, warnings and, when there are no errors, the expanded stages of the plan. */
@@ -91,11 +98,16 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
         overrides: options.vars,
         pipelineId: options.pipelineId,
         secrets,
+        loadChild: options.loadChild,
       });
       errors.push(...result.issues);
       expanded.push(...result.workflows);
     });
     stageSources.push(expanded);
+    if (!options.asChild) checkNoParentBarriers(expanded, error);
+    checkParentBarrierPlacement(expanded, error);
+    checkParentTargets(stage.name, expanded, error);
+    checkParticipantNames(expanded, error);
     stages.push({
       name: stage.name,
       workflows: expanded.map((workflow) => workflow.plan),
@@ -103,15 +115,17 @@ export function validatePipeline(file: PipelineFile, options: ValidatePipelineOp
     });
   });
 
-  stageSources.forEach((sources, stageIndex) => {
-    const timelines: BarrierOrderWorkflow[] = [];
-    sources.forEach(({ plan, path }) => {
+  stages.forEach((stage, stageIndex) => {
+    // Each path through a workflow's parallel steps (./barrier-order) and the orderings child
+    // pipelines add (./nesting-order).
+    stageSources[stageIndex]!.forEach(({ plan, path }) => {
       const found = barrierTimelines(plan);
-      if (Array.isArray(found)) timelines.push(...found);
-      else error(path, found.tooMany);
+      if (!Array.isArray(found)) error(path, found.tooMany);
     });
-    const deadlocks = findBarrierDeadlocks(timelines);
-    for (const deadlock of deadlocks) error(['stages', stageIndex], describeDeadlock(deadlock));
+    const order = stageOrder(stage);
+    for (const deadlock of findBarrierDeadlocks(order.workflows))
+      error(['stages', stageIndex], describeDeadlock(deadlock));
+    for (const message of order.selfDeadlocks) error(['stages', stageIndex], message);
   });
 
   warnings.push(
@@ -278,13 +292,16 @@ function barrierStepVisits({ plan, path }: ExpandedWorkflow): BarrierStepVisit[]
 
 /**
  * The stage's barriers in order of first appearance, each with every participant that has it: a
- * workflow, or `<workflow>/<branch>` for a barrier step in a branch.
+ * workflow, `<workflow>/<branch>` for a barrier step in a branch, and every child pipeline
+ * workflow that joins it (`<caller>/<workflow>`). A `parent.` barrier is not the stage's own: the
+ * calling pipeline coordinates it.
  */
 function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan[] {
   const participants = new Map<string, string[]>();
   const trains = new Map<string, TrainPlan>();
   for (const workflow of workflows) {
     for (const visit of barrierStepVisits(workflow)) {
+      if (parentBarrierOf(visit.identifier) !== undefined) continue;
       const list = participants.get(visit.identifier) ?? [];
       // Skipped steps still make a participant: it withdraws (counts as arrived) at run time.
       if (!list.includes(visit.participant)) list.push(visit.participant);
@@ -294,10 +311,127 @@ function stageBarriers(workflows: readonly ExpandedWorkflow[]): StageBarrierPlan
         trains.set(visit.identifier, visit.train);
     }
   }
+  for (const { plan } of workflows) {
+    for (const step of plan.steps) {
+      if (step.type !== 'pipeline') continue;
+      for (const child of parentParticipantsOf(step.pipeline))
+        for (const childStep of child.steps) {
+          const joined = childStep.type === 'barrier' ? parentBarrierOf(childStep.identifier) : undefined;
+          const list = joined === undefined ? undefined : participants.get(joined);
+          const name = nestedParticipantName(plan.name, child.name);
+          if (list && !list.includes(name)) list.push(name);
+        }
+    }
+  }
   return [...participants].map(([identifier, names]) => {
     const train = trains.get(identifier);
     return { identifier, participants: names, ...(train === undefined ? {} : { train }) };
   });
+}
+
+/** A pipeline run on its own has no caller: a `parent.` barrier there could never cross. */
+function checkNoParentBarriers(workflows: readonly ExpandedWorkflow[], error: ReportError): void {
+  for (const { plan, path } of workflows)
+    plan.steps.forEach((step, index) => {
+      const joined = step.type === 'barrier' ? parentBarrierOf(step.identifier) : undefined;
+      if (joined === undefined) return;
+      error(
+        [...path, 'steps', index, 'identifier'],
+        `barrier '${step.type === 'barrier' ? step.identifier : ''}' joins the calling pipeline's barrier '${joined}': ` +
+          'only a child pipeline (run by a step of type pipeline) can have it; run the calling pipeline instead',
+      );
+    });
+}
+
+/**
+ * A `parent.` barrier step stands in a child pipeline workflow's own steps, without a train: the
+ * child pipeline relays for that workflow only (not for a branch of it), and the calling
+ * pipeline's barrier decides whether a train takes part.
+ */
+function checkParentBarrierPlacement(workflows: readonly ExpandedWorkflow[], error: ReportError): void {
+  for (const workflow of workflows)
+    for (const visit of barrierStepVisits(workflow)) {
+      const joined = parentBarrierOf(visit.identifier);
+      if (joined === undefined) continue;
+      if (visit.participant !== workflow.plan.name)
+        error(
+          [...visit.path, 'identifier'],
+          `barrier '${visit.identifier}' joins the calling pipeline's barrier '${joined}' from a branch; ` +
+            'a parent. barrier must be a step of the workflow itself',
+        );
+      if (visit.train !== undefined)
+        error(
+          [...visit.path, 'train'],
+          `barrier '${visit.identifier}' joins the calling pipeline's barrier '${joined}': ` +
+            "it cannot name a train; put the train on the calling pipeline's barrier",
+        );
+    }
+}
+
+/**
+ * A participant `<workflow>/<name>` is a branch of the workflow or a child pipeline's workflow
+ * (./model/participants): the two must not share a name in one workflow, or messages for one
+ * would reach the other.
+ */
+function checkParticipantNames(workflows: readonly ExpandedWorkflow[], error: ReportError): void {
+  for (const { plan, path } of workflows) {
+    const branches = new Set(branchesOf(plan).map((entry) => entry.branch.name));
+    plan.steps.forEach((step, index) => {
+      if (step.type !== 'pipeline') return;
+      for (const child of parentParticipantsOf(step.pipeline))
+        if (branches.has(child.name))
+          error(
+            [...path, 'steps', index, 'file'],
+            `participant ${nestedParticipantName(plan.name, child.name)} would be both a branch of ${plan.name} ` +
+              `and workflow ${child.name} of child pipeline ${step.name} (${step.file}); rename the branch or the child workflow`,
+          );
+    });
+  }
+}
+
+/**
+ * Each `parent.X` barrier of a child pipeline joins barrier X of the calling stage, which a
+ * workflow of that stage must have; a participant name must come from one step only.
+ */
+function checkParentTargets(stage: string, workflows: readonly ExpandedWorkflow[], error: ReportError): void {
+  // The stage's own barriers, its branches' included: a child pipeline may meet a branch too.
+  const own = new Set<string>();
+  for (const workflow of workflows)
+    for (const visit of barrierStepVisits(workflow))
+      if (parentBarrierOf(visit.identifier) === undefined) own.add(visit.identifier);
+  for (const { plan, path } of workflows) {
+    const joinedBy = new Map<string, string>();
+    plan.steps.forEach((step, index) => {
+      if (step.type !== 'pipeline') return;
+      for (const child of parentParticipantsOf(step.pipeline))
+        for (const childStep of child.steps) {
+          const joined = childStep.type === 'barrier' ? parentBarrierOf(childStep.identifier) : undefined;
+          if (joined === undefined) continue;
+          const at = [...path, 'steps', index, 'file'];
+          if (!own.has(joined)) {
+            const known = [...own].sort();
+            error(
+              at,
+              `${step.file}: workflow ${child.name}: barrier '${childStep.type === 'barrier' ? childStep.identifier : ''}' ` +
+                `joins barrier '${joined}' of the calling stage '${stage}', which no workflow of that stage has` +
+                (known.length > 0 ? ` (its barriers: ${known.join(', ')})` : ' (it has no barriers)'),
+            );
+            continue;
+          }
+          const name = nestedParticipantName(plan.name, child.name);
+          const key = `${joined}\u0000${name}`;
+          const earlier = joinedBy.get(key);
+          if (earlier !== undefined && earlier !== step.name) {
+            error(
+              at,
+              `participant ${name} of barrier '${joined}' would come from two pipeline steps (${earlier} and ${step.name}); ` +
+                'rename one of the child workflows',
+            );
+          }
+          joinedBy.set(key, step.name);
+        }
+    });
+  }
 }
 
 /** Path of the first barrier step with `identifier` among a stage's expanded workflows. */
@@ -307,48 +441,6 @@ function barrierStepPath(workflows: readonly ExpandedWorkflow[], identifier: str
     if (visit) return formatPath([...visit.path, 'identifier']);
   }
   return '';
-}
-
-/** More paths through a workflow's parallel steps than the deadlock check follows. */
-export const MAX_BRANCH_PATHS = 1000;
-
-/**
- * The orders in which `wf` reaches its barriers, for the deadlock check: one per path through its
- * parallel steps (one branch of each), since a branch starts after every barrier before its
- * parallel step crossed and the steps after it wait for every branch. A path through one branch
- * is named after it (`<workflow>/<branch>`); the others after the workflow.
- */
-export function barrierTimelines(wf: WorkflowPlan): BarrierOrderWorkflow[] | { tooMany: string } {
-  let paths: { names: string[]; barriers: BarrierVisit[] }[] = [{ names: [], barriers: [] }];
-  for (const step of wf.steps) {
-    if (step.type === 'barrier') {
-      for (const path of paths) path.barriers.push({ identifier: step.identifier, skip: step.skip });
-      continue;
-    }
-    if (step.type !== 'parallel') continue;
-    if (paths.length * step.branches.length > MAX_BRANCH_PATHS) {
-      return {
-        tooMany:
-          `the parallel steps of ${wf.name} make more than ${MAX_BRANCH_PATHS} combinations of branches ` +
-          'to check for barrier deadlocks; split the workflow',
-      };
-    }
-    paths = paths.flatMap((path) =>
-      step.branches.map((branch) => ({
-        names: [...path.names, branch.name],
-        barriers: [
-          ...path.barriers,
-          ...branch.steps.flatMap((inner) =>
-            inner.type === 'barrier' ? [{ identifier: inner.identifier, skip: inner.skip || step.skip }] : [],
-          ),
-        ],
-      })),
-    );
-  }
-  return paths.map((path) => ({
-    name: path.names.length === 1 ? joinParticipant(wf.name, path.names[0]) : wf.name,
-    barriers: path.barriers,
-  }));
 }
 
 function singleParticipantWarnings(
@@ -416,6 +508,7 @@ function subSecondTimerWarnings(file: PipelineFile): ValidationIssue[] {
     stage.workflows.forEach((workflow, workflowIndex) =>
       workflow.steps.forEach((step, stepIndex) => {
         const at = ['stages', stageIndex, 'workflows', workflowIndex, 'steps', stepIndex];
+        if (step.type === 'pipeline') return;
         if (step.type !== 'parallel') return checkStep(step, at);
         step.branches.forEach((branch, branchIndex) =>
           branch.steps.forEach((inner, innerIndex) =>
@@ -447,7 +540,7 @@ function historyBudgetWarnings(stages: readonly StagePlan[]): ValidationIssue[] 
 }
 
 /** Variables the file declares, pipeline-wide or in any workflow. */
-function declaredVariables(file: PipelineFile): Set<string> {
+export function declaredVariables(file: PipelineFile): Set<string> {
   const names = new Set(Object.keys(file.variables ?? {}));
   for (const stage of file.stages)
     for (const workflow of stage.workflows)

@@ -6,7 +6,10 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
+  ParentClosePolicy,
   condition,
+  executeChild,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -29,8 +32,12 @@ import {
   type ErrorType,
   type BranchStepPlan,
   type ParallelStepPlan,
+  type PipelineStepPlan,
   type RollbackStepPlan,
+  type SequentialStepPlan,
 } from '../model/plan';
+import { childPipelineFailure } from '../model/child-pipeline';
+import { parentBarrierSteps } from '../model/participants';
 import {
   barrierArriveSignal,
   barrierOutcomeSchema,
@@ -56,7 +63,8 @@ import {
 import { fitDocument } from '../model/message-size';
 import type { EarlyAbandon } from '../model/step-activities';
 import { COORDINATOR_GRACE_MS, WorkflowRun } from '../model/workflow-run';
-import { close, visibilityUpdater } from './closing';
+import { close, documentOfFailedChild, initialSearchAttributes, visibilityUpdater } from './closing';
+import type { pipelineWorkflow } from './pipeline';
 import { logRefusal, onValidSignal } from './handlers';
 import { Patches } from './patches';
 import { describeFailure, runActivityStep } from './steps';
@@ -154,14 +162,55 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
 
   /** Runs one attempt of a step; throws an ApplicationFailure whose type is a Convoy error type. */
   const executeStep = (
-    step: BranchStepPlan | RollbackStepPlan,
+    step: SequentialStepPlan | RollbackStepPlan,
     record: StepResult,
     lane: Lane,
     earlyAbandon?: EarlyAbandon,
   ): Promise<void> =>
     step.type === 'barrier'
       ? crossBarrier(step.identifier, step.timeoutMs, record, lane)
-      : runActivityStep(step, record, plan.name, earlyAbandon);
+      : step.type === 'pipeline'
+        ? runChildPipeline(step, record)
+        : runActivityStep(step, record, plan.name, earlyAbandon);
+
+  /**
+   * Runs a child pipeline (a `type: pipeline` step) as a child workflow and keeps its document in
+   * the step's record; the step fails with `step-failed` unless the child pipeline succeeded.
+   */
+  const runChildPipeline = async (step: PipelineStepPlan, record: StepResult): Promise<void> => {
+    if (!patched(Patches.childPipelines))
+      throw ApplicationFailure.nonRetryable('child pipelines need a newer worker', 'step-failed');
+    let document: unknown;
+    try {
+      document = await executeChild<typeof pipelineWorkflow>('pipelineWorkflow', {
+        workflowId: step.pipeline.pipelineId,
+        staticSummary: `Convoy child pipeline ${step.pipeline.name} (${step.file}) · step ${step.name} of workflow ${plan.name}`,
+        args: [
+          {
+            plan: step.pipeline,
+            parent: { coordinatorId: input.coordinatorId, caller: plan.name, ...credentials },
+            ...(input.searchAttributes && { searchAttributes: true }),
+          },
+        ],
+        ...(input.searchAttributes && {
+          typedSearchAttributes: initialSearchAttributes(step.pipeline.name),
+        }),
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      document = documentOfFailedChild(error);
+      if (document === undefined) {
+        throw ApplicationFailure.nonRetryable(
+          `child pipeline ${step.pipeline.name} (${step.file}) did not complete: ${String(error)}`,
+          'step-failed',
+        );
+      }
+    }
+    const failure = childPipelineFailure(step, document, record);
+    if (failure) throw ApplicationFailure.nonRetryable(failure, 'step-failed');
+  };
 
   const crossBarrier = async (
     identifier: string,
@@ -209,7 +258,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
 
   /** The early notice for a shell or http step's attempt, when its failure is known to be terminal. */
   const earlyAbandonFor = (
-    step: BranchStepPlan,
+    step: SequentialStepPlan,
     retriesUsed: number,
     lane: Lane,
   ): EarlyAbandon | undefined => {
@@ -221,7 +270,7 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
 
   /** Waits for an operator decision (or the wait's timeout); returns what to do then. */
   const awaitOperator = async (
-    step: BranchStepPlan,
+    step: SequentialStepPlan,
     waiting: Extract<NextMove, { kind: 'wait-for-operator' }>,
     lane: Lane,
   ): Promise<Exclude<NextMove, { kind: 'wait-for-operator' }>> => {
@@ -272,13 +321,21 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
    * Runs a step under its failure strategies. Returns normally when the workflow (or the branch)
    * goes on with the next step (success, ignore, mark-success); throws a Terminal when it must end.
    */
-  const runStep = async (step: BranchStepPlan, lane: Lane = WORKFLOW_LANE): Promise<void> => {
+  const runStep = async (step: SequentialStepPlan, lane: Lane = WORKFLOW_LANE): Promise<void> => {
     const record = run.startStep(step, Date.now(), false, lane.branch);
     if (lane.branch) lane.showBranches?.();
     else setCurrentDetails(renderStepDetails(step, plan.steps.indexOf(step), plan.steps.length));
     if (step.skip) {
       run.skipStep(record);
       if (step.type === 'barrier') await withdraw(step.identifier, lane);
+      // A skipped child pipeline's workflows will not reach the barriers they would have joined.
+      if (step.type === 'pipeline' && patched(Patches.childPipelines)) {
+        for (const joined of parentBarrierSteps(plan.name, step)) {
+          await tellCoordinator(() =>
+            coordinator.signal(barrierWithdrawSignal, { ...joined, ...credentials }),
+          );
+        }
+      }
       return;
     }
     let retriesUsed = 0;

@@ -30,4 +30,10 @@ export const Patches = {
    * tells the histories that ran branches from those of any later change to how branches run.
    */
   parallelBranches: 'convoy-parallel-branches',
+  /**
+   * Both workflows: child pipelines (a `type: pipeline` step starts a pipeline workflow as a child
+   * of the deployment workflow; that pipeline relays its workflows' `parent.` barrier messages to
+   * and from the calling pipeline, which addresses them by ./model/participants).
+   */
+  childPipelines: 'convoy-child-pipelines',
 } as const;

@@ -22,22 +22,18 @@ import {
   type ExternalWorkflowHandle,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import {
-  branchField,
-  isPartOf,
-  participantTarget,
-  targetWorkflowId,
-  type ParticipantTarget,
-} from '../model/participants';
-import { PipelineRun, type Decision } from '../model/pipeline-run';
+import { isPartOf, participantAddress } from '../model/participants';
+import { PipelineRun, type Decision, type ParentMessage } from '../model/pipeline-run';
 import { pipelinePlanSchema, type WorkflowPlan } from '../model/plan';
 import {
   barrierArrivalSchema,
   barrierArriveSignal,
+  barrierOutcomeSchema,
   barrierOutcomeSignal,
   barrierWithdrawalSchema,
   barrierWithdrawSignal,
   breakBarrierUpdate,
+  capabilitySchema,
   childWorkflowId,
   interventionDecisionSignal,
   interventionStateSchema,
@@ -71,30 +67,74 @@ export const pipelineInputSchema = z.object({
    * pipeline and its children. Absent in pipelines started before they existed.
    */
   searchAttributes: z.boolean().optional(),
+  /**
+   * Set when this is a child pipeline (a `type: pipeline` step of the workflow `caller`): its
+   * `parent.` barriers are the calling pipeline's (`coordinatorId`), whose messages carry
+   * `capability`.
+   */
+  parent: z
+    .object({
+      coordinatorId: z.string().min(1),
+      caller: z.string().min(1),
+      capability: capabilitySchema.optional(),
+    })
+    .optional(),
 });
 export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 
 export async function pipelineWorkflow(rawInput: PipelineInput): Promise<PipelineResult> {
-  const { plan, searchAttributes = false } = pipelineInputSchema.parse(rawInput);
+  const { plan, searchAttributes = false, parent } = pipelineInputSchema.parse(rawInput);
   const pipelineId = workflowInfo().workflowId;
   // Drawn from the workflow's seeded random source: the same on every replay.
   const capability = patched(Patches.capability) ? uuid4() : undefined;
   const credentials = capability === undefined ? {} : { capability };
   // Release trains (issue 14): only a plan with a train barrier reaches the marker.
   const trainToken = hasTrains(plan) && patched(Patches.releaseTrains) ? uuid4() : undefined;
-  const run = new PipelineRun(plan, pipelineId, Date.now(), capability, trainToken);
+  const run = new PipelineRun(
+    plan,
+    pipelineId,
+    Date.now(),
+    capability,
+    trainToken,
+    parent && { caller: parent.caller, capability: parent.capability },
+  );
 
   const handles = new Map<string, ExternalWorkflowHandle>();
-  /** The handle of the child workflow a participant lives in (a workflow name is its own target). */
-  const childHandle = (target: ParticipantTarget | string): ExternalWorkflowHandle => {
-    const workflowId =
-      typeof target === 'string' ? childWorkflowId(pipelineId, target) : targetWorkflowId(pipelineId, target);
+  const handleOf = (workflowId: string): ExternalWorkflowHandle => {
     let handle = handles.get(workflowId);
     if (!handle) {
       handle = getExternalWorkflowHandle(workflowId);
       handles.set(workflowId, handle);
     }
     return handle;
+  };
+  /** A workflow of this pipeline's stages. */
+  const childHandle = (name: string): ExternalWorkflowHandle => handleOf(childWorkflowId(pipelineId, name));
+
+  /**
+   * Child pipeline: relays its workflows' messages about the caller's barriers to the calling
+   * pipeline, in order. The pipeline does not end before they are delivered, so the calling
+   * pipeline has them before the step that ran this pipeline ends.
+   */
+  const parentSends: Promise<void>[] = [];
+  const tellParent = (messages: readonly ParentMessage[]): void => {
+    if (!parent || messages.length === 0 || !patched(Patches.childPipelines)) return;
+    const coordinator = handleOf(parent.coordinatorId);
+    for (const relay of messages) {
+      const send = uncancellable(() =>
+        relay.kind === 'arrive'
+          ? coordinator.signal(barrierArriveSignal, relay.message)
+          : relay.kind === 'withdraw'
+            ? coordinator.signal(barrierWithdrawSignal, relay.message)
+            : coordinator.signal(workflowAbandonSignal, relay.message),
+      ).catch((error: unknown) =>
+        log.warn('could not relay a message to the calling pipeline', {
+          workflow: relay.message.workflow,
+          error: String(error),
+        }),
+      );
+      parentSends.push(send);
+    }
   };
 
   /**
@@ -163,6 +203,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     }
     if (decision.rejected) log.info('barrier input ignored', { reason: decision.rejected });
     logRefusal(decision.refused);
+    if (decision.toParent) tellParent(decision.toParent);
     if (decision.outcomes.length === 0) return;
     // One non-cancellable scope for the whole release: a scope per signal cost the coordinator
     // time in proportion to the participants, in the very task that releases them.
@@ -175,21 +216,25 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
           patched(Patches.noOutcomeToAbandoner)
         )
           continue;
-        const target = participantTarget(plan, outcome.participant);
-        if (target === undefined) {
+        // A branch lives in its workflow's deployment workflow; a child pipeline's workflow is
+        // reached through its pipeline workflow, which relays.
+        const address = participantAddress(plan, pipelineId, outcome.participant);
+        if (address === undefined) {
           log.warn('no workflow to send a barrier outcome to', { participant: outcome.participant });
           continue;
         }
+        if (address.subParticipant !== undefined && !patched(Patches.childPipelines)) continue;
         const message = {
           identifier: outcome.identifier,
-          ...branchField(target),
+          ...(address.branch !== undefined && { branch: address.branch }),
+          ...(address.subParticipant !== undefined && { participant: address.subParticipant }),
           kind: outcome.kind,
           errorType: outcome.errorType,
           message: outcome.message,
           ...credentials,
         };
         sends.push(
-          childHandle(target)
+          handleOf(address.workflowId)
             .signal(barrierOutcomeSignal, message)
             .catch((error: unknown) =>
               log.warn('could not deliver a barrier outcome', {
@@ -222,6 +267,13 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     workflowAbandonSchema,
     (notice) => act(run.abandon(notice, Date.now())),
     refuseMalformed(workflowAbandonSignal.name),
+  );
+  // Child pipelines hear the calling pipeline's outcomes for their `parent.` barriers.
+  onValidSignal(
+    barrierOutcomeSignal,
+    barrierOutcomeSchema,
+    (outcome) => act(run.parentOutcome(outcome)),
+    refuseMalformed(barrierOutcomeSignal.name),
   );
   onValidSignal(
     interventionStateSignal,
@@ -348,12 +400,13 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       await Promise.all(stage.workflows.map(runChild));
       if (!run.endStage(stage)) break;
     }
-    run.finish(Date.now());
+    act(run.finish(Date.now()));
     tellTrains();
     showDetails();
     done = true;
     await deadlines;
     while (trainSends.size > 0) await Promise.all(trainSends);
+    await Promise.all(parentSends);
   });
   const document = fitDocument(run.document());
   if (searchAttributes) showVisibility(run.visibility());

@@ -79,6 +79,7 @@ test('validate: the examples pass', async () => {
     'multi-region-rollout.yaml',
     'train-payments-release.yaml',
     'train-checkout-release.yaml',
+    'release-with-db-pipeline.yaml',
   ]) {
     const result = await runConvoy(['validate', join(repo, 'examples', example)]);
     expect({ example, code: result.code, stderr: result.stderr }).toEqual({

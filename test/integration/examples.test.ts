@@ -164,3 +164,20 @@ test('canary-with-migration.yaml: the canary branch meets the migrate branch, th
     ['checkout/migrate', 'succeeded'],
   ]);
 });
+
+test('release-with-db-pipeline.yaml runs: its child pipeline (pipelines/db-schema.yaml) crosses schema-ready with it', async () => {
+  const pipeline = await client.start(join(repo, 'examples', 'release-with-db-pipeline.yaml'));
+  const doc = await pipeline.result();
+  expect(doc.status).toBe('succeeded');
+  expect(doc.barriers).toEqual([
+    expect.objectContaining({
+      identifier: 'schema-ready',
+      status: 'crossed',
+      participants: ['web', 'worker', 'api/migrate'],
+    }),
+  ]);
+  const db = doc.workflows.find((w) => w.name === 'api')?.steps.find((s) => s.name === 'db');
+  expect(db?.pipeline).toMatchObject({ name: 'db-schema', status: 'succeeded' });
+  const apply = db?.pipeline?.workflows.find((w) => w.name === 'migrate')?.steps[0];
+  expect(apply?.output?.stdoutTail).toBe('applying schema v5.2.0 in eu\n');
+});

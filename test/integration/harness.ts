@@ -184,11 +184,7 @@ export async function runYamlPipeline(
 export async function recordHistories(_env: TestEnv, doc: PipelineResult): Promise<void> {
   const label = process.env.CONVOY_RECORD_HISTORIES;
   if (!label || !doc.name) return;
-  const ids = [
-    doc.pipelineId,
-    ...doc.workflows.filter((w) => w.status !== 'not-started').map((w) => `${doc.pipelineId}/${w.name}`),
-  ];
-  await saveHistories(label, doc.name, ids);
+  await saveHistories(label, doc.name, workflowIdsOf(doc));
 }
 
 /**
@@ -232,6 +228,40 @@ async function saveHistories(
     manifest[basename(file)] = id;
   }
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** A pipeline's workflow IDs: its own, its children's, and those of the child pipelines they ran. */
+function workflowIdsOf(doc: PipelineResult): string[] {
+  const started = doc.workflows.filter((w) => w.status !== 'not-started');
+  return [
+    doc.pipelineId,
+    ...started.map((w) => `${doc.pipelineId}/${w.name}`),
+    ...started.flatMap((w) => w.steps.flatMap((step) => (step.pipeline ? workflowIdsOf(step.pipeline) : []))),
+  ];
+}
+
+/**
+ * Writes pipeline files (name → YAML) into a fresh directory, so that they can name each other
+ * by relative path, compiles `main` as `convoy run` would and starts it on the env's queue.
+ */
+export async function startYamlFiles(
+  env: TestEnv,
+  files: Record<string, string>,
+  main: string,
+  options: { vars?: Record<string, string>; id?: string } = {},
+): Promise<{ pipelineId: string; handle: WorkflowHandle; result: () => Promise<PipelineResult> }> {
+  const dir = writeYamlFiles(files);
+  const pipelineId = options.id ?? `it-${env.taskQueue}-${++pipelineCounter}-${Date.now()}`;
+  const { plan } = compilePipeline(join(dir, main), { vars: options.vars, pipelineId });
+  const handle = await startPipeline(env.client, plan, env.taskQueue);
+  return { pipelineId, handle, result: () => waitForPipeline(env.client, pipelineId) };
+}
+
+/** The directory {@link startYamlFiles} would write into, for tests that run `convoy` on files. */
+export function writeYamlFiles(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(yamlDir, 'files-'));
+  for (const [name, yaml] of Object.entries(files)) writeFileSync(join(dir, name), yaml);
+  return dir;
 }
 
 /** Polls (test code, not workflow code) until `predicate` holds or the timeout passes. */

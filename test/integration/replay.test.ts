@@ -58,6 +58,10 @@ test('recorded histories exist for the scenarios that matter', () => {
     'train-timeout',
     'train-broken',
     'train-released',
+    // Child pipelines: a parent pipeline and its child pipeline sharing a barrier.
+    'child-crossing',
+    'child-breaks',
+    'child-restart',
   ]) {
     expect(pipelines).toContain(name);
   }

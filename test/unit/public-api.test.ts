@@ -28,6 +28,7 @@ test('the run-time exports are the client, validation, the errors and the config
       'resolveTemporalConnection',
       'formatIssue',
       'formatPipelineEvent',
+      'flattenChildPipelines',
       'loadPipeline',
       'pipelineJsonSchema',
       'validatePipeline',

@@ -448,6 +448,16 @@ function resolve(state: BarrierState, resolution: Resolution): Transition<Barrie
   return { state: final, outcomes: waitingParticipants(state).map((p) => outcomeFor(final, p)) };
 }
 
+/**
+ * The outcome a participant that already arrived at a final barrier got, to give it again (a
+ * child pipeline run again by a retried step arrives again); undefined while the barrier stands
+ * or before the participant arrived.
+ */
+export function repeatedOutcome(state: BarrierState, participant: string): Outcome | undefined {
+  if (state.status === BarrierStatuses.standing || !hasArrived(state, participant)) return undefined;
+  return outcomeFor(state, participant);
+}
+
 /** The outcome any participant gets from a final barrier; late arrivals get the same message. */
 function outcomeFor(state: BarrierState, participant: string): Outcome {
   const base = { stage: state.stage, identifier: state.identifier, participant };

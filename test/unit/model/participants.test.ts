@@ -4,10 +4,10 @@ import { checkAbandon, checkArrival, checkOutcome, checkWithdrawal } from '../..
 import {
   isPartOf,
   joinParticipant,
-  participantTarget,
+  participantAddress,
   participantsOf,
+  resolveParticipant,
   splitParticipant,
-  targetWorkflowId,
 } from '../../../src/model/participants';
 import { PipelineRun } from '../../../src/model/pipeline-run';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from '../../../src/model/plan';
@@ -80,15 +80,21 @@ describe('participant names', () => {
   });
 
   it('map each participant to the child workflow to signal, and the branch in it', () => {
-    expect(participantTarget(plan, 'web')).toEqual({ kind: 'workflow', workflow: 'web' });
-    expect(participantTarget(plan, 'app/canary')).toEqual({
+    expect(resolveParticipant(plan, 'web')).toMatchObject({ kind: 'workflow', workflow: wf('web') });
+    expect(resolveParticipant(plan, 'app/canary')).toMatchObject({
       kind: 'branch',
-      workflow: 'app',
+      name: 'app/canary',
+      workflow: wf('app'),
+      branch: { name: 'canary' },
+    });
+    expect(resolveParticipant(plan, 'app/nope')).toBeUndefined();
+    expect(resolveParticipant(plan, 'web/canary')).toBeUndefined();
+    expect(participantAddress(plan, 'p-1', 'web')).toEqual({ workflowId: 'p-1/web' });
+    expect(participantAddress(plan, 'p-1', 'app/canary')).toEqual({
+      workflowId: 'p-1/app',
       branch: 'canary',
     });
-    expect(participantTarget(plan, 'app/nope')).toBeUndefined();
-    expect(participantTarget(plan, 'web/canary')).toBeUndefined();
-    expect(targetWorkflowId('p-1', participantTarget(plan, 'app/canary')!)).toBe('p-1/app');
+    expect(participantAddress(plan, 'p-1', 'app/nope')).toBeUndefined();
     expect(participantsOf(wf('app'))).toEqual(['app', 'app/canary', 'app/migrate']);
   });
 });

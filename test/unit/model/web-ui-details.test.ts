@@ -68,6 +68,14 @@ test('step details name the step, its position and, for a barrier, which one and
       3,
     ),
   ).toBe('**step 2/3: `all-in`** — barrier `services-deployed` (timeout 600000 ms)');
+  // A child pipeline step names the child pipeline's workflow, where its own details are.
+  expect(
+    renderStepDetails(
+      { name: 'db', type: 'pipeline', pipeline: { name: 'db-schema', pipelineId: 'p/api/db' } },
+      2,
+      3,
+    ),
+  ).toBe('**step 3/3: `db`** — child pipeline `db-schema` (workflow `p/api/db`)');
 });
 
 test('timer summaries name the barrier(s) and the deadline', () => {

@@ -1,7 +1,7 @@
 /** Parallel step groups in the pipeline file: syntax, validation rules and what the plan holds. */
 import fc from 'fast-check';
 import { compilePipelineText } from '../../../src/pipeline-file/compile';
-import { barrierTimelines } from '../../../src/pipeline-file/validate';
+import { barrierTimelines } from '../../../src/pipeline-file/barrier-order';
 import { findBarrierDeadlocks } from '../../../src/pipeline-file/barrier-order';
 import type { WorkflowPlan } from '../../../src/model/plan';
 import { cleanupTempDirs, validate } from './helpers';

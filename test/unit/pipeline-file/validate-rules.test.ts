@@ -375,7 +375,7 @@ describe('rule 8: unknown fields, unknown step types, duplicate names, malformed
     const result = validate(pipeline);
     expect(result.code).toBe(2);
     expect(result.errors).toEqual([
-      "pipeline.yaml: stages[0].workflows[1].steps[0].type: unknown step type 'kubectl'; expected one of shell, http, wait, barrier, parallel",
+      "pipeline.yaml: stages[0].workflows[1].steps[0].type: unknown step type 'kubectl'; expected one of shell, http, wait, barrier, pipeline, parallel",
     ]);
   });
 
