@@ -38,6 +38,7 @@ import {
   parentParticipantsOf,
   participantsOf,
   resolveParticipant,
+  splitParticipant,
 } from './participants';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
@@ -342,9 +343,7 @@ export class PipelineRun {
       (p) => Book.abandonAll(this.book, sender.stage, p, notice.reason, nowMs),
       participant,
     );
-    return whole
-      ? this.withParentNotice(decision, checked.value.workflow, notice.reason)
-      : decision;
+    return whole ? this.withParentNotice(decision, checked.value.workflow, notice.reason) : decision;
   }
 
   /**
@@ -538,10 +537,18 @@ export class PipelineRun {
     if (this.status !== 'running') return { status: this.status, waitingBarriers: [] };
     // A participant that arrived at a standing barrier waits there while it is live and not
     // waiting for an operator (which the document shows instead).
-    const waitsHere = (b: BarrierState, name: string): boolean =>
-      hasArrived(b, name) &&
-      !this.waitingForIntervention.has(name) &&
-      isLiveWorkflowStatus(this.workflows.get(name)?.status ?? 'not-started');
+    // A branch's participant (`<workflow>/<branch>`) waits as its workflow does. A child
+    // pipeline's workflow (`<workflow>/<child workflow>`) is not counted: recorded histories of
+    // child pipelines upsert without it (counting it would take a patch).
+    const waitsHere = (b: BarrierState, name: string): boolean => {
+      const { workflow, part } = splitParticipant(name);
+      if (part !== undefined && resolveParticipant(this.plan, name)?.kind !== 'branch') return false;
+      return (
+        hasArrived(b, name) &&
+        !this.waitingForIntervention.has(workflow) &&
+        isLiveWorkflowStatus(this.workflows.get(workflow)?.status ?? 'not-started')
+      );
+    };
     const waitingBarriers = [
       ...new Set(
         this.barriers()

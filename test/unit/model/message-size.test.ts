@@ -222,3 +222,56 @@ test("the steps of a parallel step's branches are shortened too", () => {
   expect(steps).toHaveLength(300);
   steps.forEach((step, i) => expect(step.output?.stdoutTail).toMatch(new RegExp(`end-${i}$`)));
 });
+
+test("a child pipeline's document nested in its step is shortened too, branches inside it included", () => {
+  const noisySteps = (count: number, tag: string): WorkflowResult['steps'] =>
+    Array.from({ length: count }, (_, i) => ({
+      name: `${tag}-${i}`,
+      type: 'shell',
+      status: 'succeeded' as const,
+      attempts: 1,
+      output: { exitCode: 0, stdoutTail: `${incompressible(4000, i + tag.length * 1000)}end-${tag}-${i}` },
+    }));
+  const childDoc: PipelineResult = {
+    pipelineId: 'p-1/api/db',
+    name: 'db',
+    status: 'succeeded',
+    startedAt: '2026-11-30T08:00:00.000Z',
+    stages: [{ name: 's', status: 'succeeded', workflows: ['migrate', 'split'] }],
+    barriers: [],
+    workflows: [
+      { name: 'migrate', stage: 's', status: 'succeeded', steps: noisySteps(150, 'own') },
+      {
+        name: 'split',
+        stage: 's',
+        status: 'succeeded',
+        steps: [
+          {
+            name: 'rollout',
+            type: 'parallel',
+            status: 'succeeded',
+            attempts: 1,
+            branches: [
+              { name: 'b', participant: 'split/b', status: 'succeeded', steps: noisySteps(150, 'branch') },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const doc: WorkflowResult = {
+    ...noisy(0),
+    steps: [{ name: 'db', type: 'pipeline', status: 'succeeded', attempts: 1, pipeline: childDoc }],
+  };
+  expect(encodedBytes(doc)).toBeGreaterThan(MAX_DOCUMENT_BYTES);
+  const fitted = fitDocument(doc);
+  expect(encodedBytes(fitted)).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
+  const nested = fitted.steps[0]!.pipeline!;
+  const own = nested.workflows[0]!.steps;
+  const inBranch = nested.workflows[1]!.steps[0]!.branches![0]!.steps;
+  expect([own.length, inBranch.length]).toEqual([150, 150]);
+  own.forEach((step, i) => expect(step.output?.stdoutTail).toMatch(new RegExp(`end-own-${i}$`)));
+  inBranch.forEach((step, i) => expect(step.output?.stdoutTail).toMatch(new RegExp(`end-branch-${i}$`)));
+  // The original is untouched.
+  expect(doc.steps[0]!.pipeline!.workflows[0]!.steps[0]!.output!.stdoutTail!.length).toBeGreaterThan(4000);
+});
