@@ -27,7 +27,7 @@ import {
   claimedSender,
   type Refusal,
 } from './message-checks';
-import { isPartOf, participantsOf } from './participants';
+import { isPartOf, participantsOf, splitParticipant } from './participants';
 import type { PipelinePlan, StagePlan, WorkflowPlan } from './plan';
 import {
   barrierCommandSchema,
@@ -417,10 +417,15 @@ export class PipelineRun {
     if (this.status !== 'running') return { status: this.status, waitingBarriers: [] };
     // A participant that arrived at a standing barrier waits there while it is live and not
     // waiting for an operator (which the document shows instead).
-    const waitsHere = (b: BarrierState, name: string): boolean =>
-      hasArrived(b, name) &&
-      !this.waitingForIntervention.has(name) &&
-      isLiveWorkflowStatus(this.workflows.get(name)?.status ?? 'not-started');
+    // A branch's participant (`<workflow>/<branch>`) waits as its workflow does.
+    const waitsHere = (b: BarrierState, name: string): boolean => {
+      const { workflow } = splitParticipant(name);
+      return (
+        hasArrived(b, name) &&
+        !this.waitingForIntervention.has(workflow) &&
+        isLiveWorkflowStatus(this.workflows.get(workflow)?.status ?? 'not-started')
+      );
+    };
     const waitingBarriers = [
       ...new Set(
         this.barriers()
