@@ -43,15 +43,6 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
   const logger = createWorkerLogger(settings.logFormat);
   installRuntime(settings, logger);
 
-  // Before connecting: how the worker is sized is worth knowing when it cannot connect, too.
-  (settings.sizing.fits ? logger.info : logger.warn).call(
-    logger,
-    `convoy worker ${describeSizing(settings.sizing)}`,
-    {
-      sizing: settings.sizing,
-    },
-  );
-
   const health = new WorkerHealth({ sizing: settings.sizing });
   const healthServer =
     settings.healthPort === undefined ? undefined : await listenForProbes(settings.healthPort, health);
@@ -67,6 +58,12 @@ export async function runWorkerFromEnv(overrides: ConnectionOverrides = {}): Pro
       );
     }
     try {
+      // Once connected: a worker that cannot connect says so in one line and nothing else.
+      (settings.sizing.fits ? logger.info : logger.warn).call(
+        logger,
+        `convoy worker ${describeSizing(settings.sizing)}`,
+        { sizing: settings.sizing },
+      );
       const worker = await createConvoyWorker({
         connection,
         namespace: connectionConfig.namespace,

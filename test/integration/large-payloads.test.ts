@@ -30,7 +30,7 @@ const workflow = (name: string, skipped = SKIPPED_STEPS) =>
       `when: { var: never, equals: "yes" } }\n`,
   ).join('') +
   `          - { name: done, type: shell, command: "echo done" }\n`;
-const WIDE = `name: wide\nvariables: { never: "no" }\nstages:\n  - name: deploy\n    workflows:\n${['north', 'south', 'east', 'west'].map(workflow).join('')}`;
+const WIDE = `name: wide\nvariables: { never: "no" }\nstages:\n  - name: deploy\n    workflows:\n${['north', 'south', 'east', 'west'].map((name) => workflow(name)).join('')}`;
 
 /** The encoding and size of a payload as the server stored it. */
 const stored = (payload: temporal.api.common.v1.IPayload | null | undefined) => ({

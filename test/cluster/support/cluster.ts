@@ -396,6 +396,20 @@ export async function registerNamespace(connection: Connection, log: (line: stri
 }
 
 /** True when `address` answers and knows the namespace and every Convoy search attribute. */
+/** True when the frontend at `address` answers a request that needs no namespace. */
+async function answers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: '2s' });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
 async function serves(address: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
@@ -484,13 +498,37 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     }
   };
 
+  /** Waits until `node`'s frontend answers, which it does once its cluster metadata is written. */
+  const waitUntilAnswering = async (node: ServerNode, timeoutMs = 120_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await answers(node.address))) {
+      if (node.crashed)
+        throw new LocalClusterError(
+          `server node ${node.index} ${node.crashed} (${node.logFile}):\n${node.logTail()}`,
+        );
+      if (Date.now() > deadline)
+        throw new LocalClusterError(
+          `server node ${node.index} did not answer within ${timeoutMs / 1000} s (${node.logFile}):\n${node.logTail(10)}`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
   const cluster: LocalCluster = {
     postgres,
     nodes,
     addresses: nodes.map((n) => n.address),
     binaries,
     async startNodes() {
-      for (const node of nodes) if (!node.running) node.start();
+      // One node first: on a fresh database every node writes the cluster's metadata record at
+      // start-up, and a node that loses that race exits ("SaveClusterMetadata encountered
+      // version mismatch"), as one did in a loaded test run.
+      const [first, ...rest] = nodes.filter((n) => !n.running);
+      if (first) {
+        first.start();
+        await waitUntilAnswering(first);
+      }
+      for (const node of rest) node.start();
       await waitUntilServing();
       log(`Temporal cluster: ${nodes.length} nodes serving at ${nodes.map((n) => n.address).join(', ')}`);
     },
