@@ -518,22 +518,28 @@ export function parsePipelineFile(data: unknown): FileParseResult {
  * zod runs a string's or list's length checks even on a value that failed the type check, when it
  * has a `length`, and compares that `length` with a number: an object or a list there
  * (`name: {length: {}}`, `name: {length: [{}]}`) makes the comparison throw, null-prototype
- * objects from the loader and objects whose `valueOf` is not a function alike. No field of the format is called `length`, so in a copy of the data
- * such a value becomes undefined, which zod's checks skip: the field is still reported (unknown field,
- * or a wrong type where a string or list was expected). Cycles and extreme depth are left as they
- * are: the loader never produces them, and zod reports an object given in code as it is.
+ * objects from the loader and objects whose `valueOf` is not a function alike. No field of the format
+ * is called `length`, so in a copy of the data such a value becomes undefined, which zod's checks
+ * skip: the field is still reported (unknown field, or a wrong type where a string or list was
+ * expected). The copy's mappings are ordinary objects, as `JSON.parse` makes them: zod names the
+ * type of an object with another prototype by its `constructor.name`, and the loader's
+ * null-prototype mappings would let a `constructor` key choose that name (CI's fuzzing found
+ * `name: {constructor: {name: {}}}` throwing there). Cycles and extreme depth are left as they are:
+ * the loader never produces them, and zod reports an object given in code as it is.
  */
 function defuseLengths(data: unknown, depth = 0, seen = new Set<object>()): unknown {
   if (data === null || typeof data !== 'object' || depth > 1000 || seen.has(data)) return data;
   seen.add(data);
   try {
     if (Array.isArray(data)) return data.map((item) => defuseLengths(item, depth + 1, seen));
-    const copy: Record<string, unknown> = Object.create(Object.getPrototypeOf(data) as object | null);
+    const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(data)) {
-      copy[key] =
+      const value =
         key === 'length' && item !== null && typeof item === 'object'
           ? undefined
           : defuseLengths(item, depth + 1, seen);
+      // defineProperty, so that a `__proto__` key given in code stays a key, never the prototype.
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
     }
     return copy;
   } finally {
