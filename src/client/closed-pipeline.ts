@@ -11,6 +11,7 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
+import type { z } from 'zod';
 import { PipelineRun } from '../model/pipeline-run';
 import { pipelinePlanSchema, type PipelinePlan, type WorkflowPlan } from '../model/plan';
 import {
@@ -25,6 +26,7 @@ import {
   interveneUpdate,
   interventionStateSchema,
   interventionStateSignal,
+  parsePayload,
   releaseBarrierUpdate,
   workflowAbandonSchema,
   workflowAbandonSignal,
@@ -99,11 +101,40 @@ async function replay(
     if (stage.workflows.every((w) => ended.has(w.name))) run.endStage(stage);
   };
 
+  /** As the workflow's handlers do: a malformed signal is refused and counted, not applied. */
+  const checked =
+    <T>(signal: string, schema: z.ZodType<T>, receive: (message: T, at: number) => void) =>
+    (payload: unknown, at: number) => {
+      const parsed = parsePayload(schema, payload);
+      if (parsed.ok) receive(parsed.value, at);
+      else run.refuseMalformed(signal, payload, parsed.reason);
+    };
   const signals: Record<string, (payload: unknown, at: number) => void> = {
-    [barrierArriveSignal.name]: (p, at) => run.arrive(barrierArrivalSchema.parse(p), at),
-    [barrierWithdrawSignal.name]: (p, at) => run.withdraw(barrierWithdrawalSchema.parse(p), at),
-    [workflowAbandonSignal.name]: (p, at) => run.abandon(workflowAbandonSchema.parse(p), at),
-    [interventionStateSignal.name]: (p) => run.interventionState(interventionStateSchema.parse(p)),
+    [barrierArriveSignal.name]: checked(barrierArriveSignal.name, barrierArrivalSchema, (m, at) =>
+      run.arrive(m, at),
+    ),
+    [barrierWithdrawSignal.name]: checked(barrierWithdrawSignal.name, barrierWithdrawalSchema, (m, at) =>
+      run.withdraw(m, at),
+    ),
+    [workflowAbandonSignal.name]: checked(workflowAbandonSignal.name, workflowAbandonSchema, (m, at) =>
+      run.abandon(m, at),
+    ),
+    [interventionStateSignal.name]: checked(interventionStateSignal.name, interventionStateSchema, (m) =>
+      run.interventionState(m),
+    ),
+  };
+  /**
+   * A forged signal's payload may not decode at all (garbage compressed data, an unknown
+   * encoding, a key nobody has): the worker refused it as malformed, and so does this replay.
+   */
+  const messageOf = async (
+    payloads: temporal.api.common.v1.IPayloads | null | undefined,
+  ): Promise<unknown> => {
+    try {
+      return (await decode(payloads))[0];
+    } catch {
+      return undefined;
+    }
   };
   const updates: Record<string, (payload: unknown, at: number) => void> = {
     [releaseBarrierUpdate.name]: (p, at) => run.releaseBarrier(barrierCommandSchema.parse(p), at),
@@ -152,9 +183,9 @@ async function replay(
     const startFailed = event.startChildWorkflowExecutionFailedEventAttributes;
     if (startFailed) endChild(startFailed.workflowId, { threw: true }, at);
     const signal = event.workflowExecutionSignaledEventAttributes;
-    if (signal) apply(signals[signal.signalName ?? ''], (await decode(signal.input))[0], at);
+    if (signal) apply(signals[signal.signalName ?? ''], await messageOf(signal.input), at);
     const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
-    if (update) apply(updates[update.name ?? ''], (await decode(update.args))[0], at);
+    if (update) apply(updates[update.name ?? ''], await messageOf(update.args), at);
     if (event.timerFiredEventAttributes) run.expire(at);
     if (event.workflowExecutionCancelRequestedEventAttributes && !run.isAborted) run.abort(at);
   }

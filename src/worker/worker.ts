@@ -5,6 +5,7 @@
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { CompressionCodec } from '../codec/compression-codec';
+import { RefuseUndecodableCodec } from '../codec/undecodable';
 
 /** Options of {@link createConvoyWorker}. */
 export interface ConvoyWorkerOptions {
@@ -60,9 +61,17 @@ export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<
     // are sent at most every 0.8 x heartbeatTimeout (4 s for steps' 5 s), so an aborted deploy
     // script would run on that much longer.
     maxHeartbeatThrottleInterval: '1s',
-    // Large plans and result documents travel compressed; `tuning.dataConverter` replaces this
-    // (with payloadCodecsFromEnv, which includes it).
-    dataConverter: { payloadCodecs: [new CompressionCodec()] },
     ...options.tuning,
+    dataConverter: refusingUndecodable(options.tuning?.dataConverter),
   });
+}
+
+/**
+ * Large plans and result documents travel compressed; `tuning.dataConverter` replaces that (with
+ * payloadCodecsFromEnv, which includes it). Either way a forged payload the codecs cannot read
+ * is refused by the workflow instead of failing its task for ever (src/codec/undecodable.ts).
+ */
+function refusingUndecodable(dataConverter: WorkerOptions['dataConverter']): WorkerOptions['dataConverter'] {
+  const codecs = dataConverter ? (dataConverter.payloadCodecs ?? []) : [new CompressionCodec()];
+  return { ...dataConverter, payloadCodecs: [new RefuseUndecodableCodec(codecs)] };
 }

@@ -1,14 +1,18 @@
 /**
  * Barriers move only on genuine messages, on a real dev server that runs the dynamic config
  * Convoy ships: forged arrivals, outcomes, timeouts and intervention states are refused and
- * counted, a 1 MB signal is refused by the server, and a flood of garbage is logged once per
- * sender while the pipeline completes as if nothing had been sent.
+ * counted, a 1 MB signal is refused by the server, a flood of garbage is logged once per
+ * sender while the pipeline completes as if nothing had been sent, and signals whose payload
+ * cannot even be decoded are refused the same way instead of failing workflow tasks.
  */
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OperatorCommandRejectedError } from '../../src/client/errors';
+import { payloadCodecsFromEnv } from '../../src/codec/settings';
+import { createConvoyWorker } from '../../src/worker/worker';
 import { describePipeline, intervene } from '../../src/client/pipelines';
 import {
   barrierArriveSignal,
@@ -309,4 +313,123 @@ test('1,000 garbage signals: logged once per sender by the worker, counted, and 
     await worker.exited;
     await flood.close();
   }
+});
+
+describe('signals whose payload cannot be decoded', () => {
+  // A worker and a client with an encryption key, as in production with a codec: forged payloads
+  // then meet the real codec chain (compression, then decryption) and the payload converter.
+  const keyEnv = { CONVOY_CODEC_KEY: randomBytes(32).toString('base64'), CONVOY_CODEC_KEY_ID: 'k-now' };
+  let keyed: TestEnv;
+  let stopWorker: () => Promise<void>;
+  beforeAll(async () => {
+    const base = await connectTestEnv('undecodable');
+    const client = new Client({
+      connection: base.connection,
+      namespace: 'default',
+      dataConverter: { payloadCodecs: payloadCodecsFromEnv(keyEnv) },
+    });
+    keyed = { ...base, client };
+    const worker = await createConvoyWorker({
+      connection: base.nativeConnection,
+      namespace: 'default',
+      taskQueue: base.taskQueue,
+      workflowBundlePath: process.env.CONVOY_TEST_WORKFLOW_BUNDLE,
+      tuning: { dataConverter: { payloadCodecs: payloadCodecsFromEnv(keyEnv) } },
+    });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+    };
+  });
+  afterAll(async () => {
+    await stopWorker();
+    await keyed.close();
+  });
+
+  const payload = (encoding: string, data: Uint8Array | string, metadata: Record<string, string> = {}) => ({
+    metadata: Object.fromEntries(
+      Object.entries({ encoding, ...metadata }).map(([k, v]) => [k, Buffer.from(v)] as const),
+    ),
+    data: typeof data === 'string' ? Buffer.from(data) : data,
+  });
+  const undecodable = [
+    payload('binary/convoy-deflate', randomBytes(200), { 'convoy-inflated-bytes': '1000' }),
+    payload('binary/mystery', '{"workflow":"sleeper[one]","identifier":"gate"}'),
+    payload('binary/encrypted', randomBytes(200), { 'encryption-key-id': 'k-old' }),
+    payload('binary/encrypted', randomBytes(200), { 'encryption-key-id': 'k-now' }),
+    payload('json/plain', '{"workflow": "sleeper[one]", "identifier": '),
+  ];
+  /** Sent as anyone with signal rights could: raw payloads, no SDK converter in the way. */
+  async function sendAll(workflowId: string, signalName: string): Promise<void> {
+    for (const forged of undecodable)
+      await keyed.connection.workflowService.signalWorkflowExecution({
+        namespace: 'default',
+        workflowExecution: { workflowId },
+        signalName,
+        input: { payloads: [forged] },
+        identity: 'mallory',
+        requestId: randomUUID(),
+      });
+  }
+  async function waitingPipeline() {
+    const gate = newGate();
+    const started = await startYamlPipeline(keyed, SLEEPERS, { vars: { gate: gate.path } });
+    await eventually(
+      () => describePipeline(keyed.client, started.pipelineId),
+      (doc) => workflowOf(doc, 'early').status === 'waiting-at-barrier',
+    );
+    return { ...started, gate };
+  }
+  async function failedTasks(workflowId: string): Promise<number> {
+    const history = await keyed.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length;
+  }
+
+  test('are refused and counted, never fail a workflow task, and the pipeline completes', async () => {
+    const started = await waitingPipeline();
+    const earlyId = `${started.pipelineId}/early`;
+    await sendAll(started.pipelineId, barrierArriveSignal.name);
+    await sendAll(earlyId, barrierOutcomeSignal.name);
+
+    const during = await eventually(
+      () => describePipeline(keyed.client, started.pipelineId),
+      (doc) => doc.rejectedMessages?.count === undecodable.length,
+    );
+    expect(during.rejectedMessages).toEqual({ count: 5, bySender: { '(malformed)': 5 } });
+    expect(barrierOf(during, 'deploy', 'gate').status).toBe('standing');
+    expect(Object.keys(barrierOf(during, 'deploy', 'gate').arrivals)).toEqual(['early']);
+    const early = await eventually(
+      () => keyed.client.workflow.getHandle(earlyId).query(workflowStatusQuery),
+      (wf) => wf.rejectedMessages?.count === undecodable.length,
+    );
+    expect(early.status).toBe('waiting-at-barrier');
+    expect(await failedTasks(started.pipelineId)).toBe(0);
+    expect(await failedTasks(earlyId)).toBe(0);
+
+    started.gate.open();
+    const doc = await started.result();
+    expect(doc.status).toBe('succeeded');
+    expect(barrierOf(doc, 'deploy', 'gate').status).toBe('crossed');
+    expect(doc.rejectedMessages?.count).toBe(5);
+    expect(workflowOf(doc, 'early').rejectedMessages?.count).toBe(5);
+  });
+
+  test('a pipeline terminated after them still reads from its history: terminated, the signals refused', async () => {
+    const started = await waitingPipeline();
+    await sendAll(started.pipelineId, barrierArriveSignal.name);
+    await eventually(
+      () => describePipeline(keyed.client, started.pipelineId),
+      (doc) => doc.rejectedMessages?.count === undecodable.length,
+    );
+    await started.handle.terminate('testing undecodable signals');
+    const doc = await describePipeline(keyed.client, started.pipelineId);
+    expect(doc.status).toBe('terminated');
+    expect(doc.rejectedMessages).toEqual({ count: 5, bySender: { '(malformed)': 5 } });
+    expect(barrierOf(doc, 'deploy', 'gate')).toMatchObject({
+      status: 'broken',
+      reason: 'pipeline terminated',
+    });
+    started.gate.open();
+  });
 });
