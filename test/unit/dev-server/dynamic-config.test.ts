@@ -1,7 +1,8 @@
 /** The dynamic config Convoy ships and how it reaches the dev server's command line. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { dynamicConfigArgs, readDynamicConfig } from '../../../src/dev-server/dynamic-config';
 import {
   BLOB_SIZE_LIMIT_BYTES,
@@ -61,4 +62,20 @@ test('a malformed file is rejected naming the file and the key', () => {
   expect(() => readDynamicConfig(badKey)).toThrow(/NotAKey: expected a dynamic config key/);
   const extra = file('history.x:\n  - value: 1\n    colour: blue\n');
   expect(() => readDynamicConfig(extra)).toThrow(/history\.x\.0/);
+});
+
+test('the Helm values in the READMEs carry every key of the shipped file, blob size caps included', () => {
+  const shipped = readDynamicConfig();
+  for (const readme of ['README.md', join('workers', 'k8s', 'README.md')]) {
+    const text = readFileSync(join(__dirname, '..', '..', '..', readme), 'utf8');
+    const blocks = [...text.matchAll(/```yaml\n(server:\n {2}dynamicConfig:\n[\s\S]*?)```/g)];
+    expect([readme, blocks.length]).toEqual([readme, 1]);
+    const values = parse(blocks[0]![1]!) as {
+      server: { dynamicConfig: Record<string, [{ value: unknown }]> };
+    };
+    const keys = Object.fromEntries(
+      Object.entries(values.server.dynamicConfig).map(([key, [{ value }]]) => [key, value]),
+    );
+    expect([readme, keys]).toEqual([readme, shipped]);
+  }
 });
