@@ -139,7 +139,10 @@ stages:
     expect(history.events?.length).toBeGreaterThan(3);
     seen.push(allText(history), allText((await handle.describe()).raw));
     if (id !== started.pipelineId) seen.push(allText(await handle.query(workflowStatusQuery)));
+    // What the Web UI shows besides the history: each workflow's current details.
+    seen.push(allText(await handle.query('__temporal_workflow_metadata')));
   }
+  expect(seen.join('\n')).toContain('currentDetails');
   const cli = testServerAddress();
   const status = await runConvoy(['status', started.pipelineId], {
     TEMPORAL_ADDRESS: cli,
