@@ -121,8 +121,14 @@ test('a pipeline that timed out reads timed-out', async () => {
     args: [{ plan }],
     workflowExecutionTimeout: '4s',
   });
+  const watch = runConvoy(['status', id, '--watch', '--json'], serverEnv);
   const doc = await convoy.getHandle(id).result();
   expect(doc.status).toBe('timed-out');
+  // --watch, following it while it ran, ends with it: the last line is the timed-out document.
+  const watched = await watch;
+  expect(watched.code).toBe(1);
+  const lines = watched.stdout.trim().split('\n');
+  expect(pipelineResultSchema.parse(JSON.parse(lines[lines.length - 1]!)).status).toBe('timed-out');
   expect(doc.barriers.find((b) => b.identifier === 'gate')).toMatchObject({
     status: 'broken',
     reason: 'pipeline timed out',
