@@ -17,8 +17,10 @@ import { describePipeline, intervene } from '../../src/client/pipelines';
 import {
   barrierArriveSignal,
   barrierOutcomeSignal,
+  barrierWithdrawSignal,
   decideInterventionUpdate,
   interventionStateSignal,
+  workflowAbandonSignal,
   workflowStatusQuery,
 } from '../../src/model/protocol';
 import type { WorkflowResult } from '../../src/model/result';
@@ -160,6 +162,45 @@ test('forged arrivals, a forged timeout, a forged outcome and a forged intervent
     count: 2,
     bySender: { '(pipeline workflow)': 2 },
   });
+});
+
+test('forged withdrawals and abandons break and release nothing', async () => {
+  const gate = newGate();
+  const started = await startYamlPipeline(env, SLEEPERS, { vars: { gate: gate.path } });
+  const parent = env.client.workflow.getHandle(started.pipelineId);
+  await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => workflowOf(doc, 'early').status === 'waiting-at-barrier',
+  );
+  const capability = await capabilityFromHistory(`${started.pipelineId}/early`);
+  // A withdrawal would let the barrier cross without the sleeper; an abandon would break it.
+  await parent.signal(barrierWithdrawSignal, { workflow: 'sleeper[one]', identifier: 'gate' });
+  // Even with the capability: the plan does not skip sleeper[one]'s barrier step.
+  await parent.signal(barrierWithdrawSignal, { workflow: 'sleeper[one]', identifier: 'gate', capability });
+  await parent.signal(workflowAbandonSignal, { workflow: 'sleeper[two]', reason: 'forged' });
+  await parent.signal(workflowAbandonSignal, {
+    workflow: 'sleeper[two]',
+    reason: 'forged',
+    capability: '00000000-0000-4000-8000-000000000000',
+  });
+  const during = await eventually(
+    () => describePipeline(env.client, started.pipelineId),
+    (doc) => doc.rejectedMessages?.count === 4,
+  );
+  expect(during.rejectedMessages).toEqual({ count: 4, bySender: { 'sleeper[one]': 2, 'sleeper[two]': 2 } });
+  expect(barrierOf(during, 'deploy', 'gate')).toMatchObject({ status: 'standing' });
+  expect(Object.keys(barrierOf(during, 'deploy', 'gate').arrivals)).toEqual(['early']);
+  expect(workflowOf(during, 'early').status).toBe('waiting-at-barrier');
+
+  gate.open();
+  const doc = await started.result();
+  expect(doc.status).toBe('succeeded');
+  expect(barrierOf(doc, 'deploy', 'gate').status).toBe('crossed');
+  expect(Object.keys(barrierOf(doc, 'deploy', 'gate').arrivals).sort()).toEqual([
+    'early',
+    'sleeper[one]',
+    'sleeper[two]',
+  ]);
 });
 
 test('a decision goes to the waiting workflow: wrong step refused, the real one taken, a second refused', async () => {
