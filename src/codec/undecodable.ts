@@ -67,7 +67,14 @@ export function undecodablePayload(reason: string): Payload {
  * default payload converter could not read, with {@link undecodablePayload}.
  */
 export class RefuseUndecodableCodec implements PayloadCodec {
-  constructor(private readonly codecs: readonly PayloadCodec[]) {}
+  /**
+   * @param codecs the worker's codecs, in the order the SDK takes them
+   * @param onUndecodable told of each payload replaced, with the workflow it was for
+   */
+  constructor(
+    private readonly codecs: readonly PayloadCodec[],
+    private readonly onUndecodable: (reason: string, workflowId: string) => void = () => undefined,
+  ) {}
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     for (const codec of this.codecs) payloads = await codec.encode(payloads, context);
@@ -76,16 +83,20 @@ export class RefuseUndecodableCodec implements PayloadCodec {
 
   async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     if (context?.type !== 'workflow') return this.decodeAll(payloads, context);
+    const replaced = (reason: string): Payload => {
+      this.onUndecodable(reason, context.workflowId);
+      return undecodablePayload(reason);
+    };
     return Promise.all(
       payloads.map(async (payload) => {
         let decoded: Payload;
         try {
           [decoded] = (await this.decodeAll([payload], context)) as [Payload];
         } catch (error) {
-          return undecodablePayload((error instanceof Error ? error.message : String(error)).slice(0, 300));
+          return replaced((error instanceof Error ? error.message : String(error)).slice(0, 300));
         }
         const reason = unreadable(decoded);
-        return reason === undefined ? decoded : undecodablePayload(reason);
+        return reason === undefined ? decoded : replaced(reason);
       }),
     );
   }

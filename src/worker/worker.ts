@@ -73,5 +73,21 @@ export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<
  */
 function refusingUndecodable(dataConverter: WorkerOptions['dataConverter']): WorkerOptions['dataConverter'] {
   const codecs = dataConverter ? (dataConverter.payloadCodecs ?? []) : [new CompressionCodec()];
-  return { ...dataConverter, payloadCodecs: [new RefuseUndecodableCodec(codecs)] };
+  return { ...dataConverter, payloadCodecs: [new RefuseUndecodableCodec(codecs, warnUndecodable())] };
+}
+
+/** The first few distinct reasons are logged (a worker that lacks a key says so); a flood is not. */
+const LOGGED_UNDECODABLE_REASONS = 20;
+function warnUndecodable(): (reason: string, workflowId: string) => void {
+  const logged = new Set<string>();
+  return (reason, workflowId) => {
+    if (logged.has(reason) || logged.size >= LOGGED_UNDECODABLE_REASONS) return;
+    logged.add(reason);
+    Runtime.instance().logger.warn(
+      `a payload for workflow ${workflowId} cannot be decoded (${reason}): a signal or update carrying it is ` +
+        'refused as malformed; a workflow input or child result fails its workflow task until this worker can ' +
+        `decode it${logged.size === LOGGED_UNDECODABLE_REASONS ? ' (further reasons are not logged)' : ''}`,
+      { workflowId, reason },
+    );
+  };
 }

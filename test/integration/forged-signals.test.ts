@@ -300,7 +300,7 @@ test('a 1 MB signal is refused by the server and the pipeline goes on', async ()
   expect(doc.rejectedMessages).toBeUndefined();
 });
 
-test('1,000 garbage signals: logged once per sender by the worker, counted, and the pipeline completes', async () => {
+test('1,000 garbage signals and 3 undecodable ones: logged once per sender (and per reason) by the worker, counted, and the pipeline completes', async () => {
   // A queue of its own, served only by a worker process whose log we read.
   const flood = await connectTestEnv('flood');
   const worker = await startWorkerProcess(flood);
@@ -325,15 +325,26 @@ test('1,000 garbage signals: logged once per sender by the worker, counted, and 
         Array.from({ length: 50 }, (_, k) => parent.signal(barrierArriveSignal.name, garbage(batch + k))),
       );
     }
+    // And three that cannot even be decoded, for the same reason: the worker says why once.
+    for (let i = 0; i < 3; i++)
+      await flood.connection.workflowService.signalWorkflowExecution({
+        namespace: 'default',
+        workflowExecution: { workflowId: started.pipelineId },
+        signalName: barrierArriveSignal.name,
+        input: {
+          payloads: [{ metadata: { encoding: Buffer.from('binary/mystery') }, data: Buffer.from('x') }],
+        },
+        requestId: randomUUID(),
+      });
     const during = await eventually(
       () => describePipeline(flood.client, started.pipelineId),
-      (doc) => doc.rejectedMessages?.count === 1000,
+      (doc) => doc.rejectedMessages?.count === 1003,
       120_000,
     );
     expect(during.rejectedMessages?.bySender).toEqual({
       'sleeper[one]': 250,
       mallory: 250,
-      '(malformed)': 250,
+      '(malformed)': 253,
       early: 250,
     });
     expect(barrierOf(during, 'deploy', 'gate').status).toBe('standing');
@@ -341,12 +352,20 @@ test('1,000 garbage signals: logged once per sender by the worker, counted, and 
     const doc = await started.result();
     expect(doc.status).toBe('succeeded');
     expect(barrierOf(doc, 'deploy', 'gate').status).toBe('crossed');
-    expect(doc.rejectedMessages?.count).toBe(1000);
+    expect(doc.rejectedMessages?.count).toBe(1003);
     const lines = worker
       .log()
       .split('\n')
       .filter((line) => line.includes('refused a convoy.barrierArrive signal'));
     expect(lines).toHaveLength(4);
+    const undecodable = worker
+      .log()
+      .split('\n')
+      .filter((line) => line.includes('cannot be decoded'));
+    expect(undecodable).toHaveLength(1);
+    expect(undecodable[0]).toContain(
+      `a payload for workflow ${started.pipelineId} cannot be decoded (unknown encoding 'binary/mystery')`,
+    );
     for (const sender of ['"sleeper[one]"', '"mallory"', '"(malformed)"', '"early"'])
       expect(lines.filter((line) => line.includes(`from ${sender}:`))).toHaveLength(1);
   } finally {

@@ -122,6 +122,14 @@ describe('a workflow payload that cannot be read', () => {
   });
 });
 
+it('tells who was sent what it replaced, and nothing about readable payloads', async () => {
+  const told: [string, string][] = [];
+  const watched = new RefuseUndecodableCodec(codecs, (reason, workflowId) => told.push([reason, workflowId]));
+  const [readable] = await watched.encode([defaultPayloadConverter.toPayload({ workflow: 'a' })]);
+  await watched.decode([readable!, forged('binary/mystery', 'x')], workflowContext);
+  expect(told).toEqual([["unknown encoding 'binary/mystery'", 'p']]);
+});
+
 describe("an activity's payloads", () => {
   it('keep their errors: a worker without the key stops rather than guess', async () => {
     const payload = forged(ENCRYPTED_ENCODING, randomBytes(64), { [KEY_ID_METADATA]: 'nope' });
