@@ -215,6 +215,10 @@ export interface BenchDetails {
     childEventsMax: number;
     parentEventsByType: Record<string, number>;
     workerBaselineRssMb: number | null;
+    /** The memory limit of the manifests' worker pod, which the worker was sized for (MiB). */
+    workerMemoryLimitMb?: number;
+    /** The cache the sizing rule gave the worker for that limit. */
+    workerCachedWorkflows?: number;
     parentTasks: number;
     parentTaskP50Ms: number;
     parentTaskMaxMs: number;
@@ -518,7 +522,15 @@ function scaleRows(results: BenchResults, details: BenchDetails): string[][] {
     ],
     [
       'worker peak RSS (VmHWM)',
-      `${fmt(s.workerPeakRssMb, ' MiB')}${d ? ` (${fmt(d.workerBaselineRssMb, ' MiB')} when it started polling)` : ''}`,
+      `${fmt(s.workerPeakRssMb, ' MiB')}${d ? ` (${fmt(d.workerBaselineRssMb, ' MiB')} when it started polling)` : ''}` +
+        (d?.workerMemoryLimitMb === undefined
+          ? ''
+          : `; sized as the manifests' pod: ${d.workerMemoryLimitMb} MiB limit, ${fmt(d.workerCachedWorkflows ?? null)} cached workflows, ` +
+            (s.workerPeakRssMb === null
+              ? 'peak unread'
+              : s.workerPeakRssMb <= d.workerMemoryLimitMb
+                ? 'within the limit'
+                : `over the limit by ${fmt(Math.round((s.workerPeakRssMb - d.workerMemoryLimitMb) * 10) / 10, ' MiB')}`)),
     ],
   ];
   if (d) {
