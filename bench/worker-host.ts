@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStatusFieldMb, peakRssMb } from './proc';
 import { readFileSync } from 'node:fs';
+import { workerSettingsFromEnv, WorkerVariables } from '../src/worker/settings';
 import { V8_HEAP_PERCENT } from '../src/worker/sizing';
 import type { WorkerMessage } from './worker-process';
 
@@ -18,7 +19,7 @@ export interface WorkerProcessOptions {
   floorBundle?: string;
   /**
    * Run the worker as a pod with this memory limit (MiB) would: V8's old space at
-   * {@link V8_HEAP_PERCENT} of it (as workers/entrypoint.sh sets it) and the cache and slots that
+   * `CONVOY_V8_HEAP_PERCENT` (default {@link V8_HEAP_PERCENT}) of it, as workers/entrypoint.sh sets it, and the cache and slots that
    * the worker's sizing rule gives it (src/worker/settings.ts, as `convoy worker` does). Without
    * it, the worker gets {@link WORKER_HEAP_MB} and the benchmarks' fixed tuning.
    */
@@ -51,6 +52,18 @@ export interface WorkerProcess {
   stop(): Promise<number | undefined>;
 }
 
+/**
+ * The share of a pod's limit its entry point gives V8's old space: `CONVOY_V8_HEAP_PERCENT` of
+ * the runner's environment when set (checked as the worker checks it), else the default.
+ */
+export function podHeapPercent(env: NodeJS.ProcessEnv = process.env): number {
+  const variable = WorkerVariables.v8HeapPercent;
+  if (!env[variable]) return V8_HEAP_PERCENT;
+  // The worker's own check of the variable: a bad value stops the run naming it.
+  workerSettingsFromEnv({ [WorkerVariables.taskQueue]: 'bench', [variable]: env[variable] });
+  return Number(env[variable]);
+}
+
 /** Runs the compiled worker-process.js next to this file (the runner runs from dist-bench/bench). */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const script = join(__dirname, 'worker-process.js');
@@ -60,7 +73,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const heapMb =
     options.memoryLimitMb === undefined
       ? WORKER_HEAP_MB
-      : Math.floor((options.memoryLimitMb * V8_HEAP_PERCENT) / 100);
+      : Math.floor((options.memoryLimitMb * podHeapPercent()) / 100);
   const child: ChildProcess = fork(script, [], {
     execArgv: [`--max-old-space-size=${heapMb}`],
     env: {

@@ -8,7 +8,8 @@ import {
   mebibytesOf,
   podTuning,
 } from '../../../bench/manifest-memory';
-import { sizeWorker } from '../../../src/worker/sizing';
+import { podHeapPercent } from '../../../bench/worker-host';
+import { sizeWorker, V8_HEAP_PERCENT } from '../../../src/worker/sizing';
 
 test('reads the worker container limit of the shipped Deployment', () => {
   // The base Deployment sets 2560Mi (test/unit/worker/k8s.test.ts checks what that limit gives).
@@ -40,4 +41,12 @@ test("the pod's tuning is the sizing rule's answer for that limit", () => {
   });
   // Far fewer than the 1,001 workflows of the 1,000 × 4 row: the worker evicts and replays.
   expect(podTuning('q', 2560).maxCachedWorkflows).toBeLessThan(1001);
+});
+
+test("the pod's V8 heap share: CONVOY_V8_HEAP_PERCENT as the entry point reads it, else the default", () => {
+  expect(podHeapPercent({})).toBe(V8_HEAP_PERCENT);
+  expect(podHeapPercent({ CONVOY_V8_HEAP_PERCENT: '65' })).toBe(65);
+  expect(() => podHeapPercent({ CONVOY_V8_HEAP_PERCENT: '99' })).toThrow(
+    'CONVOY_V8_HEAP_PERCENT=99: expected a percentage from 10 to 95',
+  );
 });
