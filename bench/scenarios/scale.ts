@@ -27,6 +27,7 @@ export async function scaleScenario(
     wallSeconds: round(release.wallSeconds, 1),
     parentHistoryEvents,
     workerPeakRssMb: nullable(run.workerPeakRssMb),
+    workerMemoryLimitMb: run.memoryLimitMb,
     releaseP50Ms: nullable(figures.summary.p50Ms),
     releaseP99Ms: nullable(figures.summary.p99Ms),
     predictedParentHistoryEvents: run.predictedParentEvents,
