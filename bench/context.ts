@@ -51,6 +51,8 @@ export function benchContext(
 export interface WorkerParts {
   convoy?: boolean;
   floor?: boolean;
+  /** Size Convoy's worker as a pod with this memory limit (MiB) would be sized; see worker-host.ts. */
+  memoryLimitMb?: number;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function withBenchWorker<T>(
     taskQueue,
     convoyBundle: parts.convoy ? ctx.bundlePath : undefined,
     floorBundle: parts.floor ? ctx.floorBundlePath : undefined,
+    memoryLimitMb: parts.memoryLimitMb,
   });
   const calls = new AbortController();
   // The client adds a listener per call and never removes it: a few thousand per benchmark.

@@ -33,6 +33,7 @@ import {
   timeoutPlan,
   type Waits,
 } from './plans';
+import { manifestWorkerMemoryMb } from './manifest-memory';
 import { rawTaskQueue, type WorkerProcess } from './worker-host';
 import {
   describeError,
@@ -170,11 +171,18 @@ export interface ScaleRun {
   /** The worker's resident set right after it started polling, before any workflow. */
   workerBaselineRssMb: number | undefined;
   workerPeakRssMb: number | undefined;
+  /** The manifests' memory limit the worker was sized for (MiB). */
+  memoryLimitMb: number;
   use: ResourceUse;
 }
 
-/** One pipeline of `workflows` parallel workflows crossing `barriers` shared barriers, on a fresh worker. */
+/**
+ * One pipeline of `workflows` parallel workflows crossing `barriers` shared barriers, on a fresh
+ * worker sized as the Kubernetes manifests' pod (their memory limit, the worker's sizing rule), so
+ * that its peak RSS is checked against the limit it would run under.
+ */
 export async function runScale(ctx: BenchContext, workflows: number, barriers: number): Promise<ScaleRun> {
+  const memoryLimitMb = manifestWorkerMemoryMb();
   return withBenchWorker(
     ctx,
     'scale',
@@ -197,10 +205,11 @@ export async function runScale(ctx: BenchContext, workflows: number, barriers: n
         parentEventsByType: countByType(release.parentEvents),
         workerBaselineRssMb,
         workerPeakRssMb: worker.peakRssMb(),
+        memoryLimitMb,
         use: await use(),
       };
     },
-    { convoy: true },
+    { convoy: true, memoryLimitMb },
   );
 }
 

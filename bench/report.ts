@@ -73,6 +73,8 @@ export interface BenchResults {
     wallSeconds: number | null;
     parentHistoryEvents: number | null;
     workerPeakRssMb: number | null;
+    /** The memory limit of the manifests' worker pod, which the scale worker is sized for (MiB). */
+    workerMemoryLimitMb?: number;
     /** Last arrival → released, over every barrier of the pipeline. */
     releaseP50Ms: number | null;
     releaseP99Ms: number | null;
@@ -215,6 +217,10 @@ export interface BenchDetails {
     childEventsMax: number;
     parentEventsByType: Record<string, number>;
     workerBaselineRssMb: number | null;
+    /** The memory limit of the manifests' worker pod, which the worker was sized for (MiB). */
+    workerMemoryLimitMb?: number;
+    /** The cache the sizing rule gave the worker for that limit. */
+    workerCachedWorkflows?: number;
     parentTasks: number;
     parentTaskP50Ms: number;
     parentTaskMaxMs: number;
@@ -343,6 +349,18 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
         : `${s.parentHistoryEvents} events at ${s.workflows} × ${s.barriersPerWorkflow}` +
           (atSize ? '' : ` (≈ ${Math.round(scaled!)} extrapolated to ${workflows} × ${barriers})`),
     verdict: verdict(scaled !== null, (atSize ? s.parentHistoryEvents! : scaled!) < events),
+  });
+  const limitMb = s.workerMemoryLimitMb;
+  checks.push({
+    target: `${workflows.toLocaleString('en')} × ${barriers} pipeline: worker peak RSS within the manifests' memory limit`,
+    measured:
+      s.workerPeakRssMb === null || limitMb === undefined
+        ? '–'
+        : `${s.workerPeakRssMb} MiB of ${limitMb} MiB (${Math.round((s.workerPeakRssMb / limitMb) * 1000) / 10} %) at ${s.workflows} × ${s.barriersPerWorkflow}`,
+    verdict: verdict(
+      s.workerPeakRssMb !== null && limitMb !== undefined && atSize,
+      (s.workerPeakRssMb ?? Infinity) <= (limitMb ?? 0),
+    ),
   });
   const measured = results.release.filter((r) => r.p50Ms !== null && r.participants > 0);
   if (measured.length >= 2) {
@@ -518,7 +536,15 @@ function scaleRows(results: BenchResults, details: BenchDetails): string[][] {
     ],
     [
       'worker peak RSS (VmHWM)',
-      `${fmt(s.workerPeakRssMb, ' MiB')}${d ? ` (${fmt(d.workerBaselineRssMb, ' MiB')} when it started polling)` : ''}`,
+      `${fmt(s.workerPeakRssMb, ' MiB')}${d ? ` (${fmt(d.workerBaselineRssMb, ' MiB')} when it started polling)` : ''}` +
+        (d?.workerMemoryLimitMb === undefined
+          ? ''
+          : `; sized as the manifests' pod: ${d.workerMemoryLimitMb} MiB limit, ${fmt(d.workerCachedWorkflows ?? null)} cached workflows, ` +
+            (s.workerPeakRssMb === null
+              ? 'peak unread'
+              : s.workerPeakRssMb <= d.workerMemoryLimitMb
+                ? 'within the limit'
+                : `over the limit by ${fmt(Math.round((s.workerPeakRssMb - d.workerMemoryLimitMb) * 10) / 10, ' MiB')}`)),
     ],
   ];
   if (d) {

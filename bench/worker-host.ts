@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStatusFieldMb, peakRssMb } from './proc';
 import { readFileSync } from 'node:fs';
+import { workerSettingsFromEnv, WorkerVariables } from '../src/worker/settings';
+import { V8_HEAP_PERCENT } from '../src/worker/sizing';
 import type { WorkerMessage } from './worker-process';
 
 export interface WorkerProcessOptions {
@@ -15,7 +17,17 @@ export interface WorkerProcessOptions {
   convoyBundle?: string;
   /** The floor's workflow bundle (bench/floor.ts): runs the floor's worker when given. */
   floorBundle?: string;
+  /**
+   * Run the worker as a pod with this memory limit (MiB) would: V8's old space at
+   * `CONVOY_V8_HEAP_PERCENT` (default {@link V8_HEAP_PERCENT}) of it, as workers/entrypoint.sh sets it, and the cache and slots that
+   * the worker's sizing rule gives it (src/worker/settings.ts, as `convoy worker` does). Without
+   * it, the worker gets {@link WORKER_HEAP_MB} and the benchmarks' fixed tuning.
+   */
+  memoryLimitMb?: number;
 }
+
+/** Tells worker-process.ts the limit to size itself for ({@link WorkerProcessOptions.memoryLimitMb}). */
+export const MEMORY_LIMIT_VARIABLE = 'BENCH_WORKER_MEMORY_MB';
 
 /** The task queue of the floor's worker next to Convoy's on `taskQueue`. */
 export function rawTaskQueue(taskQueue: string): string {
@@ -40,13 +52,30 @@ export interface WorkerProcess {
   stop(): Promise<number | undefined>;
 }
 
+/**
+ * The share of a pod's limit its entry point gives V8's old space: `CONVOY_V8_HEAP_PERCENT` of
+ * the runner's environment when set (checked as the worker checks it), else the default.
+ */
+export function podHeapPercent(env: NodeJS.ProcessEnv = process.env): number {
+  const variable = WorkerVariables.v8HeapPercent;
+  if (!env[variable]) return V8_HEAP_PERCENT;
+  // The worker's own check of the variable: a bad value stops the run naming it.
+  workerSettingsFromEnv({ [WorkerVariables.taskQueue]: 'bench', [variable]: env[variable] });
+  return Number(env[variable]);
+}
+
 /** Runs the compiled worker-process.js next to this file (the runner runs from dist-bench/bench). */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const script = join(__dirname, 'worker-process.js');
   if (!existsSync(script))
     throw new Error(`${script} is missing: run the benchmarks compiled (npm run bench)`);
+  // The entry point's arithmetic: whole MiB of the limit, times the percentage.
+  const heapMb =
+    options.memoryLimitMb === undefined
+      ? WORKER_HEAP_MB
+      : Math.floor((options.memoryLimitMb * podHeapPercent()) / 100);
   const child: ChildProcess = fork(script, [], {
-    execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
+    execArgv: [`--max-old-space-size=${heapMb}`],
     env: {
       ...process.env,
       BENCH_ADDRESS: options.address,
@@ -54,6 +83,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       BENCH_TASK_QUEUE: options.taskQueue,
       BENCH_CONVOY_BUNDLE: options.convoyBundle ?? '',
       BENCH_FLOOR_BUNDLE: options.floorBundle ?? '',
+      [MEMORY_LIMIT_VARIABLE]: options.memoryLimitMb === undefined ? '' : String(options.memoryLimitMb),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

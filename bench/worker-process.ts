@@ -9,14 +9,16 @@
  *   BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE
  *   BENCH_CONVOY_BUNDLE  Convoy's workflow bundle: its worker polls BENCH_TASK_QUEUE
  *   BENCH_FLOOR_BUNDLE   the floor's bundle: its worker polls rawTaskQueue(BENCH_TASK_QUEUE)
+ *   BENCH_WORKER_MEMORY_MB  when set, Convoy's worker is sized for that limit as `convoy worker` is
  * It reports `{type:'ready'}` over IPC once polling, and on `{type:'stop'}` shuts down and
  * reports `{type:'stopped', peakRssMb}` before exiting.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createConvoyWorker, installQuietRuntime } from '../src/worker/worker';
 import * as floorActivities from './floor-activities';
+import { podTuning } from './manifest-memory';
 import { peakRssMb } from './proc';
-import { rawTaskQueue } from './worker-host';
+import { MEMORY_LIMIT_VARIABLE, rawTaskQueue } from './worker-host';
 
 /**
  * Worker options for the benchmarks: enough slots, and cache for the largest barrier (2,000
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   const taskQueue = requireEnv('BENCH_TASK_QUEUE');
   const convoyBundle = process.env.BENCH_CONVOY_BUNDLE;
   const floorBundle = process.env.BENCH_FLOOR_BUNDLE;
+  const memoryMb = process.env[MEMORY_LIMIT_VARIABLE];
   const connection = await NativeConnection.connect({ address });
   const workers: Worker[] = [];
   if (convoyBundle)
@@ -60,7 +63,9 @@ async function main(): Promise<void> {
         namespace,
         taskQueue,
         workflowBundlePath: convoyBundle,
-        tuning: benchWorkerTuning,
+        tuning: memoryMb
+          ? { ...benchWorkerTuning, ...podTuning(taskQueue, Number(memoryMb)) }
+          : benchWorkerTuning,
       }),
     );
   if (floorBundle)

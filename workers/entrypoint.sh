@@ -2,13 +2,13 @@
 # The image's entry point (under tini): sizes V8's old space to the container's memory limit,
 # then execs the command. Node 20 sizes its heap from the host's memory, not the cgroup's: a
 # worker in a 2 GiB container on a 64 GiB node would grow its heap past the limit and be
-# OOM-killed instead of collecting garbage. CONVOY_V8_HEAP_PERCENT (default 75, the
+# OOM-killed instead of collecting garbage. CONVOY_V8_HEAP_PERCENT (default 65, the
 # V8_HEAP_PERCENT of src/worker/sizing.ts) of the limit goes to the old space; a
 # --max-old-space-size already in NODE_OPTIONS is kept. The worker reads the same files (under the
 # same CONVOY_CGROUP_ROOT, src/worker/memory-limit.ts) to size its cache and step slots.
 set -eu
 cgroup="${CONVOY_CGROUP_ROOT:-/sys/fs/cgroup}"
-percent="${CONVOY_V8_HEAP_PERCENT:-75}"
+percent="${CONVOY_V8_HEAP_PERCENT:-65}"
 case "$percent" in
   '' | *[!0-9]*)
     echo "convoy: CONVOY_V8_HEAP_PERCENT=$percent: expected a percentage from 10 to 95" >&2

@@ -103,6 +103,10 @@ describe('checkTargets', () => {
     expect(verdicts["timeout lateness p99 ≤ 1.2 × a raw timer's lateness p99"]).toBe('missed'); // 45 / 30
     expect(verdicts['failure propagation p50 ≤ 1.25 × its floor p50']).toBe('missed'); // 3 ×
     expect(verdicts['1,000 × 4 pipeline: parent history under 20,000 events']).toBe('missed'); // 21,000 extrapolated
+    // Memory is not extrapolated: a 100 × 4 run's RSS says nothing about 1,000 × 4.
+    expect(verdicts["1,000 × 4 pipeline: worker peak RSS within the manifests' memory limit"]).toBe(
+      'not measured',
+    );
     expect(
       verdicts[
         'release growth with participants no worse than linear (issue 5: p50 / participants never rises)'
@@ -120,6 +124,24 @@ describe('checkTargets', () => {
     const b2b = 'back-to-back release p50 ≤ 1.5 × the from-quiet p50 at the same N';
     expect(verdicts[b2b]).toBe('missed'); // 50 / 28 at 10
     expect(measured[b2b]).toBe('2: 1.2×, 10: 1.79× ✗ (missed at 10)');
+  });
+
+  it("judges the 1,000 × 4 worker's peak against the manifests' limit", () => {
+    const at = (workerPeakRssMb: number) =>
+      checkTargets({
+        ...results,
+        scale: {
+          ...results.scale,
+          workflows: 1000,
+          workerPeakRssMb,
+          workerMemoryLimitMb: 2560,
+        },
+      }).find((c) => c.target.includes('peak RSS'))!;
+    expect(at(2388.3)).toMatchObject({
+      verdict: 'holds',
+      measured: '2388.3 MiB of 2560 MiB (93.3 %) at 1000 × 4',
+    });
+    expect(at(2746.6).verdict).toBe('missed');
   });
 
   it('says not measured when a figure is missing', () => {
