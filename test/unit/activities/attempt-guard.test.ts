@@ -94,8 +94,9 @@ describe('a retry on the same host', () => {
   it('waits while the group of an attempt whose worker was SIGKILLed still runs, and says so', async () => {
     const workflowId = `guard-${randomUUID()}`;
     const pgidFile = join(scratch, 'pgid');
-    // The earlier attempt, in a worker process of its own, with a longer grace than the retry's:
-    // when the retry comes, the watchdog has sent SIGTERM (ignored) but not yet SIGKILL.
+    // The earlier attempt, in a worker process of its own, with a far longer grace than the retry's:
+    // when the retry comes, the watchdog has sent SIGTERM (ignored) but not yet SIGKILL, however
+    // loaded the machine (at 3 s, a loaded run's retry came after the watchdog had ended the group).
     const worker = spawn(
       process.execPath,
       nodeArgsForTypeScript(join(__dirname, 'fixtures', 'shell-attempt.ts'), [
@@ -103,7 +104,7 @@ describe('a retry on the same host', () => {
         '5',
         '1',
         stateDir,
-        String(GRACE_MS * 3),
+        String(GRACE_MS * 20),
         STUBBORN,
       ]),
       { cwd: repo, env: { ...process.env, PGID_FILE: pgidFile }, stdio: 'ignore' },
