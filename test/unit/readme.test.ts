@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as api from '../../src/index';
 
 const repo = join(__dirname, '..', '..');
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
@@ -43,4 +44,13 @@ test('every link from README to a file of the repository leads to one (the SPEC 
   const links = [...readme.matchAll(/\]\(((?!https?:|#)[^)\s]+)\)/g)].map((m) => m[1]!.split('#')[0]!);
   expect(links).toContain('docs/SPEC.md');
   expect(links.filter((link) => !existsSync(join(repo, link)))).toEqual([]);
+});
+
+test('"Start pipelines from your code" names every error class the package exports', () => {
+  const library = section('Start pipelines from your code');
+  const errorClasses = Object.entries(api)
+    .filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error)
+    .map(([name]) => name);
+  expect(errorClasses.length).toBeGreaterThan(5);
+  expect(errorClasses.filter((name) => !library.includes(`\`${name}\``))).toEqual([]);
 });
