@@ -305,3 +305,34 @@ test('status --watch on a terminal: the live view shows the intervention deadlin
   expect(plainLines[at + 1]).toBe(`  ${command}`);
   expect(output).toContain(`Pipeline ${id} (operator): succeeded after`);
 });
+
+test("a step's output reaches the terminal inert: its escape sequences are shown escaped, in lines, the live view and the result", async () => {
+  const hostile = file(
+    'hostile.yaml',
+    `
+name: hostile
+stages:
+  - name: deploy
+    workflows:
+      - name: api
+        steps:
+          - { name: deploy, type: shell, command: "printf 'bad\\\\033]0;pwned\\\\007\\\\033[2Jgone\\\\n' >&2; exit 3" }
+`,
+  );
+  const raw = /\x1b\]0;pwned|\x1b\[2J/;
+  const id = newId('hostile');
+  const piped = startConvoy(['run', hostile, '--id', id]);
+  expect(await piped.exit).toBe(1);
+  expect(piped.stdout()).not.toMatch(/\x1b/);
+  expect(piped.stdout()).toMatch(
+    /api: step deploy failed \(step-failed: .*stderr: bad\\x1b\]0;pwned\\x07\\x1b\[2Jgone/,
+  );
+  expect(piped.stdout()).toMatch(
+    /│ api +│ deploy +│ aborted +│ deploy \(shell\) failed — .*bad\\x1b\]0;pwned/,
+  );
+
+  const onTerminal = await runInTerminal(['run', hostile, '--id', newId('hostile-tty')], 200);
+  expect(onTerminal.code).toBe(1);
+  expect(onTerminal.output).not.toMatch(raw);
+  expect(onTerminal.output.replace(ANY_ESCAPE, '')).toContain('bad\\x1b]0;pwned\\x07\\x1b[2Jgone');
+});
