@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { formatBarrierTrains } from './train-command';
 import type { PipelineResult, StepResult } from '../model/result';
 import { flattenChildPipelines } from '../client/child-pipelines';
-import { shrinkToFit, textWidth } from './terminal-text';
+import { firstLine, inertText, shrinkToFit, textWidth } from './terminal-text';
 
 function offsetMs(from: string, to: string | undefined): string {
   if (!to) return '';
@@ -42,7 +42,7 @@ function fittedColumns(rows: readonly (readonly string[])[], width: number | und
  */
 export function formatPipelineResult(document: PipelineResult, width?: number): string {
   // Child pipelines' workflows and barriers are listed with the calling pipeline's, by path.
-  const doc = flattenChildPipelines(document);
+  const doc = flattenChildPipelines(inertText(document));
   const lines: string[] = [];
   lines.push(
     `Pipeline ${doc.pipelineId}${doc.name ? ` (${doc.name})` : ''}: ${doc.status} after ${duration(doc)}`,
@@ -78,7 +78,7 @@ export function formatPipelineResult(document: PipelineResult, width?: number): 
     const describe = (s: StepResult, indent = ''): string => {
       const restarts = s.workerRestarts ? ` (${s.workerRestarts} after a lost worker)` : '';
       const attempts = s.attempts > 1 ? ` x${s.attempts}${restarts}` : '';
-      const error = s.error ? ` — ${s.error.type}: ${s.error.message.split('\n')[0]!.slice(0, 120)}` : '';
+      const error = s.error ? ` — ${s.error.type}: ${firstLine(s.error.message).slice(0, 120)}` : '';
       const child = s.pipeline ? ` → child pipeline ${s.pipeline.pipelineId}` : '';
       const line = `${indent}${s.rollback ? '↩ ' : ''}${s.name} (${s.type}) ${s.status}${attempts}${child}${error}`;
       // A parallel step: each branch (its participant name and status), then its steps.

@@ -10,6 +10,7 @@ import type { BarrierResult, PipelineResult, StepResult, WorkflowResult } from '
 import { isFinalWorkflowStatus } from '../model/result';
 import { flattenChildPipelines } from '../client/child-pipelines';
 import {
+  firstLine,
   formatDuration,
   interveneCommand,
   layoutColumns,
@@ -180,7 +181,7 @@ function describeStep(step: StepResult): string {
 
 function errorOf(step: StepResult): string {
   if (!step.error) return '';
-  return ` — ${step.error.type}: ${step.error.message.split('\n')[0]}`;
+  return ` — ${step.error.type}: ${firstLine(step.error.message)}`;
 }
 
 function lastIndexWhere<T>(items: readonly T[], matches: (item: T) => boolean): number {

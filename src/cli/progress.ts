@@ -6,7 +6,7 @@
 import type { PipelineHandle } from '../client/convoy-client';
 import type { PipelineResult } from '../model/result';
 import { renderLiveView } from './live-view';
-import { colours, textWidth, wantsColour } from './terminal-text';
+import { colours, inertText, textWidth, wantsColour } from './terminal-text';
 import { changeLines } from './watch-lines';
 
 /**
@@ -64,10 +64,15 @@ export async function showProgress(
         if (json !== lastJson) output.write(`${json}\n`);
         lastJson = json;
       } else if (mode === 'lines') {
-        for (const line of changeLines(events, document, new Date().toISOString())) output.write(`${line}\n`);
+        const lines = changeLines(inertText(events), inertText(document), new Date().toISOString());
+        for (const line of lines) output.write(`${line}\n`);
       } else {
         const columns = output.columns ?? DEFAULT_COLUMNS;
-        const frame = renderLiveView(document, { width: columns, nowMs: Date.now(), colours: paint });
+        const frame = renderLiveView(inertText(document), {
+          width: columns,
+          nowMs: Date.now(),
+          colours: paint,
+        });
         output.write(`${drawnRows > 0 ? eraseRows(drawnRows) : ''}${frame.join('\n')}\n`);
         drawnRows = rowsOf(frame, columns);
       }

@@ -5,8 +5,30 @@
  */
 import { createColors } from 'picocolors';
 import stringWidth from 'string-width';
-import { shellQuote } from '../pipeline-file';
+import { escapeControlCharacters, shellQuote } from '../pipeline-file';
 import { interventionActionSchema } from '../model/plan';
+
+/**
+ * A copy of a document or event whose every string (and key) has its control characters escaped.
+ * A step's output tail, an error message or an operator's reason can hold terminal escape
+ * sequences; shown escaped, they stay one inert line instead of retitling, clearing or recolouring
+ * the operator's terminal. For human output only: `--json` prints the document as it is.
+ */
+export function inertText<T>(value: T): T {
+  if (typeof value === 'string') return escapeControlCharacters(value) as T;
+  if (Array.isArray(value)) return value.map(inertText) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, entry]) => [escapeControlCharacters(key), inertText(entry)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** The first line of a message, raw or made inert (where its newlines are written `\n`). */
+export function firstLine(text: string): string {
+  return text.split(/\n|\\n/)[0]!;
+}
 
 /** The colour functions a view uses; identity functions when colour is off. */
 export type Colours = ReturnType<typeof createColors>;

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import stringWidth from 'string-width';
 import { pipelineResultSchema, type PipelineResult } from '../../src/model/result';
-import { CONVOY_BIN, connectTestEnv, runConvoy, type TestEnv } from './harness';
+import { ConvoyClient } from '../../src/index';
+import { CONVOY_BIN, connectTestEnv, eventually, runConvoy, type TestEnv } from './harness';
 
 const SCRIPT = '/usr/bin/script';
 const dir = mkdtempSync(join(tmpdir(), 'convoy-progress-'));
@@ -271,4 +272,67 @@ test('NO_COLOR: the same live view without a single colour', async () => {
   expect(output).toMatch(/\x1b\[\d+A\r\x1b\[J/);
   expect(output).not.toMatch(SGR);
   expect(output.replace(ANY_ESCAPE, '')).toMatch(/api +deploy +waiting-at-barrier/);
+});
+
+test('status --watch on a terminal: the live view shows the intervention deadline and the exact command', async () => {
+  const id = newId('tty-operator');
+  expect((await runConvoy(['run', interventionPipeline, '--no-wait', '--id', id], serverEnv)).code).toBe(0);
+  const command = `convoy intervene ${id} web --action <retry|ignore|abort|rollback|mark-success>`;
+  const shown = join(dir, `${id}.shown`);
+  const watching = runInTerminal(
+    ['status', id, '--watch'],
+    120,
+    {},
+    { path: shown, opensOn: /convoy intervene / },
+  );
+  // The operator decides once the view has shown what to run.
+  await eventually(
+    async () => existsSync(shown),
+    (seen) => seen,
+    60_000,
+  );
+  const handle = new ConvoyClient({ client: env.client, taskQueue: env.taskQueue }).getHandle(id);
+  expect(await handle.intervene({ workflow: 'web', action: 'ignore' })).toBe('web: ignore');
+
+  const { code, output } = await watching;
+  expect(code).toBe(0);
+  expect(output).toMatch(/\x1b\[\d+A\r\x1b\[J/); // the live view, not lines
+  const plainLines = output.replace(ANY_ESCAPE, '').split(/\r?\n/);
+  const at = plainLines.findIndex((l) =>
+    /^web waits for manual intervention on step deploy: \d+m \d\ds left to decide \(by \d{4}-\S+Z\)$/.test(l),
+  );
+  expect(at).toBeGreaterThanOrEqual(0);
+  expect(plainLines[at + 1]).toBe(`  ${command}`);
+  expect(output).toContain(`Pipeline ${id} (operator): succeeded after`);
+});
+
+test("a step's output reaches the terminal inert: its escape sequences are shown escaped, in lines, the live view and the result", async () => {
+  const hostile = file(
+    'hostile.yaml',
+    `
+name: hostile
+stages:
+  - name: deploy
+    workflows:
+      - name: api
+        steps:
+          - { name: deploy, type: shell, command: "printf 'bad\\\\033]0;pwned\\\\007\\\\033[2Jgone\\\\n' >&2; exit 3" }
+`,
+  );
+  const raw = /\x1b\]0;pwned|\x1b\[2J/;
+  const id = newId('hostile');
+  const piped = startConvoy(['run', hostile, '--id', id]);
+  expect(await piped.exit).toBe(1);
+  expect(piped.stdout()).not.toMatch(/\x1b/);
+  expect(piped.stdout()).toMatch(
+    /api: step deploy failed \(step-failed: .*stderr: bad\\x1b\]0;pwned\\x07\\x1b\[2Jgone/,
+  );
+  expect(piped.stdout()).toMatch(
+    /│ api +│ deploy +│ aborted +│ deploy \(shell\) failed — .*bad\\x1b\]0;pwned/,
+  );
+
+  const onTerminal = await runInTerminal(['run', hostile, '--id', newId('hostile-tty')], 200);
+  expect(onTerminal.code).toBe(1);
+  expect(onTerminal.output).not.toMatch(raw);
+  expect(onTerminal.output.replace(ANY_ESCAPE, '')).toContain('bad\\x1b]0;pwned\\x07\\x1b[2Jgone');
 });

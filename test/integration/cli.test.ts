@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipelineResultSchema } from '../../src/model/result';
 import { freePort } from '../../src/dev-server/dev-server';
-import { CONVOY_BIN, connectTestEnv, eventually, runConvoy, type TestEnv } from './harness';
+import {
+  CONVOY_BIN,
+  connectTestEnv,
+  eventually,
+  runConvoy,
+  workflowIdsMatching,
+  type TestEnv,
+} from './harness';
 import { cachedWorkflowsFor } from '../../src/worker/sizing';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -263,6 +270,16 @@ test('convoy dev serves Temporal and its Web UI on the given ports until Ctrl-C'
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
   });
   expect(result.code).toBe(0);
+  // `convoy dev` registered Convoy's search attributes, and the pipeline carries them.
+  const { pipelineId } = pipelineResultSchema.parse(JSON.parse(result.stdout));
+  await eventually(
+    () =>
+      workflowIdsMatching(
+        `127.0.0.1:${port}`,
+        `ConvoyPipeline = "cli-release" AND ConvoyStatus = "succeeded"`,
+      ),
+    (ids) => ids.includes(pipelineId),
+  );
   dev.child.kill('SIGINT');
   expect(await dev.exited).toBe(0);
 });

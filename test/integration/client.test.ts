@@ -202,6 +202,14 @@ test('operator commands: release, rejected commands with their reason and cause,
   });
 });
 
+test("start on another task queue than the client's: the pipeline runs where the option says", async () => {
+  // This client's own task queue has no worker: only the `taskQueue` option can get the pipeline run.
+  const elsewhere = new ConvoyClient({ client: env.client, taskQueue: `${env.taskQueue}-no-worker` });
+  const handle = await elsewhere.start(release, { taskQueue: env.taskQueue });
+  expect((await env.client.workflow.getHandle(handle.pipelineId).describe()).taskQueue).toBe(env.taskQueue);
+  expect((await handle.result()).status).toBe('succeeded');
+});
+
 test('unknown pipelines, invalid pipelines and an unreachable server are typed errors', async () => {
   // Over a connection of the script's own, in the namespace TEMPORAL_NAMESPACE names (default).
   const unknown = new ConvoyClient({ connection: env.connection }).getHandle('no-such-pipeline');

@@ -341,3 +341,19 @@ export function runConvoy(
     });
   });
 }
+
+/**
+ * The workflow IDs a visibility query finds on the Temporal server at `address` (one that is
+ * not the suite's, such as `convoy dev`'s or `--embedded`'s). A query naming a search attribute
+ * the server does not have is rejected, so a match also proves the attribute is registered.
+ */
+export async function workflowIdsMatching(address: string, query: string): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const ids: string[] = [];
+    for await (const info of new Client({ connection }).workflow.list({ query })) ids.push(info.workflowId);
+    return ids.sort();
+  } finally {
+    await connection.close();
+  }
+}

@@ -6,7 +6,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { ConvoyClient } from '../../src/client/convoy-client';
+import { PipelineValidationError } from '../../src/pipeline-file/issues';
 import { compilePipeline } from '../../src/pipeline-file';
 import { PIPELINE_WORKFLOW_TYPE } from '../../src/client/pipelines';
 import { pipelineResultSchema, type PipelineResult } from '../../src/model/result';
@@ -171,6 +173,27 @@ test('a running pipeline id is never reused', async () => {
     );
   }
   expect((await runConvoy(['cancel', id], serverEnv)).code).toBe(0);
+});
+
+test('a pipeline id that could make child ids ambiguous is refused before anything starts', async () => {
+  const stamp = Date.now();
+  // `team/release`'s child `w` would be `team/release/w`, as pipeline `team`'s child `release/w` would.
+  for (const id of [`team/release-${stamp}`, `has space-${stamp}`, `-lead-${stamp}`]) {
+    const run = await runConvoy(['run', quick, '--id', id, '--json'], serverEnv);
+    expect({ id, code: run.code, stdout: run.stdout }).toEqual({ id, code: 2, stdout: '' });
+    expect(run.stderr.trim()).toMatch(
+      /^[^\n]*quick\.yaml: --id: a pipeline id is letters, digits, "\.", "_" and "-"/,
+    );
+    await expect(env.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  }
+  const fromScript = await convoy.start(quick, { id: `team/script-${stamp}` }).catch((e: unknown) => e);
+  expect(fromScript).toBeInstanceOf(PipelineValidationError);
+  expect((fromScript as PipelineValidationError).issues).toEqual([
+    expect.objectContaining({ path: '--id', message: expect.stringMatching(/^a pipeline id is letters/) }),
+  ]);
+  await expect(env.client.workflow.getHandle(`team/script-${stamp}`).describe()).rejects.toBeInstanceOf(
+    WorkflowNotFoundError,
+  );
 });
 
 test('status, cancel and intervene given a child workflow id point at the pipeline', async () => {

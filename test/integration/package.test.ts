@@ -6,7 +6,17 @@
  * and command work from there alone.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -112,4 +122,65 @@ test('the packed package works on its own: entry point, types, schema subpath, t
     { cwd: dir, env },
   );
   expect(validate.stdout).toMatch(/db-migration-rollout\.yaml: OK/);
+});
+
+test("a TypeScript script type-checks against the packed package's declarations, and a wrong option fails it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convoy-pack-types-'));
+  cleanup.push(dir);
+  const { filename } = await npmPack('--pack-destination', dir);
+  mkdirSync(join(dir, 'node_modules'));
+  await execFileAsync('tar', ['-xzf', join(dir, filename), '-C', join(dir, 'node_modules')]);
+  renameSync(join(dir, 'node_modules', 'package'), join(dir, 'node_modules', 'convoy-pipelines'));
+  // Its dependencies (and @types/node) beside it, as `npm install` would put them; the compiler
+  // follows symbolic links but not NODE_PATH.
+  for (const name of readdirSync(join(repo, 'node_modules'))) {
+    if (name !== '.bin' && name !== 'convoy-pipelines')
+      symlinkSync(join(repo, 'node_modules', name), join(dir, 'node_modules', name));
+  }
+  const script = (reason: string) => `
+    import { ConvoyClient, PipelineValidationError, type PipelineEvent, type PipelineResult } from 'convoy-pipelines';
+    export async function release(): Promise<PipelineResult> {
+      const client = await ConvoyClient.connect();
+      const pipeline = await client.start('release.yaml', { id: 'release-42', variables: { v: '1' }, taskQueue: 'q' });
+      for await (const event of pipeline.watch()) {
+        const type: PipelineEvent['type'] = event.type;
+        if (type === 'barrier-arrival') await pipeline.releaseBarrier({ stage: 'deploy', identifier: 'gate', reason: ${reason} });
+      }
+      return pipeline.result();
+    }
+    export const isInvalid = (error: unknown): boolean => error instanceof PipelineValidationError;
+  `;
+  writeFileSync(join(dir, 'good.ts'), script("'known slow'"));
+  writeFileSync(join(dir, 'bad.ts'), script('42'));
+  /** The compiler's diagnostics for both scripts: only bad.ts's wrong option may be reported. */
+  const typeCheck = async (moduleResolution: 'node16' | 'node10'): Promise<string> => {
+    const args = [
+      join(repo, 'node_modules', 'typescript', 'bin', 'tsc'),
+      ...['--noEmit', '--strict', '--target', 'es2022', '--types', 'node', '--skipLibCheck'],
+      ...[
+        '--module',
+        moduleResolution === 'node16' ? 'node16' : 'commonjs',
+        '--moduleResolution',
+        moduleResolution,
+      ],
+      'good.ts',
+      'bad.ts',
+    ];
+    try {
+      await execFileAsync(process.execPath, args, { cwd: dir });
+      return '';
+    } catch (error) {
+      return (error as { stdout: string }).stdout.trim();
+    }
+  };
+  // node16 reads `exports` (its `types` condition), node10 the top-level `types`. Were the
+  // declarations missing or unresolvable, the client would be `any` and bad.ts would pass.
+  for (const resolution of ['node16', 'node10'] as const) {
+    expect({ resolution, errors: await typeCheck(resolution) }).toEqual({
+      resolution,
+      errors: expect.stringMatching(
+        /^bad\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\.$/,
+      ),
+    });
+  }
 });

@@ -10,7 +10,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipelineResultSchema } from '../../src/model/result';
-import { CONVOY_BIN, connectTestEnv, eventually, runConvoy, type TestEnv } from './harness';
+import {
+  CONVOY_BIN,
+  connectTestEnv,
+  eventually,
+  runConvoy,
+  workflowIdsMatching,
+  type TestEnv,
+} from './harness';
 import { freePort } from '../../src/dev-server/dev-server';
 
 const repo = resolve(__dirname, '..', '..');
@@ -185,6 +192,12 @@ describe('run --embedded', () => {
       await eventually(
         async () => sleepersOf(sleep),
         (found) => found.length === 1,
+      );
+      // The embedded server has Convoy's search attributes: the waiting pipeline is one query away.
+      const [, pipelineId] = await run.waitFor(/pipeline (\S+) started/);
+      await eventually(
+        () => workflowIdsMatching(`127.0.0.1:${port}`, 'ConvoyWaitingBarriers = "gate"'),
+        (ids) => ids.includes(pipelineId!),
       );
       const sent = run.signal(signal, target);
       expect(await run.exited).toBe(code);

@@ -57,6 +57,7 @@ test('every error class has a stable name and keeps its cause', () => {
     new api.CodecSettingsError('m', { cause }),
     new api.NotAPipelineError('m', 'p/w', 'p', 'w', { cause }),
     new api.PipelineAlreadyEndedError('m', 'p', 'succeeded', { cause }),
+    new api.TrainNotFoundError('m', 'spring-release', 'cutover', { cause }),
   ];
   expect(errors.map((error) => [error.name, error.cause])).toEqual([
     ['PipelineNotFoundError', cause],
@@ -68,6 +69,7 @@ test('every error class has a stable name and keeps its cause', () => {
     ['CodecSettingsError', cause],
     ['NotAPipelineError', cause],
     ['PipelineAlreadyEndedError', cause],
+    ['TrainNotFoundError', cause],
   ]);
   expect(new api.PipelineValidationError('f.yaml', []).name).toBe('PipelineValidationError');
 });

@@ -2,6 +2,7 @@
 import {
   colours,
   formatDuration,
+  inertText,
   interveneCommand,
   layoutColumns,
   textWidth,
@@ -70,4 +71,20 @@ test('the intervene command quotes what the shell would interpret, and lists eve
   expect(interveneCommand('release 42', 'orders[eu]')).toBe(
     "convoy intervene 'release 42' 'orders[eu]' --action <retry|ignore|abort|rollback|mark-success>",
   );
+});
+
+test('inertText escapes control characters in every string and key of a document, leaving the rest', () => {
+  const doc = {
+    pipelineId: 'p',
+    steps: [{ error: { message: 'stderr: \u001b]0;pwned\u0007\u001b[2Jgone\nnext' }, attempt: 2, ok: true }],
+    arrivals: { 'w\u009b': '2026-01-01T00:00:00.000Z' },
+    none: null,
+  };
+  expect(inertText(doc)).toEqual({
+    pipelineId: 'p',
+    steps: [{ error: { message: 'stderr: \\x1b]0;pwned\\x07\\x1b[2Jgone\\nnext' }, attempt: 2, ok: true }],
+    arrivals: { 'w\\x9b': '2026-01-01T00:00:00.000Z' },
+    none: null,
+  });
+  expect(doc.steps[0]!.error.message).toContain('\u001b'); // a copy: the document itself is left as it was
 });
