@@ -134,12 +134,14 @@ export interface NodePorts {
 /**
  * Nine free ports on 127.0.0.1 for one node, below 32768: the membership table stores a port as
  * a SMALLINT, so the kernel's ephemeral ports (32768 and up) make a node fail its first heartbeat.
+ * `taken` holds ports already given to other nodes: all nodes' ports are chosen before any node
+ * binds them, and a CI run lost node 2 because its worker port was node 1's history port.
  */
-export async function freeNodePorts(): Promise<NodePorts> {
+export async function freeNodePorts(taken: ReadonlySet<number> = new Set()): Promise<NodePorts> {
   const ports: number[] = [];
   while (ports.length < 9) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (!ports.includes(port) && (await isPortFree(port))) ports.push(port);
+    if (!ports.includes(port) && !taken.has(port) && (await isPortFree(port))) ports.push(port);
   }
   const [
     frontend,
@@ -448,8 +450,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
   const postgres = options.postgres ?? owned!;
   const nodes: ServerNode[] = [];
+  const taken = new Set<number>();
   for (let index = 1; index <= (options.nodes ?? 2); index++) {
-    const ports = await freeNodePorts();
+    const ports = await freeNodePorts(taken);
+    for (const port of Object.values(ports)) taken.add(port);
     nodes.push(
       new ServerNode(
         index,
