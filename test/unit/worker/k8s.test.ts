@@ -16,6 +16,7 @@ import {
   workerSettingsFromEnv,
 } from '../../../src/worker/settings';
 import { V8_HEAP_PERCENT } from '../../../src/worker/sizing';
+import { mebibytesOf } from '../../../bench/manifest-memory';
 
 const root = join(__dirname, '..', '..', '..');
 const kustomizations = ['workers/k8s', 'workers/k8s/overlays/mtls-autoscaled'];
@@ -42,11 +43,6 @@ const find = (manifests: Manifest[], kind: string): Any => {
   const found = manifests.find((m) => m.kind === kind);
   if (!found) throw new Error(`no ${kind} rendered`);
   return found;
-};
-const mebibytes = (quantity: string) => {
-  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
-  if (!match) throw new Error(`unexpected memory quantity ${quantity}`);
-  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 };
 
 describe.each(kustomizations)('%s', (dir) => {
@@ -127,7 +123,7 @@ describe.each(kustomizations)('%s', (dir) => {
   test('memory: request = limit, and at that limit the worker caches a 500-workflow pipeline within its budget', () => {
     const { requests, limits } = container.resources;
     expect(requests.memory).toBe(limits.memory);
-    const limitMb = mebibytes(limits.memory);
+    const limitMb = mebibytesOf(limits.memory);
     // What the worker in this pod chooses: the ConfigMap leaves every value to the memory rule.
     const settings = workerSettingsFromEnv(variables, () => ({
       bytes: limitMb * 2 ** 20,
