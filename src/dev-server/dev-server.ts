@@ -9,7 +9,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { CompressionCodec } from '../codec/compression-codec';
 import { ConvoySearchAttributes } from '../model/visibility';
 import { signalGroup, terminateProcessGroup } from '../activities/process-group';
@@ -71,16 +71,26 @@ export class DevServerStartError extends Error {
   override readonly name = 'DevServerStartError';
 }
 
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
+/**
+ * Asks the kernel for a free TCP port on 127.0.0.1 and keeps the kernel from handing it out again.
+ *
+ * Linux may give a port that was just closed to the next `bind(:0)`, and the dev server picks its
+ * own HTTP and internal ports that way between our choice and its bind: a CI run lost a server whose
+ * HTTP API drew the gRPC port chosen here. As the `temporal` CLI does for its own ports, we connect
+ * to the port and close from the listening side, which leaves that side in TIME_WAIT (60 s on
+ * Linux): no `bind(:0)` gets the port meanwhile, while an explicit bind still may (SO_REUSEADDR).
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
-    const server = createServer();
+    const server = createServer((accepted) => accepted.destroy());
     server.unref();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
+      const client = connect(port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.on('close', () => server.close(() => resolvePort(port)));
     });
   });
 }
@@ -165,66 +175,42 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
   }
   const cli = await resolveTemporalCli(options.resolve);
-  const port = options.port ?? (await freePort());
-  const uiPort = options.uiPort ?? (await freePort());
   const namespace = options.namespace ?? 'default';
-  const address = `127.0.0.1:${port}`;
-  const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ui-port',
-    String(uiPort),
-  ];
-  args.push('--log-level', 'error');
-  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   const dynamicConfig = withOverrides(readDynamicConfig(), options.dynamicConfig ?? {});
-  args.push(...dynamicConfigArgs(dynamicConfig));
-  if (options.searchAttributes !== false) args.push(...searchAttributeArgs());
-  if (namespace !== 'default') args.push('--namespace', namespace);
-  if (options.dbFile) args.push('--db-filename', options.dbFile);
-
   const graceMs = options.dbFile ? STOP_GRACE_MS.dbFile : STOP_GRACE_MS.inMemory;
-  const child = spawnServer(cli.path, args, graceMs);
-  killOnExit(child);
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8192);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => {
-    exited = `exited with ${signal ?? `code ${code}`}`;
-  });
-  child.once('error', (error) => {
-    exited = `failed to start: ${error.message}`;
-  });
-
-  const fail = (why: string): never => {
-    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-    throw new DevServerStartError(
-      `Temporal dev server (${cli.path} ${args.join(' ')}) ${why}.\n${output.trim()}`,
-    );
-  };
-
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  let connection: Connection | undefined;
-  while (!connection) {
-    if (exited) fail(exited);
-    if (Date.now() > deadline) fail('did not accept connections in time');
+
+  let launched: Launched | undefined;
+  for (let attempt = 1; !launched; attempt++) {
+    const port = options.port ?? (await freePort());
+    const uiPort = options.uiPort ?? (await freePort());
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--log-level',
+      'error',
+    ];
+    if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
+    args.push(...dynamicConfigArgs(dynamicConfig));
+    if (options.searchAttributes !== false) args.push(...searchAttributeArgs());
+    if (namespace !== 'default') args.push('--namespace', namespace);
+    if (options.dbFile) args.push('--db-filename', options.dbFile);
     try {
-      const candidate = await Connection.connect({ address, connectTimeout: '1s' });
-      // Connected is not ready: the namespace must exist before workers poll it.
-      await candidate.workflowService.describeNamespace({ namespace });
-      connection = candidate;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      launched = await launch({ cli, args, port, uiPort, namespace, graceMs, deadline });
+    } catch (error) {
+      // Another process may take a port between anyone's choice and the server's bind (the server
+      // also picks internal ports of its own): a start that lost that race is worth a new draw.
+      const lostRace = error instanceof DevServerStartError && PORT_TAKEN.test(error.message);
+      if (!lostRace || attempt >= START_ATTEMPTS) throw error;
     }
   }
+  const { child, connection, address, uiPort, hasExited } = launched;
   const nativeConnection = await NativeConnection.connect({ address });
   const client = new Client({
     connection,
@@ -248,12 +234,75 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       stopped = true;
       await connection.close().catch(() => undefined);
       await nativeConnection.close().catch(() => undefined);
-      if (exited || child.pid === undefined) return;
+      if (hasExited() || child.pid === undefined) return;
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
       await terminateProcessGroup(child.pid, graceMs);
       await gone;
     },
   };
+}
+
+/** How often {@link startDevServer} draws new ports after losing one to another process. */
+const START_ATTEMPTS = 3;
+const PORT_TAKEN = /address already in use/i;
+
+interface Launched {
+  child: ChildProcess;
+  connection: Connection;
+  address: string;
+  uiPort: number;
+  hasExited(): boolean;
+}
+
+/** Spawns one server and waits until it serves the namespace; kills it and throws if it does not. */
+async function launch(spec: {
+  cli: ResolvedTemporalCli;
+  args: string[];
+  port: number;
+  uiPort: number;
+  namespace: string;
+  graceMs: number;
+  deadline: number;
+}): Promise<Launched> {
+  const { cli, args, namespace, deadline } = spec;
+  const address = `127.0.0.1:${spec.port}`;
+  const child = spawnServer(cli.path, args, spec.graceMs);
+  killOnExit(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8192);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${signal ?? `code ${code}`}`;
+  });
+  child.once('error', (error) => {
+    exited = `failed to start: ${error.message}`;
+  });
+
+  const fail = (why: string): never => {
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    throw new DevServerStartError(
+      `Temporal dev server (${cli.path} ${args.join(' ')}) ${why}.\n${output.trim()}`,
+    );
+  };
+
+  let connection: Connection | undefined;
+  while (!connection) {
+    if (exited) fail(exited);
+    if (Date.now() > deadline) fail('did not accept connections in time');
+    try {
+      const candidate = await Connection.connect({ address, connectTimeout: '1s' });
+      // Connected is not ready: the namespace must exist before workers poll it.
+      await candidate.workflowService.describeNamespace({ namespace });
+      connection = candidate;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { child, connection, address, uiPort: spec.uiPort, hasExited: () => exited !== undefined };
 }
 
 function withOverrides(
