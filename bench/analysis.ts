@@ -315,10 +315,11 @@ export function analyzeTimeout(
   identifier: string,
   timeoutMs: number,
   parent?: { events: readonly BenchEvent[]; waiterId: string },
+  protocol: Protocol = CONVOY,
 ): TimeoutObservation {
   const match = forBarrier(identifier);
-  const arrival = signalsSent(waiter, CONVOY.arrive, match)[0];
-  const outcome = signalsReceived(waiter, CONVOY.outcome, match)[0];
+  const arrival = signalsSent(waiter, protocol.arrive, match)[0];
+  const outcome = signalsReceived(waiter, protocol.outcome, match)[0];
   const arrivalSentMs = arrival?.timeMs ?? Number.NaN;
   const payloadAt = asRecord(arrival?.payload).arrivedAt;
   const arrivedAtPayloadMs = typeof payloadAt === 'number' ? payloadAt : Number.NaN;
@@ -332,7 +333,9 @@ export function analyzeTimeout(
     latenessFromPayloadMs: outcomeMs - (arrivedAtPayloadMs + timeoutMs),
   };
   if (parent && outcome) {
-    const sent = signalsSent(parent.events, CONVOY.outcome, match).find((e) => e.target === parent.waiterId);
+    const sent = signalsSent(parent.events, protocol.outcome, match).find(
+      (e) => e.target === parent.waiterId,
+    );
     const fired = sent
       ? parent.events
           .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && e.eventId < sent.eventId)

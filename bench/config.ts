@@ -15,7 +15,9 @@ export interface BenchConfig {
   backToBack: { participants: number; barriers: number }[];
   failurePipelines: number;
   failurePeers: number;
+  /** Timeout pipelines under load (about ten in flight), then one at a time. */
   timeoutPipelines: number;
+  timeoutAlonePipelines: number;
   scale: { workflows: number; barriers: number };
   throughputPipelines: number;
   /** Worker memory: one pipeline of `workflows` cached at once, then `pipelines` small ones (10 workflows each). */
@@ -44,6 +46,7 @@ export const QUICK: BenchConfig = {
   failurePipelines: 2,
   failurePeers: 9,
   timeoutPipelines: 40,
+  timeoutAlonePipelines: 10,
   scale: { workflows: 100, barriers: 4 },
   throughputPipelines: 10,
   memory: { workflows: 100, pipelines: 5 },
@@ -75,6 +78,7 @@ export const FULL: BenchConfig = {
   failurePipelines: 6,
   failurePeers: 9,
   timeoutPipelines: 60,
+  timeoutAlonePipelines: 40,
   scale: { workflows: 1000, barriers: 4 },
   throughputPipelines: 50,
   memory: { workflows: 500, pipelines: 50 },

@@ -9,7 +9,8 @@
 import { startPipeline } from '../src/client/pipelines';
 import { childWorkflowId } from '../src/model/protocol';
 import { predictParentHistoryEvents } from '../src/pipeline-file/history-budget';
-import { CONVOY, analyzeTimeout, timerObservations, type TimeoutObservation } from './analysis';
+import { CONVOY, RAW, analyzeTimeout, timerObservations, type TimeoutObservation } from './analysis';
+import { rawChildId, type RawTimeoutInput } from './floor-workflows';
 import { convoySystem } from './barrier-systems';
 import { runRelease, type ReleaseRun } from './barrier-workloads';
 import {
@@ -24,6 +25,7 @@ import {
   LATECOMER,
   MIN_WAIT_MS,
   TIMEOUT_BARRIER,
+  TIMEOUT_LATE_MS,
   TIMEOUT_RANGE_MS,
   WAITER,
   barrierPlan,
@@ -53,28 +55,47 @@ export interface TimeoutRun {
   observations: (TimeoutObservation & { timeoutMs: number })[];
   /** Per barrier, a raw timer of its timeoutMs started with it: TimerFired − TimerStarted − timeoutMs. */
   rawTimers: { timeoutMs: number; latenessMs: number }[];
+  /**
+   * Per barrier, the raw coordinator's timeout of the same length (bench/floor-workflows.ts
+   * `rawTimeoutParent`), started with it: the same measure as Convoy's, from its waiter's history.
+   */
+  rawCoordinator: (TimeoutObservation & { timeoutMs: number })[];
   leftovers: { cancelled: number; terminated: number };
 }
 
 /**
- * Timeout precision: `pipelines` pipelines started {@link TIMEOUT_STAGGER_MS} apart, each with a
+ * How the timeout pipelines overlap: `alone` starts each once the one before has timed out for
+ * both waiters (Convoy's and the raw coordinator's), so that the figures are the timers'
+ * precision; `under-load` starts them {@link TIMEOUT_STAGGER_MS} apart, about ten in flight, on
+ * a 2-core machine shared with the server: a saturated worker and server.
+ */
+export type TimeoutLoad = 'alone' | 'under-load';
+
+/**
+ * Timeout precision: `pipelines` pipelines started as `load` says, each with a
  * barrier that times out (within {@link TIMEOUT_RANGE_MS}) for its waiter while the latecomer
  * sleeps 30 s; leftovers are cancelled. Alongside each, the floor's worker runs a raw timer of
- * the same length, started when the waiter arrives (after the same settling wait).
+ * the same length, started when the waiter arrives (after the same settling wait), and a raw
+ * coordinator timing out a waiter after the same wait and timeout: the floor of the whole measure
+ * (timer, the coordinator's task, the outcome's signal), under the same load.
  */
 export async function runTimeouts(
   ctx: BenchContext,
   taskQueue: string,
   pipelines: number,
+  load: TimeoutLoad,
 ): Promise<TimeoutRun> {
   const ids: string[] = [];
   const timeouts: number[] = [];
+  const started = load === 'alone' ? 'one at a time' : `started ${TIMEOUT_STAGGER_MS} ms apart`;
   log(
-    `timeout: ${pipelines} pipelines, barrier timeouts ${TIMEOUT_RANGE_MS.min}..${TIMEOUT_RANGE_MS.max} ms, started ${TIMEOUT_STAGGER_MS} ms apart, each with a raw timer`,
+    `timeout (${load}): ${pipelines} pipelines, barrier timeouts ${TIMEOUT_RANGE_MS.min}..${TIMEOUT_RANGE_MS.max} ms, ${started}, each with a raw timer and a raw coordinator`,
   );
   const rawTimerId = (id: string) => `${id}-raw-timer`;
+  const rawCoordinatorId = (id: string) => `${id}-raw-coordinator`;
+  const rawWaiterId = (id: string) => rawChildId(rawCoordinatorId(id), WAITER);
   for (let i = 0; i < pipelines; i++) {
-    const pipelineId = `${ctx.tag}-timeout-${i + 1}`;
+    const pipelineId = `${ctx.tag}-timeout-${load}-${i + 1}`;
     const timeoutMs = timeoutFor(i);
     ids.push(pipelineId);
     timeouts.push(timeoutMs);
@@ -84,32 +105,56 @@ export async function runTimeouts(
       taskQueue: rawTaskQueue(taskQueue),
       args: [[MIN_WAIT_MS, timeoutMs]],
     });
-    await sleepMs(TIMEOUT_STAGGER_MS);
+    const rawInput: RawTimeoutInput = {
+      identifier: TIMEOUT_BARRIER,
+      waitMs: MIN_WAIT_MS,
+      timeoutMs,
+      lateMs: TIMEOUT_LATE_MS,
+    };
+    await ctx.client.workflow.start('rawTimeoutParent', {
+      workflowId: rawCoordinatorId(pipelineId),
+      taskQueue: rawTaskQueue(taskQueue),
+      args: [rawInput],
+    });
+    if (load === 'under-load') await sleepMs(TIMEOUT_STAGGER_MS);
+    else {
+      await waitClosed(ctx.client, childWorkflowId(pipelineId, WAITER), 90_000);
+      await waitClosed(ctx.client, rawCoordinatorId(pipelineId), 90_000);
+    }
   }
   const observations: TimeoutRun['observations'] = [];
   const rawTimers: TimeoutRun['rawTimers'] = [];
+  const rawCoordinator: TimeoutRun['rawCoordinator'] = [];
   let leftovers = { cancelled: 0, terminated: 0 };
   try {
     // The waiter ends (aborted by its barrier-timeout) once the outcome reached it.
     await mapLimit(ids, 8, (id) => waitClosed(ctx.client, childWorkflowId(id, WAITER), 90_000));
     await mapLimit(ids, 8, (id) => waitClosed(ctx.client, rawTimerId(id), 90_000));
+    await mapLimit(ids, 8, (id) => waitClosed(ctx.client, rawCoordinatorId(id), 90_000));
     const histories = await fetchMany(
       ctx.client,
       ids.map((id) => childWorkflowId(id, WAITER)),
     );
     const parents = await fetchMany(ctx.client, ids);
     const timers = await fetchMany(ctx.client, ids.map(rawTimerId));
+    const rawWaiters = await fetchMany(ctx.client, ids.map(rawWaiterId));
+    const rawParents = await fetchMany(ctx.client, ids.map(rawCoordinatorId));
     histories.forEach((events, i) => {
       const parent = { events: parents[i]!, waiterId: childWorkflowId(ids[i]!, WAITER) };
       const timeoutMs = timeouts[i]!;
       observations.push({ ...analyzeTimeout(events, TIMEOUT_BARRIER, timeoutMs, parent), timeoutMs });
       const timer = timerObservations(timers[i]!)[1];
       if (timer) rawTimers.push({ timeoutMs, latenessMs: timer.firedAfterMs - timer.requestedMs });
+      const rawParent = { events: rawParents[i]!, waiterId: rawWaiterId(ids[i]!) };
+      rawCoordinator.push({
+        ...analyzeTimeout(rawWaiters[i]!, TIMEOUT_BARRIER, timeoutMs, rawParent, RAW),
+        timeoutMs,
+      });
     });
   } finally {
     leftovers = await cleanUp(ctx, ids, [WAITER, LATECOMER]);
   }
-  return { observations, rawTimers, leftovers };
+  return { observations, rawTimers, rawCoordinator, leftovers };
 }
 
 /** Cancels still-running pipelines and waits for them; terminates what is still running after 60 s. */

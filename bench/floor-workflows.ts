@@ -10,8 +10,10 @@
  * Convoy's (`workflow`, `identifier`, `kind`), so bench/analysis.ts reads both alike. Both run
  * the same schedule: a {@link Waits} matrix (bench/plans.ts), which Convoy runs as wait steps.
  *
- * Failure propagation has its floor here too: the `failer` runs a failing activity instead of
- * arriving, tells the parent (`raw.abandon`), and the parent signals every peer `broken`.
+ * Failure propagation and timeouts have their floors here too: the `failer` runs a failing activity instead of
+ * arriving, tells the parent (`raw.abandon`), and the parent signals every peer `broken`; in
+ * {@link rawTimeoutParent} the parent arms one timer for the first arrival's deadline and signals
+ * `timed-out` when it fires.
  *
  * Bundled on its own (bench/floor.ts) and run by a worker of its own next to Convoy's, in the
  * same process (bench/worker-process.ts).
@@ -27,15 +29,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as floorActivities from './floor-activities';
-import { participantName, roundIdentifier, type Waits } from './plans';
+import { LATECOMER, WAITER, participantName, roundIdentifier, type Waits } from './plans';
 
 export interface RawArrival {
   workflow: string;
   identifier: string;
+  /** The sender's workflow time when it arrived, as Convoy's arrivals carry it (deadlines count from it). */
+  arrivedAt?: number;
 }
 export interface RawOutcome {
   identifier: string;
-  kind: 'released' | 'broken';
+  kind: 'released' | 'broken' | 'timed-out';
 }
 export const rawArriveSignal = defineSignal<[RawArrival]>('raw.arrive');
 export const rawOutcomeSignal = defineSignal<[RawOutcome]>('raw.outcome');
@@ -91,6 +95,8 @@ export interface RawChildInput {
   waits: number[];
   /** Fails an activity before the first barrier instead of arriving. */
   fails: boolean;
+  /** The barrier's identifier when there is one only (the timeout floor); by round otherwise. */
+  identifier?: string;
 }
 
 const { rawFailingStep } = proxyActivities<typeof floorActivities>({
@@ -106,7 +112,7 @@ export async function rawBarrierChild(input: RawChildInput): Promise<string> {
     outcomes.set(identifier, kind);
   });
   for (const [b, ms] of input.waits.entries()) {
-    const identifier = roundIdentifier(b);
+    const identifier = input.identifier ?? roundIdentifier(b);
     if (ms > 0) await sleep(ms);
     if (input.fails) {
       try {
@@ -116,11 +122,54 @@ export async function rawBarrierChild(input: RawChildInput): Promise<string> {
         return 'failed';
       }
     }
-    void parent.signal(rawArriveSignal, { workflow: input.name, identifier });
+    void parent.signal(rawArriveSignal, { workflow: input.name, identifier, arrivedAt: Date.now() });
     await condition(() => outcomes.has(identifier));
     if (outcomes.get(identifier) !== 'released') return outcomes.get(identifier)!;
   }
   return 'released';
+}
+
+/** Input of {@link rawTimeoutParent}. */
+export interface RawTimeoutInput {
+  identifier: string;
+  /** The waiter's wait before it arrives (ms). */
+  waitMs: number;
+  /** How long after its arrival the waiter's barrier times out (ms). */
+  timeoutMs: number;
+  /** The latecomer's wait: long enough that the barrier times out first. */
+  lateMs: number;
+}
+
+/**
+ * The floor of a barrier timeout: the least any coordinator pays between a deadline and the
+ * waiter hearing of it. A waiter and a latecomer (raw participants, as Convoy's timeout plan has
+ * them); the first arrival sets the deadline from its `arrivedAt`, as Convoy does; one timer for
+ * it, armed in the task that took the arrival (a `condition` with a timeout, as Convoy's
+ * coordinator waits), and the waiter signalled `timed-out` in the task the timer fired in. The
+ * latecomer is terminated with the parent (the default parent-close policy).
+ */
+export async function rawTimeoutParent(input: RawTimeoutInput): Promise<string> {
+  const parentId = workflowInfo().workflowId;
+  const waiterId = rawChildId(parentId, WAITER);
+  let deadline: number | undefined;
+  let released = false;
+  setHandler(rawArriveSignal, ({ identifier, arrivedAt }) => {
+    if (identifier !== input.identifier) return;
+    if (deadline === undefined) deadline = (arrivedAt ?? Date.now()) + input.timeoutMs;
+    else released = true;
+  });
+  const child = (name: string, waitMs: number) =>
+    executeChild(rawBarrierChild, {
+      workflowId: rawChildId(parentId, name),
+      args: [{ parentId, name, waits: [waitMs], fails: false, identifier: input.identifier }],
+    });
+  const waiter = child(WAITER, input.waitMs);
+  void child(LATECOMER, input.lateMs).catch(() => undefined);
+  await condition(() => deadline !== undefined);
+  const crossed = await condition(() => released, Math.max(1, deadline! - Date.now()));
+  const kind: RawOutcome['kind'] = crossed ? 'released' : 'timed-out';
+  void getExternalWorkflowHandle(waiterId).signal(rawOutcomeSignal, { identifier: input.identifier, kind });
+  return waiter;
 }
 
 /**

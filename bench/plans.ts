@@ -185,8 +185,11 @@ export const WAITER = 'waiter';
 export const LATECOMER = 'latecomer';
 export const TIMEOUT_BARRIER = 'deadline';
 
+/** How long the latecomer of the timeout benchmark sleeps: every barrier times out before. */
+export const TIMEOUT_LATE_MS = 30_000;
+
 /** Timeout precision: the waiter arrives at once with `timeoutMs`; its peer sleeps `lateMs` first. */
-export function timeoutPlan(pipelineId: string, timeoutMs: number, lateMs = 30_000): PipelinePlan {
+export function timeoutPlan(pipelineId: string, timeoutMs: number, lateMs = TIMEOUT_LATE_MS): PipelinePlan {
   return singleStagePlan(pipelineId, 'bench-timeout', [
     workflow(WAITER, [waitStep('settle', MIN_WAIT_MS), barrierStep('cross', TIMEOUT_BARRIER, timeoutMs)]),
     workflow(LATECOMER, [waitStep('settle', lateMs), barrierStep('cross', TIMEOUT_BARRIER)]),

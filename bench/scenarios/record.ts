@@ -65,6 +65,8 @@ export function emptyRecord(
         samples: 0,
         rawTimerP50Ms: null,
         rawTimerP99Ms: null,
+        rawCoordinatorP50Ms: null,
+        rawCoordinatorP99Ms: null,
       },
       scale: {
         workflows: config.scale.workflows,

@@ -3,7 +3,8 @@
  * raw timer of the same length started alongside each (the floor).
  */
 import type { BenchConfig } from '../config';
-import { runTimeouts, type TimeoutRun } from '../convoy-scenarios';
+import { runTimeouts, type TimeoutLoad, type TimeoutRun } from '../convoy-scenarios';
+import type { TimeoutDetails, TimeoutLateness } from '../report';
 import { withBenchWorker, type BenchContext } from '../context';
 import { nullable, p50p99, percentile, round, summarize } from '../stats';
 import { log } from '../util';
@@ -18,21 +19,29 @@ export const TIMEOUT_BUCKETS: { range: string; fromMs: number; toMs: number }[] 
   { range: '3000–5000 ms', fromMs: 3000, toMs: Infinity },
 ];
 
-/** Lateness of the barriers of one bucket, with the p50 of each leg and the raw timers'. */
+type Legs = NonNullable<Observation['legs']>;
+
+/** Percentile `p` of one leg over the observations that have their legs. */
+function legOf(group: readonly Observation[], pick: (legs: Legs) => number, p = 50): number {
+  return round(
+    percentile(
+      group.flatMap((o) => (o.legs ? [pick(o.legs)] : [])),
+      p,
+    ),
+  );
+}
+
+/** Lateness of the barriers of one bucket, with the p50 of each leg, the raw timers' and the raw coordinators'. */
 function lateness(
   range: string,
   group: readonly Observation[],
   rawTimers: readonly TimeoutRun['rawTimers'][number][],
+  rawCoordinator: readonly Observation[],
 ) {
   const b = summarize(group.map((o) => o.latenessMs).filter(Number.isFinite));
   const t = summarize(rawTimers.map((r) => r.latenessMs));
-  const leg = (pick: (l: NonNullable<Observation['legs']>) => number, p = 50) =>
-    round(
-      percentile(
-        group.flatMap((o) => (o.legs ? [pick(o.legs)] : [])),
-        p,
-      ),
-    );
+  const c = summarize(rawCoordinator.map((o) => o.latenessMs).filter(Number.isFinite));
+  const leg = (pick: (legs: Legs) => number, p = 50) => legOf(group, pick, p);
   return {
     range,
     samples: b.samples,
@@ -47,56 +56,108 @@ function lateness(
     serverTimerP50Ms: leg((l) => l.serverTimerMs),
     rawTimerP50Ms: t.p50Ms,
     rawTimerP99Ms: t.p99Ms,
+    rawCoordinatorP50Ms: c.p50Ms,
+    rawCoordinatorP99Ms: c.p99Ms,
+    rawArmP99Ms: legOf(rawCoordinator, (l) => l.armMs, 99),
+    rawDecideP50Ms: legOf(rawCoordinator, (l) => l.decideMs),
   };
 }
 
-export async function timeoutScenario(
-  ctx: BenchContext,
-  config: BenchConfig,
-  record: BenchRecord,
-): Promise<void> {
-  await withBenchWorker(ctx, 'timeout', async (taskQueue) => {
-    const run = await runTimeouts(ctx, taskQueue, config.timeoutPipelines);
-    const timedOut = run.observations.filter((o) => o.kind === 'timed-out');
-    const s = summarize(timedOut.map((o) => o.latenessMs).filter(Number.isFinite));
-    const p = summarize(timedOut.map((o) => o.latenessFromPayloadMs).filter(Number.isFinite));
-    const t = summarize(run.rawTimers.map((r) => r.latenessMs));
-    record.results.timeoutLateness = {
+/** The figures of one timeout run: the results' summary and the details by timeoutMs. */
+function figuresOf(
+  run: TimeoutRun,
+  pipelines: number,
+): { lateness: TimeoutLateness; details: TimeoutDetails } {
+  const timedOut = run.observations.filter((o) => o.kind === 'timed-out');
+  const s = summarize(timedOut.map((o) => o.latenessMs).filter(Number.isFinite));
+  const p = summarize(timedOut.map((o) => o.latenessFromPayloadMs).filter(Number.isFinite));
+  const t = summarize(run.rawTimers.map((r) => r.latenessMs));
+  const rawTimedOut = run.rawCoordinator.filter((o) => o.kind === 'timed-out');
+  const c = summarize(rawTimedOut.map((o) => o.latenessMs).filter(Number.isFinite));
+  const kinds: Record<string, number> = {};
+  for (const o of run.observations) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
+  const inBucket =
+    ({ fromMs, toMs }: (typeof TIMEOUT_BUCKETS)[number]) =>
+    (o: { timeoutMs: number }) =>
+      o.timeoutMs >= fromMs && o.timeoutMs < toMs;
+  return {
+    lateness: {
       ...p50p99(s),
       maxMs: nullable(s.maxMs),
       samples: s.samples,
       rawTimerP50Ms: nullable(t.p50Ms),
       rawTimerP99Ms: nullable(t.p99Ms),
-    };
-    const kinds: Record<string, number> = {};
-    for (const o of run.observations) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
-    const inBucket =
-      ({ fromMs, toMs }: (typeof TIMEOUT_BUCKETS)[number]) =>
-      (o: { timeoutMs: number }) =>
-        o.timeoutMs >= fromMs && o.timeoutMs < toMs;
-    record.details.timeout = {
-      pipelines: config.timeoutPipelines,
+      rawCoordinatorP50Ms: nullable(c.p50Ms),
+      rawCoordinatorP99Ms: nullable(c.p99Ms),
+    },
+    details: {
+      pipelines,
       fromPayloadP50Ms: p.p50Ms,
       fromPayloadP99Ms: p.p99Ms,
       fromPayloadMaxMs: p.maxMs,
       minMs: s.minMs,
       kinds,
       byTimeout: TIMEOUT_BUCKETS.map((bucket) =>
-        lateness(bucket.range, timedOut.filter(inBucket(bucket)), run.rawTimers.filter(inBucket(bucket))),
+        lateness(
+          bucket.range,
+          timedOut.filter(inBucket(bucket)),
+          run.rawTimers.filter(inBucket(bucket)),
+          rawTimedOut.filter(inBucket(bucket)),
+        ),
       ),
-    };
-    if (timedOut.length !== run.observations.length)
-      record.note(`timeout: outcomes ${JSON.stringify(kinds)} (expected all timed-out)`);
-    if (run.rawTimers.length !== run.observations.length)
-      record.note(
-        `timeout: ${run.rawTimers.length} raw timers fired for ${run.observations.length} barriers`,
+    },
+  };
+}
+
+/** Notes what did not go as planned in one run. */
+function noteAnomalies(
+  record: BenchRecord,
+  load: TimeoutLoad,
+  run: TimeoutRun,
+  kinds: Record<string, number>,
+) {
+  const barriers = run.observations.length;
+  if ((kinds['timed-out'] ?? 0) !== barriers)
+    record.note(`timeout (${load}): outcomes ${JSON.stringify(kinds)} (expected all timed-out)`);
+  const rawTimedOut = run.rawCoordinator.filter((o) => o.kind === 'timed-out').length;
+  if (rawTimedOut !== barriers)
+    record.note(`timeout (${load}): ${rawTimedOut} raw coordinators timed out for ${barriers} barriers`);
+  if (run.rawTimers.length !== barriers)
+    record.note(`timeout (${load}): ${run.rawTimers.length} raw timers fired for ${barriers} barriers`);
+  record.note(
+    `timeout (${load}): leftover pipelines cancelled ${run.leftovers.cancelled}, terminated ${run.leftovers.terminated}`,
+  );
+}
+
+/**
+ * Timeout lateness twice: one pipeline at a time (the timers' precision, which issue 9's absolute
+ * target is about) and under load (about ten in flight); each against a raw coordinator and a
+ * raw timer of the same timeouts in the same run.
+ */
+export async function timeoutScenario(
+  ctx: BenchContext,
+  config: BenchConfig,
+  record: BenchRecord,
+): Promise<void> {
+  await withBenchWorker(ctx, 'timeout', async (taskQueue) => {
+    for (const [load, pipelines] of [
+      ['alone', config.timeoutAlonePipelines],
+      ['under-load', config.timeoutPipelines],
+    ] as const) {
+      const run = await runTimeouts(ctx, taskQueue, pipelines, load);
+      const { lateness: l, details } = figuresOf(run, pipelines);
+      if (load === 'alone') {
+        record.results.timeoutLateness = l;
+        record.details.timeout = details;
+      } else {
+        record.results.timeoutLatenessUnderLoad = l;
+        record.details.timeoutUnderLoad = details;
+      }
+      noteAnomalies(record, load, run, details.kinds);
+      log(
+        `timeout lateness (${load}): p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.samples} barriers; kinds ${JSON.stringify(details.kinds)}; ` +
+          `raw timers p50 ${l.rawTimerP50Ms} ms, p99 ${l.rawTimerP99Ms} ms; raw coordinators p50 ${l.rawCoordinatorP50Ms} ms, p99 ${l.rawCoordinatorP99Ms} ms`,
       );
-    record.note(
-      `timeout: leftover pipelines cancelled ${run.leftovers.cancelled}, terminated ${run.leftovers.terminated}`,
-    );
-    log(
-      `timeout lateness: p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms over ${s.samples} barriers; kinds ${JSON.stringify(kinds)}; ` +
-        `raw timers p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms`,
-    );
+    }
   });
 }

@@ -179,6 +179,24 @@ describe('analyzeTimeout', () => {
     expect(o.legs).toEqual({ timerMs: 50, decideMs: 30, transitMs: 20, armMs: 40, serverTimerMs: 20 });
   });
 
+  it("reads the raw coordinator's histories by the raw protocol's signal names", () => {
+    const rawWaiter = [
+      sent(20_000, RAW.arrive, { workflow: 'waiter', identifier: 'deadline', arrivedAt: 19_995 }),
+      received(20_830, RAW.outcome, { identifier: 'deadline', kind: 'timed-out' }),
+    ];
+    const rawParent = [
+      plain(20_004, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+      plain(20_010, EventType.EVENT_TYPE_TIMER_STARTED, { timerId: '1', timerRequestedMs: 791 }),
+      plain(20_803, EventType.EVENT_TYPE_TIMER_FIRED, { timerId: '1' }),
+      sent(20_820, RAW.outcome, { identifier: 'deadline', kind: 'timed-out' }, 'r/waiter'),
+    ];
+    const o = analyzeTimeout(rawWaiter, 'deadline', 800, { events: rawParent, waiterId: 'r/waiter' }, RAW);
+    expect(o).toMatchObject({ kind: 'timed-out', latenessMs: 30, latenessFromPayloadMs: 35 });
+    expect(o.legs).toEqual({ timerMs: 3, decideMs: 17, transitMs: 10, armMs: 6, serverTimerMs: 2 });
+    // Convoy's signal names find nothing in a raw history.
+    expect(analyzeTimeout(rawWaiter, 'deadline', 800).kind).toBe('none');
+  });
+
   it('reports a missing outcome as kind none with NaN lateness', () => {
     const o = analyzeTimeout(waiter.slice(0, 1), 'deadline', 800);
     expect(o.kind).toBe('none');
