@@ -7,7 +7,7 @@ import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package/root';
-import { workflowsPath } from './worker';
+import { workflowBundleOptions } from './worker';
 
 /** Where the build writes the bundle. */
 export function workflowBundleFile(): string {
@@ -23,8 +23,10 @@ export function prebuiltWorkflowBundle(): string | undefined {
 
 /** Bundles the workflows and writes the bundle to `file`. */
 export async function writeWorkflowBundle(file = workflowBundleFile()): Promise<string> {
+  const { workflowsPath, bundlerOptions } = workflowBundleOptions();
   const { code } = await bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
+    workflowsPath,
+    ...bundlerOptions,
     // Webpack's progress is noise for a build step; its errors still show.
     logger: new DefaultLogger('ERROR'),
   });

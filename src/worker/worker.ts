@@ -23,6 +23,35 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
+/**
+ * Modules that every workflow of a worker shares instead of loading its own copy: the pure policy
+ * modules of `src/model` that the workflows import, and with them what they import (zod, fflate). The SDK's reusable V8 context
+ * evaluates a workflow's modules afresh for each workflow it starts, and building the model's zod
+ * schemas (and zod itself) that way cost about 20 ms of worker CPU per workflow, in the task that
+ * starts it: with hundreds of children that is seconds of a shared core. These modules hold no
+ * state between calls (no module-level variables; their one global regular expression is used
+ * only through `matchAll` and `replace`, which do not keep its position), so sharing them cannot
+ * leak one workflow's state into another. A module added here must stay that way.
+ */
+const SHARED_WORKFLOW_MODULES = ['../workflows/shared-modules'] as const;
+
+/**
+ * How Convoy's workflows are bundled: the entry point and the modules preloaded once per reusable
+ * V8 context (see {@link SHARED_WORKFLOW_MODULES}). Every bundle of them (the worker's, the build's
+ * and the tests') is made with these options.
+ */
+export function workflowBundleOptions(): {
+  workflowsPath: string;
+  bundlerOptions: { preloadModules: string[] };
+} {
+  return {
+    workflowsPath: workflowsPath(),
+    bundlerOptions: {
+      preloadModules: SHARED_WORKFLOW_MODULES.map((m) => require.resolve(m)),
+    },
+  };
+}
+
 let runtimeInstalled = false;
 /**
  * Keeps the SDK's Rust core quiet unless asked: a CLI's stderr is for the user. By default the
@@ -55,7 +84,7 @@ export async function createConvoyWorker(options: ConvoyWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
-      : { workflowsPath: workflowsPath() }),
+      : workflowBundleOptions()),
     activities: createActivities(),
     // Cancellation reaches an activity only in the answer to a heartbeat; by default heartbeats
     // are sent at most every 0.8 x heartbeatTimeout (4 s for steps' 5 s), so an aborted deploy

@@ -4,6 +4,7 @@
  * would cost a second each and the bundling several; one shared server keeps CI fast on 2 cores.
  */
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../src/worker/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +25,10 @@ export default async function globalSetup(): Promise<void> {
     `Temporal dev server for tests: ${server.address}, Web UI ${server.uiUrl} (${server.cli.version})\n`,
   );
 
+  const { workflowsPath, bundlerOptions } = workflowBundleOptions();
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
+    workflowsPath,
+    ...bundlerOptions,
     logger: new DefaultLogger('ERROR'),
   });
   const dir = mkdtempSync(join(tmpdir(), 'convoy-test-bundle-'));
