@@ -10,10 +10,10 @@
  * Convoy's (`workflow`, `identifier`, `kind`), so bench/analysis.ts reads both alike. Both run
  * the same schedule: a {@link Waits} matrix (bench/plans.ts), which Convoy runs as wait steps.
  *
- * Failure propagation and timeouts have their floors here too: the `failer` runs a failing activity instead of
- * arriving, tells the parent (`raw.abandon`), and the parent signals every peer `broken`; in
- * {@link rawTimeoutParent} the parent arms one timer for the first arrival's deadline and signals
- * `timed-out` when it fires.
+ * Failure propagation and timeouts have their floors here too: the `failer` runs a failing
+ * activity instead of arriving, tells the parent (`raw.abandon`), and the parent signals every peer
+ * `broken`; in {@link rawTimeoutParent} the parent arms one timer for the first arrival's deadline
+ * and signals `timed-out` when it fires.
  *
  * Bundled on its own (bench/floor.ts) and run by a worker of its own next to Convoy's, in the
  * same process (bench/worker-process.ts).

@@ -1,6 +1,7 @@
 /**
  * Timeout precision: how late barriers time out for the participant waiting at them, next to a
- * raw timer of the same length started alongside each (the floor).
+ * raw coordinator timing out a waiter after the same timeout (the floor) and a raw timer of the
+ * same length (a reference line), both started alongside each.
  */
 import type { BenchConfig } from '../config';
 import { runTimeouts, type TimeoutLoad, type TimeoutRun } from '../convoy-scenarios';
@@ -21,6 +22,16 @@ export const TIMEOUT_BUCKETS: { range: string; fromMs: number; toMs: number }[] 
 
 type Legs = NonNullable<Observation['legs']>;
 
+/** The barriers that timed out for their waiter, as every barrier of the benchmark should. */
+function timedOutOf(observations: readonly Observation[]): Observation[] {
+  return observations.filter((o) => o.kind === 'timed-out');
+}
+
+/** Lateness over the observations that have an outcome. */
+function latenessOf(observations: readonly Observation[]) {
+  return summarize(observations.map((o) => o.latenessMs).filter(Number.isFinite));
+}
+
 /** Percentile `p` of one leg over the observations that have their legs. */
 function legOf(group: readonly Observation[], pick: (legs: Legs) => number, p = 50): number {
   return round(
@@ -38,9 +49,9 @@ function lateness(
   rawTimers: readonly TimeoutRun['rawTimers'][number][],
   rawCoordinator: readonly Observation[],
 ) {
-  const b = summarize(group.map((o) => o.latenessMs).filter(Number.isFinite));
+  const b = latenessOf(group);
   const t = summarize(rawTimers.map((r) => r.latenessMs));
-  const c = summarize(rawCoordinator.map((o) => o.latenessMs).filter(Number.isFinite));
+  const c = latenessOf(rawCoordinator);
   const leg = (pick: (legs: Legs) => number, p = 50) => legOf(group, pick, p);
   return {
     range,
@@ -68,12 +79,12 @@ function figuresOf(
   run: TimeoutRun,
   pipelines: number,
 ): { lateness: TimeoutLateness; details: TimeoutDetails } {
-  const timedOut = run.observations.filter((o) => o.kind === 'timed-out');
-  const s = summarize(timedOut.map((o) => o.latenessMs).filter(Number.isFinite));
+  const timedOut = timedOutOf(run.observations);
+  const s = latenessOf(timedOut);
   const p = summarize(timedOut.map((o) => o.latenessFromPayloadMs).filter(Number.isFinite));
   const t = summarize(run.rawTimers.map((r) => r.latenessMs));
-  const rawTimedOut = run.rawCoordinator.filter((o) => o.kind === 'timed-out');
-  const c = summarize(rawTimedOut.map((o) => o.latenessMs).filter(Number.isFinite));
+  const rawTimedOut = timedOutOf(run.rawCoordinator);
+  const c = latenessOf(rawTimedOut);
   const kinds: Record<string, number> = {};
   for (const o of run.observations) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
   const inBucket =
@@ -119,7 +130,7 @@ function noteAnomalies(
   const barriers = run.observations.length;
   if ((kinds['timed-out'] ?? 0) !== barriers)
     record.note(`timeout (${load}): outcomes ${JSON.stringify(kinds)} (expected all timed-out)`);
-  const rawTimedOut = run.rawCoordinator.filter((o) => o.kind === 'timed-out').length;
+  const rawTimedOut = timedOutOf(run.rawCoordinator).length;
   if (rawTimedOut !== barriers)
     record.note(`timeout (${load}): ${rawTimedOut} raw coordinators timed out for ${barriers} barriers`);
   if (run.rawTimers.length !== barriers)
