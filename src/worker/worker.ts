@@ -24,14 +24,14 @@ export function workflowsPath(): string {
 }
 
 /**
- * Modules that every workflow of a worker shares instead of loading its own copy: the pure policy
- * modules of `src/model` that the workflows import, and with them what they import (zod, fflate). The SDK's reusable V8 context
- * evaluates a workflow's modules afresh for each workflow it starts, and building the model's zod
- * schemas (and zod itself) that way cost about 20 ms of worker CPU per workflow, in the task that
- * starts it: with hundreds of children that is seconds of a shared core. These modules hold no
- * state between calls (no module-level variables; their one global regular expression is used
- * only through `matchAll` and `replace`, which do not keep its position), so sharing them cannot
- * leak one workflow's state into another. A module added here must stay that way.
+ * Modules that every workflow of a worker shares instead of loading its own copy: zod, through
+ * src/workflows/shared-modules.ts. The SDK's reusable V8 context evaluates a workflow's modules
+ * afresh for each workflow it starts; zod's module code was several milliseconds of worker CPU
+ * and about 1 MiB per workflow. The SDK deep-freezes what it preloads, so only modules that never
+ * write to their own objects after loading can be shared: not the model's schemas (zod writes into
+ * a schema on its first parse), and not zod until its lazy global configuration is complete,
+ * which the preloaded module sees to. A module added here must meet the same condition
+ * (test/unit/worker/shared-modules.test.ts freezes them as the SDK does).
  */
 const SHARED_WORKFLOW_MODULES = ['../workflows/shared-modules'] as const;
 
