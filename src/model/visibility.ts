@@ -68,6 +68,20 @@ export function workflowVisibility(
   };
 }
 
+/**
+ * What a child shows since barrier waits are shown on the pipeline only (children started with
+ * `barrierWaitsOnPipeline` in their input): a child waiting at a barrier reads `running` with no
+ * waiting barriers. Mirroring the wait on every participant cost two upserts (two visibility
+ * writes) per participant per barrier, the second of them while the release fans out: the
+ * benchmark measured releases 1.4-1.55x the same-size floor at 50 and 200 participants with
+ * them and 1.06-1.08x without. The pipeline still shows `waiting-at-barrier` and the barriers,
+ * and its document says which workflow waits where.
+ */
+export function childVisibility(result: WorkflowResult): PipelineVisibility {
+  const status = result.status === 'waiting-at-barrier' ? 'running' : result.status;
+  return { status, waitingBarriers: [] };
+}
+
 /** True when two visibilities would upsert the same values (an unchanged upsert costs a history event). */
 export function sameVisibility(a: PipelineVisibility | undefined, b: PipelineVisibility): boolean {
   return (

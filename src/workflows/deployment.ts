@@ -53,7 +53,7 @@ import {
 } from '../model/protocol';
 import { workflowOutcome } from '../model/outcome';
 import type { BranchResult, StepResult, WorkflowResult } from '../model/result';
-import { workflowVisibility } from '../model/visibility';
+import { childVisibility, workflowVisibility } from '../model/visibility';
 import {
   renderBarrierWaitSummary,
   renderInterventionWaitSummary,
@@ -80,6 +80,13 @@ export const deploymentInputSchema = z.object({
   capability: capabilitySchema.optional(),
   /** Keep Convoy's search attributes current (the pipeline started this child with them). */
   searchAttributes: z.boolean().optional(),
+  /**
+   * Leave barrier waits to the pipeline's search attributes (../model/visibility
+   * `childVisibility`). Children of pipelines started before it mirror their waits. Told by the
+   * input rather than by `patched()`: the SDK records a patch with an upsert of
+   * `TemporalChangeVersion`, one more visibility write per child, the cost this removes.
+   */
+  barrierWaitsOnPipeline: z.literal(true).optional(),
 });
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
@@ -117,9 +124,13 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   /** The barrier participant a step of `lane` speaks for: the workflow, or `<workflow>/<branch>`. */
   const participantOf = (lane: Lane): string => lane.branch?.participant ?? plan.name;
   const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
-  /** Shows the workflow's status (and the barrier it waits at) through its search attributes. */
+  /** Shows the workflow's status through its search attributes (and, for older pipelines, its barrier waits). */
   const showVisibility = (): void =>
-    updateVisibility(workflowVisibility(run.result(), run.waitingBarriers()));
+    updateVisibility(
+      input.barrierWaitsOnPipeline
+        ? childVisibility(run.result())
+        : workflowVisibility(run.result(), run.waitingBarriers()),
+    );
 
   const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
     run.refuseMalformed(signal, payload, reason);

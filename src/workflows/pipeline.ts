@@ -349,7 +349,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
             workflow: wf,
             pipelineFailureStrategies: plan.failureStrategies,
             ...credentials,
-            ...(searchAttributes && { searchAttributes }),
+            ...(searchAttributes && { searchAttributes, barrierWaitsOnPipeline: true as const }),
           },
         ],
         ...(searchAttributes && { typedSearchAttributes: initialSearchAttributes(plan.name) }),

@@ -173,11 +173,25 @@ stages:
 `,
   );
   const early = childWorkflowId(started.pipelineId, 'early');
-  // The one-line query of README: every pipeline waiting at a barrier (here, at this one).
+  // The one-line query of README: every pipeline waiting at a barrier (here, at this one). It
+  // lists the pipeline alone: a child's wait at a barrier is shown by its pipeline, not by itself.
   await eventually(
     () => idsMatching(`ConvoyWaitingBarriers = '${barrier}' AND ConvoyStatus = 'waiting-at-barrier'`),
-    (ids) => ids.length === 2 && ids.includes(started.pipelineId) && ids.includes(early),
+    (ids) => ids.includes(started.pipelineId),
   );
+  await expect(idsMatching(`ConvoyWaitingBarriers = '${barrier}'`)).resolves.toEqual([started.pipelineId]);
+  // The waiting child reads running, as its peer does, while its document says where it waits.
+  await eventually(
+    () => idsMatching(`ConvoyPipeline = 'waits-in-ui' AND ConvoyStatus = 'running'`),
+    (ids) => ids.includes(early) && ids.includes(childWorkflowId(started.pipelineId, 'late')),
+  );
+  expect(workflowOf(await describePipeline(env.client, started.pipelineId), 'early').status).toBe(
+    'waiting-at-barrier',
+  );
+  // Not one search-attribute update in the child's history for the wait (a patch marker would
+  // bring one: the SDK upserts TemporalChangeVersion with it).
+  const earlyEvents = (await env.client.workflow.getHandle(early).fetchHistory()).events ?? [];
+  expect(earlyEvents.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
   // The library lists it the same way, with the attributes' values.
   const listed = await new ConvoyClient({ client: env.client, taskQueue: env.taskQueue }).list({
     waitingAtBarrier: barrier,
@@ -191,10 +205,6 @@ stages:
       waitingBarriers: [barrier],
     }),
   ]);
-  await eventually(
-    () => idsMatching(`ConvoyPipeline = 'waits-in-ui' AND ConvoyStatus = 'running'`),
-    (ids) => ids.includes(childWorkflowId(started.pipelineId, 'late')),
-  );
 
   // The timers say which barrier and when: the pipeline's deadline timer and the child's wait.
   const summaries = async (workflowId: string): Promise<string[]> => {

@@ -1,5 +1,10 @@
 import type { PipelineResult } from '../../../src/model/result';
-import { pipelineVisibility, sameVisibility, workflowVisibility } from '../../../src/model/visibility';
+import {
+  childVisibility,
+  pipelineVisibility,
+  sameVisibility,
+  workflowVisibility,
+} from '../../../src/model/visibility';
 
 const doc = (
   status: PipelineResult['status'],
@@ -104,4 +109,22 @@ test("a branch waiting at a barrier makes its workflow's barrier a waiting one, 
     status: 'waiting-at-barrier',
     waitingBarriers: ['cutover', 'synced'],
   });
+});
+
+test('a child shows no barrier wait: the pipeline does', () => {
+  const child = { name: 'a', stage: 'deploy', steps: [] };
+  expect(childVisibility({ ...child, status: 'waiting-at-barrier' })).toEqual({
+    status: 'running',
+    waitingBarriers: [],
+  });
+  // A branch waiting at a barrier while another waits for an operator: the operator's wait shows.
+  expect(childVisibility({ ...child, status: 'waiting-for-intervention' })).toEqual({
+    status: 'waiting-for-intervention',
+    waitingBarriers: [],
+  });
+  for (const status of ['running', 'succeeded', 'failed', 'aborted', 'rolled-back'] as const)
+    expect(childVisibility({ ...child, status })).toEqual({ status, waitingBarriers: [] });
+  // So a child upserts nothing when it arrives at a barrier or leaves it.
+  const running = childVisibility({ ...child, status: 'running' });
+  expect(sameVisibility(running, childVisibility({ ...child, status: 'waiting-at-barrier' }))).toBe(true);
 });
