@@ -1,7 +1,9 @@
 /**
  * Workflow changes that alter commands, guarded with `patched()` so that running pipelines replay
  * the way they ran. Remove an entry (and its old branch) once no pipeline older than it can be
- * running; the replay fixtures in test/replay tell.
+ * running; the replay fixtures in test/replay tell. One change is versioned by its workflow's input
+ * instead, because a patch would cost the very write it removes: `barrierWaitsOnPipeline` in
+ * ./deployment's input.
  */
 export const Patches = {
   /** Deployment: wait until a cancelled step's process group is killed before going on. */
