@@ -45,10 +45,6 @@ export interface SettingsCost {
   throughput: ServerCost & { pipelinesPerMinute: number | null };
 }
 
-/**
- * bench/results/latest.json: the shape issue 5 asked for, with issue 9's additions. Figures are
- * null when a benchmark failed.
- */
 /** Timeout lateness (outcome − arrival − timeoutMs) and its floors. */
 export interface TimeoutLateness {
   p50Ms: number | null;
@@ -66,6 +62,10 @@ export interface TimeoutLateness {
   rawCoordinatorP99Ms: number | null;
 }
 
+/**
+ * bench/results/latest.json: the shape issue 5 asked for, with issue 9's additions. Figures are
+ * null when a benchmark failed.
+ */
 export interface BenchResults {
   machine: MachineInfo;
   /** The one-pair floor (child → parent → child), the reference line since issue 5. */
@@ -132,7 +132,6 @@ export interface MemoryDetail {
   whileCachedRssMb: number | null;
 }
 
-/** What the Markdown report adds to the JSON: sample counts, breakdowns, notes, errors. */
 /** Timeout lateness split by timeoutMs and into legs. */
 export interface TimeoutDetails {
   pipelines: number;
@@ -167,6 +166,7 @@ export interface TimeoutDetails {
   }[];
 }
 
+/** What the Markdown report adds to the JSON: sample counts, breakdowns, notes, errors. */
 export interface BenchDetails {
   mode: 'quick' | 'full';
   train?: {
