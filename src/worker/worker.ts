@@ -18,11 +18,6 @@ export interface ConvoyWorkerOptions {
   tuning?: Partial<WorkerOptions>;
 }
 
-/** Resolves the workflows entry point, whether running from TypeScript sources or compiled `dist/`. */
-export function workflowsPath(): string {
-  return require.resolve('../workflows');
-}
-
 /**
  * Modules that every workflow of a worker shares instead of loading its own copy: zod, through
  * src/workflows/shared-modules.ts. The SDK's reusable V8 context evaluates a workflow's modules
@@ -45,7 +40,8 @@ export function workflowBundleOptions(): {
   bundlerOptions: { preloadModules: string[] };
 } {
   return {
-    workflowsPath: workflowsPath(),
+    // The entry point, whether running from TypeScript sources or compiled `dist/`.
+    workflowsPath: require.resolve('../workflows'),
     bundlerOptions: {
       preloadModules: SHARED_WORKFLOW_MODULES.map((m) => require.resolve(m)),
     },
