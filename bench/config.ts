@@ -9,7 +9,11 @@ export interface BenchConfig {
   floorRounds: number;
   floorWarmup: number;
   floorBackToBack: number;
-  /** Barriers from quiet, per participant count; Convoy and the floor each run every row. */
+  /**
+   * Barriers from quiet, per participant count; Convoy and the floor each run every row. A
+   * barrier's samples move together (one release), so a row needs several barriers for its p50 to
+   * settle: with 3 at 200 participants, runs of the same build measured 1.04–1.61× the floor.
+   */
   release: { participants: number; rounds: number }[];
   /** Barriers crossed back-to-back, after one from quiet, per participant count; both again. */
   backToBack: { participants: number; barriers: number }[];
@@ -54,25 +58,25 @@ export const QUICK: BenchConfig = {
   train: { pipelines: 10, rounds: 3 },
 };
 
-/** The full run: about 15 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
+/** The full run: about 35 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
 export const FULL: BenchConfig = {
   floorPairs: 2,
   floorRounds: 30,
   floorWarmup: 3,
   floorBackToBack: 40,
   release: [
-    { participants: 2, rounds: 15 },
-    { participants: 10, rounds: 8 },
-    { participants: 50, rounds: 4 },
-    { participants: 200, rounds: 3 },
+    { participants: 2, rounds: 24 },
+    { participants: 10, rounds: 16 },
+    { participants: 50, rounds: 8 },
+    { participants: 200, rounds: 6 },
     { participants: 500, rounds: 2 },
     { participants: 2000, rounds: 1 },
   ],
   backToBack: [
-    { participants: 2, barriers: 15 },
-    { participants: 10, barriers: 8 },
-    { participants: 50, barriers: 4 },
-    { participants: 200, barriers: 3 },
+    { participants: 2, barriers: 24 },
+    { participants: 10, barriers: 16 },
+    { participants: 50, barriers: 8 },
+    { participants: 200, barriers: 6 },
     { participants: 500, barriers: 2 },
   ],
   failurePipelines: 6,

@@ -137,6 +137,17 @@ export function backToBackWaits(participants: number, barriers: number): Waits {
   return releaseWaits(participants, 1).map((first) => [...first, ...new Array<number>(barriers).fill(0)]);
 }
 
+/**
+ * How `barriers` measured barriers are split between the two pipelines each system runs in an
+ * ABBA order (floor, Convoy, Convoy, floor; bench/scenarios/release.ts): the larger half first,
+ * or one part when there is only one barrier to measure.
+ */
+export function abbaParts(barriers: number): number[] {
+  if (barriers < 2) return [barriers];
+  const first = Math.ceil(barriers / 2);
+  return [first, barriers - first];
+}
+
 /** Scale and throughput: every workflow waits a second (staggered by 10 ms steps) before each barrier. */
 export function fanWaits(workflows: number, barriers: number): Waits {
   return Array.from({ length: workflows }, (_, i) =>

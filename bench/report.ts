@@ -166,6 +166,12 @@ export interface TimeoutDetails {
   }[];
 }
 
+/** Each pipeline's p50 of a release row, in the order they ran: the floor's first and last, Convoy's between. */
+export interface PartP50s {
+  floor: (number | null)[];
+  convoy: (number | null)[];
+}
+
 /** What the Markdown report adds to the JSON: sample counts, breakdowns, notes, errors. */
 export interface BenchDetails {
   mode: 'quick' | 'full';
@@ -208,6 +214,8 @@ export interface BenchDetails {
     workerPeakRssMb: number | null;
     /** The same-N floor's legs and samples. */
     floor: ReleaseLegs & { samples: number; maxMs: number };
+    /** Each pipeline's p50 in the order run (floor, Convoy, Convoy, floor): the drift ABBA cancels. */
+    partP50Ms?: PartP50s;
   })[];
   backToBack?: (ReleaseLegs & {
     participants: number;
@@ -218,6 +226,7 @@ export interface BenchDetails {
     floorRatioToFromQuietP50: number | null;
     parentTasksFailed: number;
     floor: ReleaseLegs & { samples: number };
+    partP50Ms?: PartP50s;
   })[];
   failure?: {
     pipelines: number;
@@ -517,6 +526,14 @@ function sameNCells(r: ReleaseRow): string[] {
   ];
 }
 
+/** A row's pipelines' p50s in the order run, e.g. "floor 150 · Convoy 160, 170 · floor 155 ms". */
+function partsCell(parts: PartP50s | undefined): string {
+  if (!parts) return '';
+  const ms = (values: (number | null)[]) => values.map((v) => (v === null ? '–' : String(v))).join(', ');
+  const last = parts.floor.slice(1);
+  return `floor ${ms(parts.floor.slice(0, 1))} · Convoy ${ms(parts.convoy)}${last.length ? ` · floor ${ms(last)}` : ''} ms`;
+}
+
 function sameNSections(results: BenchResults, details: BenchDetails): string[] {
   const lines: string[] = [];
   if (results.release.length) {
@@ -524,11 +541,17 @@ function sameNSections(results: BenchResults, details: BenchDetails): string[] {
       ...section(
         'Release against the floor at the same participant count',
         'The floor at N is a raw N-way barrier (bench/floor-workflows.ts: N children signal one parent, which signals all N in the workflow task that took the last arrival), ' +
-          "on the same schedule, in the same worker process, right after Convoy's pipeline; both measured from the last arrival sent to each participant's outcome received.",
-        ['participants', ...SAME_N_HEADERS, 'samples (floor)'],
+          "on the same schedule, in the same worker process; both measured from the last arrival sent to each participant's outcome received. " +
+          'The barriers of a row are split over two pipelines of each system, run floor, Convoy, Convoy, floor, so that a server slowing over the row weighs on both alike.',
+        ['participants', ...SAME_N_HEADERS, 'samples (floor)', "each pipeline's p50, in the order run"],
         results.release.map((r) => {
           const d = details.release.find((x) => x.participants === r.participants);
-          return [String(r.participants), ...sameNCells(r), d ? `${d.samples} (${d.floor.samples})` : ''];
+          return [
+            String(r.participants),
+            ...sameNCells(r),
+            d ? `${d.samples} (${d.floor.samples})` : '',
+            partsCell(d?.partP50Ms),
+          ];
         }),
       ),
     );
@@ -537,9 +560,16 @@ function sameNSections(results: BenchResults, details: BenchDetails): string[] {
     lines.push(
       ...section(
         'Back-to-back release',
-        'Each participant arrives at the next barrier as soon as the previous one released it (no wait step); the first barrier of each run, crossed from quiet, is left out. ' +
+        'Each participant arrives at the next barrier as soon as the previous one released it (no wait step); the first barrier of each pipeline, crossed from quiet, is left out. ' +
           'The last two columns divide the back-to-back p50 by the from-quiet p50 at the same count.',
-        ['participants', ...SAME_N_HEADERS, 'barriers', 'p50 / from quiet', 'floor: p50 / from quiet'],
+        [
+          'participants',
+          ...SAME_N_HEADERS,
+          'barriers',
+          'p50 / from quiet',
+          'floor: p50 / from quiet',
+          "each pipeline's p50, in the order run",
+        ],
         results.backToBack.map((r) => {
           const d = details.backToBack?.find((x) => x.participants === r.participants);
           return [
@@ -548,6 +578,7 @@ function sameNSections(results: BenchResults, details: BenchDetails): string[] {
             d ? String(d.barriers) : '',
             times(d?.ratioToFromQuietP50),
             times(d?.floorRatioToFromQuietP50),
+            partsCell(d?.partP50Ms),
           ];
         }),
       ),

@@ -1,8 +1,8 @@
 /**
  * Back-to-back release: for each participant count, barriers crossed one right after the other
- * (the next arrival goes out as soon as the previous barrier released), by Convoy and then by
- * the raw floor on the same schedule, in the same worker process. The first barrier of each run
- * is crossed from quiet and left out.
+ * (the next arrival goes out as soon as the previous barrier released), by Convoy and by the raw
+ * floor on the same schedule, in ABBA order, in the same worker process. The first barrier of each
+ * pipeline is crossed from quiet and left out.
  */
 import type { BenchConfig } from '../config';
 import { withBenchWorker, type BenchContext } from '../context';
@@ -19,13 +19,22 @@ export async function backToBackScenario(
   await withBenchWorker(ctx, 'back-to-back', async (taskQueue, worker) => {
     for (const { participants, barriers } of config.backToBack) {
       await record.attempt(`back-to-back ${participants}`, async () => {
-        const waits = backToBackWaits(participants, barriers);
         const {
           convoy: c,
           floor: f,
           row,
           run,
-        } = await runBoth(ctx, taskQueue, worker, record, `back-to-back ${participants}`, waits, 1);
+          partP50Ms,
+        } = await runBoth(
+          ctx,
+          taskQueue,
+          worker,
+          record,
+          `back-to-back ${participants}`,
+          (b) => backToBackWaits(participants, b),
+          barriers,
+          1,
+        );
         record.results.backToBack.push(row);
         const quiet = record.results.release.find((r) => r.participants === participants);
         const toQuiet = (b2b: number | null, fromQuiet: number | null | undefined) =>
@@ -39,6 +48,7 @@ export async function backToBackScenario(
           ...c.legs,
           parentTasksFailed: run ? Object.values(run.parentTasks.failed).reduce((a, b) => a + b, 0) : 0,
           floor: { samples: f.summary.samples, ...f.legs },
+          partP50Ms,
         });
       });
     }

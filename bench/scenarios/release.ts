@@ -1,7 +1,7 @@
 /**
- * Release latency from quiet: for each participant count, one Convoy pipeline crossing barriers
- * and then the raw N-way barrier (the floor at that count) on the same schedule, in the same
- * worker process.
+ * Release latency from quiet: for each participant count, Convoy's pipelines crossing barriers
+ * and the raw N-way barrier's (the floor at that count) on the same schedule, in ABBA order, in
+ * the same worker process.
  */
 import { releaseFigures, type ReleaseFigures } from '../analysis';
 import { convoySystem, rawSystem } from '../barrier-systems';
@@ -10,7 +10,7 @@ import type { WorkerProcess } from '../worker-host';
 import type { BenchConfig } from '../config';
 import { predictedParentEvents } from '../convoy-scenarios';
 import { withBenchWorker, type BenchContext } from '../context';
-import { releaseWaits, type Waits } from '../plans';
+import { abbaParts, releaseWaits, type Waits } from '../plans';
 import type { ReleaseRow } from '../report';
 import { nullable, p50p99, ratio, round } from '../stats';
 import { describeError, log } from '../util';
@@ -29,25 +29,36 @@ export function releaseRow(participants: number, convoy: ReleaseFigures, floor: 
   };
 }
 
-/** One schedule crossed by the floor and then by Convoy, with the figures of both. */
+/** One schedule crossed by the floor and by Convoy in ABBA order, with the figures of both. */
 export interface BothRuns {
   convoy: ReleaseFigures;
   floor: ReleaseFigures;
   row: ReleaseRow;
-  /** Convoy's pipeline (undefined when it failed: the row then has the floor's figures only) and the floor's. */
-  run: ReleaseRun | undefined;
-  floorRun: ReleaseRun;
   /**
-   * The worker process's peak resident set right after Convoy's pipeline: Convoy's own peak, as
-   * the floor at the same count (run before it) and every smaller count need less.
+   * Convoy's first pipeline (undefined when it failed) and the schedule it ran: the details
+   * (history against prediction, wall time, slowest coordinator task) are read from it.
+   */
+  run: ReleaseRun | undefined;
+  runWaits: Waits;
+  /** Convoy's barriers measured over all its pipelines (a failed pipeline's count none). */
+  convoyBarriers: number;
+  /** Each pipeline's p50 in the order they ran, the floor's and Convoy's: how far the server drifted. */
+  partP50Ms: { floor: (number | null)[]; convoy: (number | null)[] };
+  /**
+   * The worker process's peak resident set right after Convoy's last pipeline: Convoy's own peak,
+   * as the floor at the same count and every smaller count need less.
    */
   workerPeakRssMb: number | null;
 }
 
 /**
- * Runs `waits` on the floor (pipeline `<tag>-raw-<id>`) and then on Convoy (`<tag>-<id>`), in
- * `worker`; measures every barrier but the first `skip`; notes what went wrong in either. The
- * floor goes first so that its figures stand even when Convoy's pipeline fails.
+ * Runs the schedule of `barriers` measured barriers (`schedule(b)` builds one of `b`, preceded by
+ * `skip` barriers crossed and left out) on the floor and on Convoy, in `worker`, and notes what
+ * went wrong in either. The barriers are split in two ({@link abbaParts}) and run as four
+ * pipelines, floor, Convoy, Convoy, floor (`<tag>-raw-<id>-1`, `<tag>-<id>-1`, `<tag>-<id>-2`,
+ * `<tag>-raw-<id>-2`): a server that slows down (or speeds up) over the minutes of a row then
+ * weighs on both systems alike, which running one after the other did not. The floor goes first
+ * so that its figures stand even when Convoy's pipeline fails.
  */
 export async function runBoth(
   ctx: BenchContext,
@@ -55,48 +66,76 @@ export async function runBoth(
   worker: WorkerProcess,
   record: BenchRecord,
   what: string,
-  waits: Waits,
+  schedule: (barriers: number) => Waits,
+  barriers: number,
   skip = 0,
 ): Promise<BothRuns> {
-  const participants = waits.length;
+  const parts = abbaParts(barriers).map((b) => schedule(b));
+  const participants = parts[0]?.length ?? 0;
   const id = what.replace(/\W+/g, '-');
   log(
-    `${what}: ${participants} participants × ${(waits[0]?.length ?? 0) - skip} barriers, the floor and then Convoy`,
+    `${what}: ${participants} participants × ${barriers} barriers in ${parts.length} parts, the floor and Convoy in ABBA order`,
   );
-  const floorRun = await runRelease(
-    ctx,
-    rawSystem(ctx, taskQueue, worker),
-    `${ctx.tag}-raw-${id}`,
-    waits,
-    skip,
-  );
-  const run = await runRelease(
-    ctx,
-    convoySystem(ctx, taskQueue, worker),
-    `${ctx.tag}-${id}`,
-    waits,
-    skip,
-  ).catch((error: unknown) => {
-    record.note(`${what}: Convoy's pipeline failed: ${describeError(error)}`);
-    return undefined;
-  });
+  const floorRuns: ReleaseRun[] = [];
+  const convoyRuns: (ReleaseRun | undefined)[] = [];
+  const runFloor = async (part: number) =>
+    floorRuns.push(
+      await runRelease(
+        ctx,
+        rawSystem(ctx, taskQueue, worker),
+        `${ctx.tag}-raw-${id}-${part + 1}`,
+        parts[part]!,
+        skip,
+      ),
+    );
+  const runConvoy = async (part: number) =>
+    convoyRuns.push(
+      await runRelease(
+        ctx,
+        convoySystem(ctx, taskQueue, worker),
+        `${ctx.tag}-${id}-${part + 1}`,
+        parts[part]!,
+        skip,
+      ).catch((error: unknown) => {
+        record.note(`${what}: Convoy's pipeline ${part + 1} failed: ${describeError(error)}`);
+        return undefined;
+      }),
+    );
+  await runFloor(0);
+  for (let part = 0; part < parts.length; part++) await runConvoy(part);
   const workerPeakRssMb = nullable(worker.peakRssMb());
-  const floor = releaseFigures(floorRun.rounds);
-  const convoy = releaseFigures(run?.rounds ?? []);
-  for (const [label, r, figures] of [
-    [what, run, convoy],
-    [`${what} (floor)`, floorRun, floor],
-  ] as const) {
+  for (let part = 1; part < parts.length; part++) await runFloor(part);
+  const floor = releaseFigures(floorRuns.flatMap((r) => r.rounds));
+  const convoy = releaseFigures(convoyRuns.flatMap((r) => r?.rounds ?? []));
+  const pipelines = [
+    ...convoyRuns.map((r, i) => [`${what} (pipeline ${i + 1})`, r] as const),
+    ...floorRuns.map((r, i) => [`${what} (floor, pipeline ${i + 1})`, r] as const),
+  ];
+  for (const [label, r] of pipelines) {
     if (!r) continue;
     if (r.status !== 'succeeded') record.note(`${label}: the pipeline ended ${r.status}`);
-    if (figures.missing) record.note(`${label}: ${figures.missing} outcomes missing`);
+    const missing = releaseFigures(r.rounds).missing;
+    if (missing) record.note(`${label}: ${missing} outcomes missing`);
     record.forceClosedNote(label, r.parentTasks.failed);
   }
+  const partP50 = (r: ReleaseRun | undefined) =>
+    r ? nullable(releaseFigures(r.rounds).summary.p50Ms) : null;
+  const partP50Ms = { floor: floorRuns.map(partP50), convoy: convoyRuns.map(partP50) };
   log(
-    `${what}: p50 ${convoy.summary.p50Ms} ms, p99 ${convoy.summary.p99Ms} ms over ${convoy.summary.samples} samples (${run?.status ?? 'failed'}); ` +
-      `floor p50 ${floor.summary.p50Ms} ms, p99 ${floor.summary.p99Ms} ms`,
+    `${what}: p50 ${convoy.summary.p50Ms} ms, p99 ${convoy.summary.p99Ms} ms over ${convoy.summary.samples} samples ` +
+      `(${convoyRuns.map((r) => r?.status ?? 'failed').join(', ')}); floor p50 ${floor.summary.p50Ms} ms, p99 ${floor.summary.p99Ms} ms; ` +
+      `each pipeline's p50 in order: floor ${partP50Ms.floor[0]}, Convoy ${partP50Ms.convoy.join(', ')}, floor ${partP50Ms.floor.slice(1).join(', ')}`,
   );
-  return { convoy, floor, row: releaseRow(participants, convoy, floor), run, floorRun, workerPeakRssMb };
+  return {
+    convoy,
+    floor,
+    row: releaseRow(participants, convoy, floor),
+    run: convoyRuns[0],
+    runWaits: parts[0]!,
+    convoyBarriers: convoyRuns.reduce((n, r) => n + (r?.rounds.length ?? 0), 0),
+    partP50Ms,
+    workerPeakRssMb,
+  };
 }
 
 export async function releaseScenario(
@@ -107,8 +146,15 @@ export async function releaseScenario(
   await withBenchWorker(ctx, 'release', async (taskQueue, worker) => {
     for (const { participants, rounds } of config.release) {
       await record.attempt(`release ${participants}`, async () => {
-        const waits = releaseWaits(participants, rounds);
-        const both = await runBoth(ctx, taskQueue, worker, record, `release ${participants}`, waits);
+        const both = await runBoth(
+          ctx,
+          taskQueue,
+          worker,
+          record,
+          `release ${participants}`,
+          (r) => releaseWaits(participants, r),
+          rounds,
+        );
         const { convoy: c, floor: f, run } = both;
         const pairFloor = record.results.floor.p50Ms;
         record.results.release.push({
@@ -119,7 +165,7 @@ export async function releaseScenario(
         record.details.release.push({
           participants,
           samples: c.summary.samples,
-          rounds: run.rounds.length,
+          rounds: both.convoyBarriers,
           maxMs: c.summary.maxMs,
           minQuietGapMs: c.minQuietGapMs,
           ...c.legs,
@@ -129,9 +175,10 @@ export async function releaseScenario(
           parentTasksFailed: Object.values(run.parentTasks.failed).reduce((a, b) => a + b, 0),
           wallSeconds: round(run.wallSeconds, 1),
           parentHistoryEvents: run.parentEvents.length,
-          predictedParentHistoryEvents: predictedParentEvents(waits),
+          predictedParentHistoryEvents: predictedParentEvents(both.runWaits),
           workerPeakRssMb: both.workerPeakRssMb,
           floor: { samples: f.summary.samples, maxMs: f.summary.maxMs, ...f.legs },
+          partP50Ms: both.partP50Ms,
         });
       });
     }

@@ -3,6 +3,7 @@ import {
   FAILER_INDEX,
   MIN_WAIT_MS,
   TIMEOUT_RANGE_MS,
+  abbaParts,
   backToBackWaits,
   barrierPlan,
   failureWaits,
@@ -78,6 +79,18 @@ describe('benchmark plans', () => {
     const schedule = backToBackWaits(4, 3);
     expect(schedule.map((w) => w[0])).toEqual(releaseWaits(4, 1).map((w) => w[0]));
     for (const w of schedule) expect(w.slice(1)).toEqual([0, 0, 0]);
+  });
+
+  it("split a row's barriers over two pipelines per system, the larger half first", () => {
+    expect(abbaParts(1)).toEqual([1]);
+    expect(abbaParts(2)).toEqual([1, 1]);
+    expect(abbaParts(3)).toEqual([2, 1]);
+    expect(abbaParts(15)).toEqual([8, 7]);
+    for (let n = 1; n <= 40; n++) {
+      const parts = abbaParts(n);
+      expect(parts.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(parts.every((p) => p > 0)).toBe(true);
+    }
   });
 
   it('hold a barrier with its last participant only', () => {

@@ -213,6 +213,30 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('## Errors');
   });
 
+  it("shows each pipeline's p50 in the order run: the floor's first and last, Convoy's between", () => {
+    const legs = { deliverP50Ms: 1, decideP50Ms: 2, decideP99Ms: 3, transitP50Ms: 4 };
+    const withParts: BenchDetails = {
+      ...details,
+      backToBack: [
+        {
+          ...legs,
+          participants: 10,
+          barriers: 8,
+          samples: 80,
+          ratioToFromQuietP50: 1.8,
+          floorRatioToFromQuietP50: 1.6,
+          parentTasksFailed: 0,
+          floor: { ...legs, samples: 80 },
+          partP50Ms: { floor: [41, 39.5], convoy: [48, null] },
+        },
+      ],
+    };
+    const md = renderMarkdown(results, withParts);
+    expect(md).toContain(
+      '| 10 | 50 ms | 90 ms | 40 ms | 80 ms | 1.25× | 1.13× | 8 | 1.8× | 1.6× | floor 41 · Convoy 48, – · floor 39.5 ms |',
+    );
+  });
+
   it('writes GFM tables, escaping a | inside a cell', () => {
     const withKinds: BenchDetails = {
       ...details,
