@@ -12,7 +12,8 @@ export interface BenchConfig {
   /**
    * Barriers from quiet, per participant count; Convoy and the floor each run every row. A
    * barrier's samples move together (one release), so a row needs several barriers for its p50 to
-   * settle: with 3 at 200 participants, runs of the same build measured 1.04–1.61× the floor.
+   * settle: with 3 at 200 participants, runs of the same build measured 1.04–1.61× the floor. Each
+   * row needs at least 2 for the ABBA order (bench/scenarios/release.ts); 2,000 has 1 and runs floor, Convoy.
    */
   release: { participants: number; rounds: number }[];
   /** Barriers crossed back-to-back, after one from quiet, per participant count; both again. */
@@ -69,7 +70,7 @@ export const FULL: BenchConfig = {
     { participants: 10, rounds: 16 },
     { participants: 50, rounds: 8 },
     { participants: 200, rounds: 6 },
-    { participants: 500, rounds: 2 },
+    { participants: 500, rounds: 4 },
     { participants: 2000, rounds: 1 },
   ],
   backToBack: [
@@ -77,7 +78,7 @@ export const FULL: BenchConfig = {
     { participants: 10, barriers: 16 },
     { participants: 50, barriers: 8 },
     { participants: 200, barriers: 6 },
-    { participants: 500, barriers: 2 },
+    { participants: 500, barriers: 4 },
   ],
   failurePipelines: 6,
   failurePeers: 9,
