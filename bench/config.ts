@@ -59,7 +59,7 @@ export const QUICK: BenchConfig = {
   train: { pipelines: 10, rounds: 3 },
 };
 
-/** The full run: about 35 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
+/** The full run: about 40 minutes on 2 quiet cores, most of it the 2,000-participant barrier and 1,000 × 4. */
 export const FULL: BenchConfig = {
   floorPairs: 2,
   floorRounds: 30,

@@ -37,7 +37,7 @@ export class BenchRecord {
     this.note(
       `${benchmark}: the server failed ${entries.map(([cause, n]) => `${n} coordinator workflow task(s) with ${cause}`).join(' and ')}` +
         (failed.FORCE_CLOSE_COMMAND
-          ? ' — more events arrived for the pipeline workflow while one of its workflow tasks ran than the server buffers (about 100), ' +
+          ? ' — more events arrived for the pipeline workflow while one of its workflow tasks ran than the server buffers (`history.maximumBufferedEventsBatch`: 1,000 in the shipped dynamic config, 100 by default), ' +
             'so it discarded that task and scheduled a new one: the worker does that work again.'
           : '.'),
     );
