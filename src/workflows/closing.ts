@@ -64,15 +64,19 @@ export function initialSearchAttributes(pipelineName: string): SearchAttributePa
 /**
  * Keeps `ConvoyStatus` and `ConvoyWaitingBarriers` current, upserting only what changed (each
  * upsert is a history event). Does nothing when the namespace lacks the attributes: upserting
- * an unregistered one would fail every workflow task.
+ * an unregistered one would fail every workflow task. The visibility comes as a function, called
+ * only when enabled: building it means building the workflow's document, on every barrier
+ * arrival and departure.
  */
 export function visibilityUpdater(
   enabled: boolean,
   initial: PipelineVisibility = { status: 'running', waitingBarriers: [] },
-): (next: PipelineVisibility) => void {
+): (visibility: () => PipelineVisibility) => void {
   let shown = initial;
-  return (next) => {
-    if (!enabled || sameVisibility(shown, next)) return;
+  return (visibility) => {
+    if (!enabled) return;
+    const next = visibility();
+    if (sameVisibility(shown, next)) return;
     const pairs: SearchAttributeUpdatePair[] = [];
     if (next.status !== shown.status) pairs.push({ key: statusKey, value: next.status });
     if (JSON.stringify(next.waitingBarriers) !== JSON.stringify(shown.waitingBarriers))

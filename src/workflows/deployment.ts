@@ -124,19 +124,13 @@ export async function deploymentWorkflow(rawInput: DeploymentInput): Promise<Wor
   /** The barrier participant a step of `lane` speaks for: the workflow, or `<workflow>/<branch>`. */
   const participantOf = (lane: Lane): string => lane.branch?.participant ?? plan.name;
   const updateVisibility = visibilityUpdater(input.searchAttributes ?? false);
-  /**
-   * Shows the workflow's status through its search attributes (and, for older pipelines, its
-   * barrier waits). Without the attributes the document is not even built: this runs on every
-   * barrier arrival and departure.
-   */
-  const showVisibility = (): void => {
-    if (!input.searchAttributes) return;
-    updateVisibility(
+  /** Shows the workflow's status through its search attributes (and, for older pipelines, its barrier waits). */
+  const showVisibility = (): void =>
+    updateVisibility(() =>
       input.barrierWaitsOnPipeline
         ? childVisibility(run.result())
         : workflowVisibility(run.result(), run.waitingBarriers()),
     );
-  };
 
   const refuseMalformed = (signal: string) => (payload: unknown, reason: string) =>
     run.refuseMalformed(signal, payload, reason);

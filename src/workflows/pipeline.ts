@@ -156,7 +156,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
       // Only in this workflow's own context: the upsert is a command of this workflow's task.
       if (!inWorkflowContext() || workflowInfo().runId !== runId) return;
       setCurrentDetails(run.details());
-      if (searchAttributes) showVisibility(run.visibility());
+      showVisibility(() => run.visibility());
     });
   };
 
@@ -409,7 +409,7 @@ export async function pipelineWorkflow(rawInput: PipelineInput): Promise<Pipelin
     await Promise.all(parentSends);
   });
   const document = fitDocument(run.document());
-  if (searchAttributes) showVisibility(run.visibility());
+  showVisibility(() => run.visibility());
   return close(document, pipelineOutcome(document));
 }
 
