@@ -304,11 +304,11 @@ function everyCount<R extends { participants: number }>(
 ): TargetCheck {
   const measured = rows.flatMap((r) => {
     const v = value(r);
-    return v === null ? [] : [{ n: r.participants, v, judged: r.participants <= maxParticipants }];
+    return v === null ? [] : [{ n: r.participants, v }];
   });
-  const judged = measured.filter((m) => m.judged);
+  const judged = measured.filter((m) => m.n <= maxParticipants);
   const missed = judged.filter((m) => m.v > limit);
-  const beyond = measured.filter((m) => !m.judged);
+  const beyond = measured.filter((m) => m.n > maxParticipants);
   return {
     target,
     measured: !judged.length
@@ -538,7 +538,7 @@ function sameNCells(r: ReleaseRow): string[] {
 }
 
 /** A row's pipelines' p50s in the order run, e.g. "floor 150 · Convoy 160, 170 · floor 155 ms". */
-function partsCell(parts: PartP50s | undefined): string {
+export function partsCell(parts: PartP50s | undefined): string {
   if (!parts) return '';
   const ms = (values: (number | null)[]) => values.map((v) => (v === null ? '–' : String(v))).join(', ');
   const last = parts.floor.slice(1);

@@ -11,7 +11,7 @@ import type { BenchConfig } from '../config';
 import { predictedParentEvents } from '../convoy-scenarios';
 import { withBenchWorker, type BenchContext } from '../context';
 import { abbaParts, releaseWaits, type Waits } from '../plans';
-import type { ReleaseRow } from '../report';
+import { partsCell, type ReleaseRow } from '../report';
 import { nullable, p50p99, ratio, round } from '../stats';
 import { describeError, log } from '../util';
 import type { BenchRecord } from './record';
@@ -107,24 +107,26 @@ export async function runBoth(
   for (let part = 1; part < parts.length; part++) await runFloor(part);
   const floor = releaseFigures(floorRuns.flatMap((r) => r.rounds));
   const convoy = releaseFigures(convoyRuns.flatMap((r) => r?.rounds ?? []));
+  /** Each pipeline with its own figures, once: for its notes and its p50 in the order run. */
+  const figuresOf = (r: ReleaseRun | undefined) => (r ? releaseFigures(r.rounds) : undefined);
+  const convoyParts = convoyRuns.map((run) => ({ run, figures: figuresOf(run) }));
+  const floorParts = floorRuns.map((run) => ({ run, figures: figuresOf(run) }));
   const pipelines = [
-    ...convoyRuns.map((r, i) => [`${what} (pipeline ${i + 1})`, r] as const),
-    ...floorRuns.map((r, i) => [`${what} (floor, pipeline ${i + 1})`, r] as const),
+    ...convoyParts.map((p, i) => ({ ...p, label: `${what} (pipeline ${i + 1})` })),
+    ...floorParts.map((p, i) => ({ ...p, label: `${what} (floor, pipeline ${i + 1})` })),
   ];
-  for (const [label, r] of pipelines) {
-    if (!r) continue;
+  for (const { run: r, figures, label } of pipelines) {
+    if (!r || !figures) continue;
     if (r.status !== 'succeeded') record.note(`${label}: the pipeline ended ${r.status}`);
-    const missing = releaseFigures(r.rounds).missing;
-    if (missing) record.note(`${label}: ${missing} outcomes missing`);
+    if (figures.missing) record.note(`${label}: ${figures.missing} outcomes missing`);
     record.forceClosedNote(label, r.parentTasks.failed);
   }
-  const partP50 = (r: ReleaseRun | undefined) =>
-    r ? nullable(releaseFigures(r.rounds).summary.p50Ms) : null;
-  const partP50Ms = { floor: floorRuns.map(partP50), convoy: convoyRuns.map(partP50) };
+  const partP50 = (p: { figures: ReleaseFigures | undefined }) => nullable(p.figures?.summary.p50Ms);
+  const partP50Ms = { floor: floorParts.map(partP50), convoy: convoyParts.map(partP50) };
   log(
     `${what}: p50 ${convoy.summary.p50Ms} ms, p99 ${convoy.summary.p99Ms} ms over ${convoy.summary.samples} samples ` +
       `(${convoyRuns.map((r) => r?.status ?? 'failed').join(', ')}); floor p50 ${floor.summary.p50Ms} ms, p99 ${floor.summary.p99Ms} ms; ` +
-      `each pipeline's p50 in order: floor ${partP50Ms.floor[0]}, Convoy ${partP50Ms.convoy.join(', ')}, floor ${partP50Ms.floor.slice(1).join(', ')}`,
+      `each pipeline's p50 in order: ${partsCell(partP50Ms)}`,
   );
   return {
     convoy,
